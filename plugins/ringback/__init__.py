@@ -1,0 +1,1 @@
+"""ringback: call logs into the warehouse, missed-call re-attribution, reconciliation."""

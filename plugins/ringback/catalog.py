@@ -1,0 +1,162 @@
+"""The tables of ``sql/``: one folder per table with schema.yaml, metadata.yaml and, for
+models, query.sql. This module is the only reader of those files."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ringback.settings import ConfigError, project_root
+
+LAYERS = ("raw", "staging", "marts")
+COLUMN_TYPES = ("STRING", "INT64", "FLOAT64", "BOOL", "TIMESTAMP", "DATE", "JSON")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    mode: str
+    description: str
+
+    @property
+    def required(self) -> bool:
+        return self.mode == "REQUIRED"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table's contract as written in its ``sql/<layer>/<name>/`` folder."""
+
+    layer: str
+    name: str
+    folder: Path
+    columns: tuple[Column, ...]
+    description: str
+    friendly_name: str
+    kind: str  # "load" (written by Python) or "model" (written by its query)
+    write_mode: str  # partitions | upsert | replace_where | append
+    key: tuple[str, ...] = ()
+    replace_columns: tuple[str, ...] = ()
+    partition_field: str | None = None
+    require_partition_filter: bool = False
+    clustering: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        """``layer.name``: how queries and code name the table, whatever the backend."""
+        return f"{self.layer}.{self.name}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def query_path(self) -> Path:
+        return self.folder / "query.sql"
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.ref} has no column {name!r}")
+
+
+def _load_table(layer: str, folder: Path) -> Table:
+    meta: dict[str, Any] = yaml.safe_load((folder / "metadata.yaml").read_text())
+    schema: dict[str, Any] = yaml.safe_load((folder / "schema.yaml").read_text())
+    columns = []
+    for f in schema["fields"]:
+        col = Column(f["name"], f["type"].upper(), f.get("mode", "NULLABLE").upper(),
+                     f.get("description", ""))
+        if col.type not in COLUMN_TYPES:
+            raise ConfigError(f"{folder}/schema.yaml: {col.name} has unsupported type {col.type}")
+        if not col.description:
+            raise ConfigError(f"{folder}/schema.yaml: {col.name} has no description")
+        columns.append(col)
+    write = meta.get("write", {})
+    part = meta.get("partitioning") or {}
+    table = Table(
+        layer=layer,
+        name=folder.name,
+        folder=folder,
+        columns=tuple(columns),
+        description=" ".join(str(meta.get("description", "")).split()),
+        friendly_name=meta.get("friendly_name", folder.name),
+        kind=meta.get("kind", "model"),
+        write_mode=write.get("mode", "partitions"),
+        key=tuple(write.get("key", ())),
+        replace_columns=tuple(write.get("columns", ())),
+        partition_field=part.get("field"),
+        require_partition_filter=bool(part.get("require_partition_filter", False)),
+        clustering=tuple(meta.get("clustering", ())),
+        depends_on=tuple(meta.get("depends_on", ())),
+        labels={str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
+    )
+    names = set(table.column_names)
+    needed = set(table.key) | set(table.replace_columns) | set(table.clustering)
+    if table.partition_field:
+        needed.add(table.partition_field)
+    if missing := needed - names:
+        raise ConfigError(f"{folder}: metadata names columns not in schema.yaml: {missing}")
+    if table.write_mode == "partitions" and not table.partition_field:
+        raise ConfigError(f"{folder}: write mode 'partitions' needs a partitioning field")
+    if table.kind == "model" and not table.query_path.exists():
+        raise ConfigError(f"{folder}: a model needs query.sql")
+    return table
+
+
+@functools.cache
+def _load_catalog(root: Path) -> dict[str, Table]:
+    tables: dict[str, Table] = {}
+    for layer in LAYERS:
+        for folder in sorted((root / "sql" / layer).iterdir()):
+            if (folder / "schema.yaml").exists():
+                table = _load_table(layer, folder)
+                tables[table.ref] = table
+    return tables
+
+
+def tables() -> dict[str, Table]:
+    """Every table, keyed by ``layer.name``."""
+    return _load_catalog(project_root())
+
+
+def table(ref: str) -> Table:
+    try:
+        return tables()[ref]
+    except KeyError:
+        raise ConfigError(f"no table {ref!r} under sql/") from None
+
+
+def models_in_order() -> list[Table]:
+    """Model tables in dependency order (a model after everything it reads)."""
+    all_tables = tables()
+    ordered: list[Table] = []
+    state: dict[str, str] = {}
+
+    def visit(ref: str, path: tuple[str, ...]) -> None:
+        if state.get(ref) == "done":
+            return
+        if state.get(ref) == "visiting":
+            raise ConfigError(f"dependency cycle in sql/: {' -> '.join((*path, ref))}")
+        state[ref] = "visiting"
+        tbl = all_tables.get(ref)
+        if tbl is None:
+            raise ConfigError(f"{path[-1] if path else ref} depends on unknown table {ref}")
+        for dep in tbl.depends_on:
+            if dep != ref:  # a dimension merges into itself
+                visit(dep, (*path, ref))
+        state[ref] = "done"
+        if tbl.kind == "model":
+            ordered.append(tbl)
+
+    for ref in sorted(all_tables):
+        visit(ref, ())
+    return ordered

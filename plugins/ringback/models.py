@@ -1,0 +1,133 @@
+"""Build the models of ``sql/`` for a date range.
+
+``ringback models run --start S --end E`` rebuilds the partitions ``S - rebuild_lookback_days ..
+E`` of every partitioned model (late records and open recovery windows change them) and merges the
+first-seen dimensions. Queries are BigQuery Standard SQL; Jinja shapes only their structure
+(matching rounds, uniqueness mode). Every value reaches SQL as a named query parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from ringback import catalog
+from ringback.catalog import Table
+from ringback.settings import Settings
+from ringback.warehouse.base import PartitionRange, Warehouse
+
+log = logging.getLogger(__name__)
+
+_JINJA = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+def template_context(settings: Settings) -> dict[str, Any]:
+    """Structural choices a query's shape depends on (never data values)."""
+    return {
+        "match_rounds": settings.match_rounds,
+        "uniqueness_window_days": settings.uniqueness_window_days,
+    }
+
+
+def render(table: Table, settings: Settings) -> str:
+    """The model's query.sql with its Jinja structure resolved; still BigQuery SQL."""
+    template = _JINJA.from_string(table.query_path.read_text())
+    return template.render(**template_context(settings))
+
+
+@dataclass(frozen=True)
+class RebuildWindow:
+    """The partitions a run replaces and the wider ranges its queries read."""
+
+    start: dt.date
+    end: dt.date
+
+    @classmethod
+    def for_run(cls, start: dt.date, end: dt.date, settings: Settings) -> RebuildWindow:
+        if end < start:
+            raise ValueError(f"--end {end} is before --start {start}")
+        return cls(start - dt.timedelta(days=settings.rebuild_lookback_days), end)
+
+
+def query_params(window: RebuildWindow, settings: Settings) -> dict[str, Any]:
+    """Named parameters every model may use (design.md §4 defaults come from settings)."""
+    recovery_seconds = round(settings.recovery_window_hours * 3600)
+    # A recovery window can end on the next local date, or the one after across a DST change.
+    recovery_days = math.ceil(recovery_seconds / 86400) + 1
+    if settings.uniqueness_window_days is None:
+        history_start = window.start
+        uniqueness_seconds = 0
+    else:
+        history_start = window.start - dt.timedelta(days=settings.uniqueness_window_days + 1)
+        uniqueness_seconds = settings.uniqueness_window_days * 86400
+    return {
+        "start_date": window.start,
+        "end_date": window.end,
+        "pad_start_date": window.start - dt.timedelta(days=1),
+        "pad_end_date": window.end + dt.timedelta(days=1),
+        "history_start_date": history_start,
+        "recovery_end_date": window.end + dt.timedelta(days=recovery_days),
+        "reporting_time_zone": settings.reporting_time_zone,
+        "talk_threshold_seconds": settings.talk_threshold_seconds,
+        "recovery_window_seconds": recovery_seconds,
+        "uniqueness_window_seconds": uniqueness_seconds,
+        "match_tolerance_seconds": settings.match_tolerance_seconds,
+        "mismatch_min_unmatched": settings.mismatch_min_unmatched,
+        "mismatch_min_ratio": float(settings.mismatch_min_ratio),
+        "tracked_numbers": list(settings.tracked_numbers),
+        "hash_salt": settings.effective_salt,
+    }
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    ref: str
+    rows: int
+    seconds: float
+
+
+def run_models(
+    warehouse: Warehouse,
+    settings: Settings,
+    start: dt.date,
+    end: dt.date,
+    *,
+    full_refresh: bool = False,
+) -> list[ModelResult]:
+    """Rebuild every model for ``start .. end`` plus the lookback; return rows and timings.
+
+    ``full_refresh`` first empties every model table (dimensions included), for a rebuild of the
+    whole history after a rule change.
+    """
+    if not settings.hash_salt:
+        log.warning(
+            "RINGBACK_HASH_SALT is not set: customer hashes use the public development salt. "
+            "Set a secret salt before loading real data."
+        )
+    window = RebuildWindow.for_run(start, end, settings)
+    params = query_params(window, settings)
+    models = catalog.models_in_order()
+    if full_refresh:
+        for table in models:
+            warehouse.truncate(table)
+    partitions = PartitionRange(window.start, window.end)
+    results = []
+    for table in models:
+        began = time.perf_counter()
+        rows = warehouse.run_model(
+            table,
+            render(table, settings),
+            params,
+            partitions if table.write_mode == "partitions" else None,
+        )
+        took = time.perf_counter() - began
+        log.info("built %s for %s..%s: %d rows in %.2f s", table.ref, window.start, window.end,
+                 rows, took)
+        results.append(ModelResult(table.ref, rows, took))
+    return results

@@ -1,0 +1,253 @@
+"""Typed settings and the sources file: the one home of every default.
+
+Precedence, lowest first: the defaults below, the settings file (``config/settings.yaml`` or
+``RINGBACK_SETTINGS``), a ``settings:`` section in the sources file, environment variables
+``RINGBACK_<KEY>``, and per-run overrides (``--set key=value``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+SYSTEMS = ("calltracking", "telephony")
+PROVIDER_SYSTEMS = {
+    "ringostat": "calltracking",
+    "callrail": "calltracking",
+    "binotel": "telephony",
+    "twilio": "telephony",
+}
+
+# Used only when RINGBACK_HASH_SALT is unset, so a laptop demo works; logged as a warning.
+DEVELOPMENT_SALT = "ringback-development-salt-not-secret"
+
+
+class ConfigError(ValueError):
+    """A settings or sources file that cannot be used as written."""
+
+
+def project_root() -> Path:
+    """The checkout that holds ``sql/``, ``config/`` and ``expectations/``.
+
+    ``RINGBACK_HOME`` wins; otherwise the package's own checkout (plugins/ringback/../..),
+    which is also the layout of the Docker image.
+    """
+    if home := os.environ.get("RINGBACK_HOME"):
+        return Path(home).resolve()
+    return PACKAGE_DIR.parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the pipeline; design.md §4 names the rule behind each."""
+
+    reporting_time_zone: str = "Europe/Kyiv"
+    talk_threshold_seconds: int = 30
+    recovery_window_hours: float = 24
+    uniqueness_window_days: int | None = None
+    match_tolerance_seconds: int = 120
+    match_rounds: int = 6
+    mismatch_min_unmatched: int = 3
+    mismatch_min_ratio: float = 0.05
+    tracked_numbers: tuple[str, ...] = ()
+    rebuild_lookback_days: int = 3
+    repull_days: int = 3
+    warehouse_url: str = "duckdb:///data/ringback.duckdb"
+    bigquery_raw_dataset: str = "ringback_raw"
+    bigquery_staging_dataset: str = "ringback_staging"
+    bigquery_marts_dataset: str = "ringback_marts"
+    hash_salt: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        try:
+            zoneinfo.ZoneInfo(self.reporting_time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(
+                f"reporting_time_zone {self.reporting_time_zone!r} is not an IANA time zone "
+                "(expected something like Europe/Kyiv)"
+            ) from exc
+        checks = {
+            "talk_threshold_seconds": self.talk_threshold_seconds >= 0,
+            "recovery_window_hours": self.recovery_window_hours > 0,
+            "match_tolerance_seconds": self.match_tolerance_seconds >= 0,
+            "match_rounds": self.match_rounds >= 1,
+            "mismatch_min_unmatched": self.mismatch_min_unmatched >= 0,
+            "mismatch_min_ratio": 0 <= self.mismatch_min_ratio <= 1,
+            "rebuild_lookback_days": self.rebuild_lookback_days >= 0,
+            "repull_days": self.repull_days >= 0,
+            "uniqueness_window_days": self.uniqueness_window_days is None
+            or self.uniqueness_window_days >= 1,
+        }
+        if bad := [name for name, ok in checks.items() if not ok]:
+            shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
+            raise ConfigError(f"settings out of range: {shown}")
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.reporting_time_zone)
+
+    @property
+    def effective_salt(self) -> str:
+        return self.hash_salt or DEVELOPMENT_SALT
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    """Turn a YAML value or an environment string into the field's type."""
+    f = {f.name: f for f in dataclasses.fields(Settings)}.get(name)
+    if f is None:
+        known = ", ".join(sorted(x.name for x in dataclasses.fields(Settings)))
+        raise ConfigError(f"unknown setting {name!r}; known settings: {known}")
+    kind = str(f.type)
+    if isinstance(raw, str) and kind != "str":
+        text = raw.strip()
+        if text.lower() in ("", "null", "none"):
+            raw = None
+        elif kind.startswith("tuple"):
+            raw = json.loads(text) if text.startswith("[") else text.split(",")
+        else:
+            raw = yaml.safe_load(text)
+    try:
+        if raw is None:
+            if "None" not in kind:
+                raise ConfigError(f"setting {name} cannot be null")
+            return None
+        if kind.startswith("tuple"):
+            return tuple(str(x).strip() for x in raw if str(x).strip())
+        if kind.startswith("int"):
+            if isinstance(raw, float) and not raw.is_integer():
+                raise ValueError(raw)
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}={raw!r} is not a valid {kind}") from exc
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+
+
+def settings_path() -> Path:
+    return Path(os.environ.get("RINGBACK_SETTINGS") or project_root() / "config/settings.yaml")
+
+
+def sources_path() -> Path:
+    return Path(os.environ.get("RINGBACK_CONFIG") or project_root() / "config/sources.yaml")
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Settings for this run, with the precedence given in the module docstring."""
+    values: dict[str, Any] = {}
+    path = settings_path()
+    if path.exists():
+        values.update(_read_yaml(path))
+    src = sources_path()
+    if src.exists():
+        doc = _read_yaml(src)
+        if isinstance(doc, dict) and isinstance(doc.get("settings"), dict):
+            values.update(doc["settings"])
+    for f in dataclasses.fields(Settings):
+        env = os.environ.get(f"RINGBACK_{f.name.upper()}")
+        if env is not None:
+            values[f.name] = env
+    values.update(overrides or {})
+    return Settings(**{k: _coerce(k, v) for k, v in values.items()})
+
+
+def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
+    """``["talk_threshold_seconds=45", ...]`` from the CLI into a dict."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ConfigError(f"--set expects key=value, got {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One entry of the sources file: where a day of calls comes from."""
+
+    id: str
+    provider: str
+    system: str
+    account_id: str
+    time_zone: str = "UTC"
+    default_region: str = "UA"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def conn_id(self) -> str:
+        return self.id
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+def load_sources() -> list[SourceConfig]:
+    """Every source in the sources file, checked; the order of the file is kept."""
+    path = sources_path()
+    if not path.exists():
+        raise ConfigError(f"sources file {path} not found (set RINGBACK_CONFIG to another file)")
+    doc = _read_yaml(path)
+    entries = doc.get("sources", []) if isinstance(doc, dict) else doc
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: expected a list under 'sources'")
+    sources: list[SourceConfig] = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not entry.get("id") or not entry.get("provider"):
+            raise ConfigError(f"{path}: source #{i + 1} needs at least 'id' and 'provider'")
+        provider = str(entry["provider"]).lower()
+        if provider not in PROVIDER_SYSTEMS:
+            raise ConfigError(
+                f"{path}: source {entry['id']!r} has provider {provider!r}; "
+                f"supported: {', '.join(sorted(PROVIDER_SYSTEMS))}"
+            )
+        system = str(entry.get("system") or PROVIDER_SYSTEMS[provider])
+        if system not in SYSTEMS:
+            raise ConfigError(f"{path}: source {entry['id']!r} has system {system!r}")
+        tz = entry.get("time_zone") or entry.get("timezone") or "UTC"
+        try:
+            zoneinfo.ZoneInfo(tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"{path}: source {entry['id']!r} has time zone {tz!r}") from exc
+        known = {"id", "provider", "system", "account_id", "time_zone", "timezone"}
+        known |= {"default_region", "region"}
+        sources.append(
+            SourceConfig(
+                id=str(entry["id"]),
+                provider=provider,
+                system=system,
+                account_id=str(entry.get("account_id") or entry["id"]),
+                time_zone=tz,
+                default_region=str(entry.get("default_region") or entry.get("region") or "UA"),
+                options={k: v for k, v in entry.items() if k not in known},
+            )
+        )
+    ids = [s.id for s in sources]
+    if dupes := sorted({x for x in ids if ids.count(x) > 1}):
+        raise ConfigError(f"{path}: duplicate source ids {dupes}")
+    return sources
+
+
+def get_source(source_id: str) -> SourceConfig:
+    for source in load_sources():
+        if source.id == source_id:
+            return source
+    known = ", ".join(s.id for s in load_sources()) or "none"
+    raise ConfigError(f"source {source_id!r} is not in {sources_path()} (known: {known})")

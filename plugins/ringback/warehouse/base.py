@@ -1,0 +1,95 @@
+"""The warehouse interface every backend implements.
+
+Callers speak BigQuery Standard SQL with ``@name`` parameters and name tables ``layer.name``;
+a backend maps both to its own engine. Writes never append blindly: each names exactly which
+rows it replaces, so a retried task leaves the same table.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from ringback.catalog import Table
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse operation that failed in a way the caller should report as is."""
+
+
+@dataclass(frozen=True)
+class PartitionRange:
+    """Replace the partitions ``start .. end`` (inclusive) of the table's partition field."""
+
+    start: dt.date
+    end: dt.date
+
+
+class Warehouse(abc.ABC):
+    """Schemas/datasets ``raw``, ``staging``, ``marts`` and the tables of ``sql/``."""
+
+    url: str
+
+    @abc.abstractmethod
+    def init(self) -> list[str]:
+        """Create every schema and table that is missing; return what was created."""
+
+    @abc.abstractmethod
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        """Run a read-only BigQuery-dialect query and return its rows."""
+
+    @abc.abstractmethod
+    def write(
+        self,
+        table: Table,
+        rows: pa.Table,
+        *,
+        partitions: PartitionRange | None = None,
+        where: dict[str, Any] | None = None,
+    ) -> int:
+        """Write rows according to the table's write mode, atomically.
+
+        ``partitions`` mode replaces exactly the given partition range, ``upsert`` replaces rows
+        with the same key, ``replace_where`` replaces rows whose ``where`` columns equal the given
+        values, ``append`` appends. Returns the number of rows written.
+        """
+
+    @abc.abstractmethod
+    def run_model(self, table: Table, sql: str, params: dict[str, Any],
+                  partitions: PartitionRange | None) -> int:
+        """Run a model query (BigQuery dialect) and write its result into ``table``."""
+
+    @abc.abstractmethod
+    def truncate(self, table: Table) -> None:
+        """Remove every row of a model table (``models run --full-refresh``)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections and locks."""
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(url: str, *, read_only: bool = False, settings: Any = None) -> Warehouse:
+    """Open the warehouse a URL names: ``duckdb:///path`` or ``bigquery://project?location=EU``."""
+    if url.startswith("duckdb://"):
+        from ringback.warehouse.duckdb import DuckDBWarehouse
+
+        return DuckDBWarehouse(url, read_only=read_only)
+    if url.startswith("bigquery://"):
+        raise WarehouseError(
+            "the BigQuery backend is not part of this release yet (issue #5); "
+            "use a duckdb:///path/to/file.duckdb URL"
+        )
+    raise WarehouseError(
+        f"unsupported warehouse URL {url!r}: expected duckdb:///path/to/file.duckdb "
+        "or bigquery://project?location=EU"
+    )

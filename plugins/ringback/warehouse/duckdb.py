@@ -1,0 +1,277 @@
+"""DuckDB backend: the embedded default, a single file, nothing to install or start.
+
+Queries arrive in BigQuery Standard SQL and are transpiled with sqlglot. The session time zone is
+UTC, which the transpiled ``DATE(ts, tz)`` relies on. DuckDB lets one process write a file at a
+time, so writers take an exclusive lock file first and wait for each other instead of failing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from ringback import catalog
+from ringback.catalog import Table
+from ringback.warehouse.base import PartitionRange, Warehouse, WarehouseError
+
+log = logging.getLogger(__name__)
+
+DUCKDB_TYPES = {
+    "STRING": "VARCHAR",
+    "INT64": "BIGINT",
+    "FLOAT64": "DOUBLE",
+    "BOOL": "BOOLEAN",
+    "TIMESTAMP": "TIMESTAMPTZ",
+    "DATE": "DATE",
+    "JSON": "JSON",
+}
+LOCK_TIMEOUT_SECONDS = float(os.environ.get("RINGBACK_DUCKDB_LOCK_TIMEOUT", "900"))
+
+
+def duckdb_path(url: str) -> Path:
+    """The file a ``duckdb://`` URL names.
+
+    ``duckdb:////abs/file.duckdb`` is absolute. ``duckdb:///x/file.duckdb`` is absolute when
+    ``/x`` exists on this machine (``/tmp/...``, ``/home/...``) and relative to the working
+    directory otherwise (``duckdb:///data/ringback.duckdb``), so both common spellings work.
+    """
+    rest = url.removeprefix("duckdb://").split("?", 1)[0]
+    if not rest or rest == "/":
+        raise WarehouseError(f"warehouse URL {url!r} names no file")
+    if rest.startswith("//"):
+        return Path(rest[1:])
+    relative = rest.lstrip("/")
+    first = relative.split("/", 1)[0]
+    if rest.startswith("/") and first and Path("/", first).exists():
+        return Path("/", relative)
+    return Path.cwd() / relative
+
+
+def to_duckdb_sql(sql: str) -> tuple[str, set[str]]:
+    """Transpile BigQuery SQL to DuckDB; return it with the parameter names it uses."""
+    statements = sqlglot.parse(sql, read="bigquery")
+    names: set[str] = set()
+    out = []
+    for statement in statements:
+        if statement is None:
+            continue
+        names |= {p.name for p in statement.find_all(exp.Parameter)}
+        names |= {p.name for p in statement.find_all(exp.Placeholder) if p.name}
+        out.append(statement.sql(dialect="duckdb"))
+    return ";\n".join(out), names
+
+
+def _literal(text: str) -> str:
+    return exp.Literal.string(text).sql(dialect="duckdb")
+
+
+class DuckDBWarehouse(Warehouse):
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        self.url = url
+        self.path = duckdb_path(url)
+        self.read_only = read_only
+        self._lock_file = None
+        if read_only and not self.path.exists():
+            raise WarehouseError(
+                f"warehouse file {self.path} does not exist; run `ringback init` first"
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            self._acquire_lock()
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            self._release_lock()
+            raise WarehouseError(f"cannot open {self.path}: {exc}") from exc
+        self.con.execute("SET TimeZone = 'UTC'")
+
+    # -- locking -------------------------------------------------------------------------
+    def _acquire_lock(self) -> None:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        self._lock_file = open(lock_path, "a+")  # noqa: SIM115 - held for the object's life
+        deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+        waited = False
+        while True:
+            try:
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if waited:
+                    log.info("got the writer lock on %s", self.path)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self._lock_file.close()
+                    self._lock_file = None
+                    raise WarehouseError(
+                        f"another process has held the writer lock on {self.path} for "
+                        f"{LOCK_TIMEOUT_SECONDS:.0f} s; is a second pipeline run writing?"
+                    ) from None
+                if not waited:
+                    log.info("waiting for the writer lock on %s", self.path)
+                    waited = True
+                time.sleep(0.2)
+
+    def _release_lock(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.con.close()
+        self._release_lock()
+
+    # -- schema --------------------------------------------------------------------------
+    def init(self) -> list[str]:
+        created: list[str] = []
+        for layer in catalog.LAYERS:
+            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
+        existing = {
+            (s, t)
+            for s, t in self.con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables()"
+            ).fetchall()
+        }
+        for table in catalog.tables().values():
+            if (table.layer, table.name) in existing:
+                created += self._add_missing_columns(table)
+                continue
+            cols = ",\n  ".join(
+                f"{c.name} {DUCKDB_TYPES[c.type]}{' NOT NULL' if c.required else ''}"
+                for c in table.columns
+            )
+            self.con.execute(f"CREATE TABLE {table.ref} (\n  {cols}\n)")
+            # COMMENT ON takes no parameters; descriptions are our own metadata, quoted safely.
+            self.con.execute(f"COMMENT ON TABLE {table.ref} IS {_literal(table.description)}")
+            for c in table.columns:
+                self.con.execute(
+                    f"COMMENT ON COLUMN {table.ref}.{c.name} IS {_literal(c.description)}"
+                )
+            created.append(table.ref)
+        return created
+
+    def _add_missing_columns(self, table: Table) -> list[str]:
+        have = {
+            r[0]
+            for r in self.con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+                [table.layer, table.name],
+            ).fetchall()
+        }
+        added = []
+        for c in table.columns:
+            if c.name not in have:
+                self.con.execute(f"ALTER TABLE {table.ref} ADD COLUMN {c.name} {DUCKDB_TYPES[c.type]}")
+                added.append(f"{table.ref}.{c.name}")
+        return added
+
+    # -- reads ---------------------------------------------------------------------------
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        duck_sql, names = to_duckdb_sql(sql)
+        bound = {k: v for k, v in (params or {}).items() if k in names}
+        if missing := names - bound.keys():
+            raise WarehouseError(f"query needs parameters {sorted(missing)}")
+        return self.con.execute(duck_sql, bound).fetch_arrow_table()
+
+    def truncate(self, table: Table) -> None:
+        if table.kind != "model":
+            raise WarehouseError(f"{table.ref} is loaded, not modelled; refusing to empty it")
+        self.con.execute(f"DELETE FROM {table.ref}")
+
+    # -- writes --------------------------------------------------------------------------
+    def write(self, table, rows, *, partitions=None, where=None) -> int:
+        if self.read_only:
+            raise WarehouseError("warehouse opened read-only")
+        unknown = set(rows.column_names) - set(table.column_names)
+        if unknown:
+            raise WarehouseError(f"{table.ref} has no columns {sorted(unknown)}")
+        self.con.register("_incoming", rows)
+        try:
+            return self._replace_from("_incoming", table, partitions, where)
+        finally:
+            self.con.unregister("_incoming")
+
+    def run_model(self, table, sql, params, partitions) -> int:
+        duck_sql, names = to_duckdb_sql(sql)
+        bound = {k: v for k, v in params.items() if k in names}
+        if missing := names - bound.keys():
+            raise WarehouseError(f"model {table.ref} needs parameters {sorted(missing)}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _model_out AS {duck_sql}", bound)
+        produced = [r[0] for r in self.con.execute("DESCRIBE _model_out").fetchall()]
+        if produced != table.column_names:
+            raise WarehouseError(
+                f"model {table.ref} returns columns {produced}, but its schema.yaml lists "
+                f"{table.column_names}; keep query and schema in step"
+            )
+        try:
+            return self._replace_from("_model_out", table, partitions, None)
+        finally:
+            self.con.execute("DROP TABLE IF EXISTS _model_out")
+
+    def _replace_from(self, source: str, table: Table, partitions: PartitionRange | None,
+                      where: dict[str, Any] | None) -> int:
+        mode = table.write_mode
+        delete_sql: str | None = None
+        delete_params: list[Any] = []
+        if mode == "partitions":
+            if partitions is None:
+                raise WarehouseError(f"{table.ref} is written by partition; give the range")
+            field = table.partition_field
+            outside = self.con.execute(
+                f"SELECT count(*) FROM {source} WHERE {field} IS NULL "
+                f"OR {field} NOT BETWEEN ? AND ?",
+                [partitions.start, partitions.end],
+            ).fetchone()[0]
+            if outside:
+                raise WarehouseError(
+                    f"{outside} rows for {table.ref} fall outside the partitions "
+                    f"{partitions.start}..{partitions.end} being replaced; nothing was written"
+                )
+            delete_sql = f"DELETE FROM {table.ref} WHERE {field} BETWEEN ? AND ?"
+            delete_params = [partitions.start, partitions.end]
+        elif mode == "upsert":
+            keys = ", ".join(table.key)
+            dupes = self.con.execute(
+                f"SELECT count(*) FROM (SELECT {keys} FROM {source} GROUP BY ALL "
+                "HAVING count(*) > 1)"
+            ).fetchone()[0]
+            if dupes:
+                raise WarehouseError(f"{dupes} duplicate keys ({keys}) in rows for {table.ref}")
+            delete_sql = (
+                f"DELETE FROM {table.ref} WHERE ({keys}) IN (SELECT ({keys}) FROM {source})"
+                if len(table.key) > 1
+                else f"DELETE FROM {table.ref} WHERE {keys} IN (SELECT {keys} FROM {source})"
+            )
+        elif mode == "replace_where":
+            if not where or set(where) != set(table.replace_columns):
+                raise WarehouseError(
+                    f"{table.ref} replaces rows by {list(table.replace_columns)}; got {where}"
+                )
+            delete_sql = f"DELETE FROM {table.ref} WHERE " + " AND ".join(
+                f"{c} = ?" for c in table.replace_columns
+            )
+            delete_params = [where[c] for c in table.replace_columns]
+        elif mode != "append":
+            raise WarehouseError(f"{table.ref}: unknown write mode {mode!r}")
+
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            if delete_sql:
+                self.con.execute(delete_sql, delete_params)
+            self.con.execute(f"INSERT INTO {table.ref} BY NAME SELECT * FROM {source}")
+            written = self.con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        return written

@@ -1,0 +1,68 @@
+WITH
+tracked AS (
+    SELECT company_number FROM staging.tracked_numbers
+    UNION DISTINCT
+    SELECT listed_number AS company_number FROM UNNEST(@tracked_numbers) AS listed_number
+),
+
+daily AS (
+    SELECT
+        unified.call_date AS report_date,
+        COUNTIF(unified.ct_call_key IS NOT NULL) AS calltracking_calls,
+        COUNTIF(unified.tel_call_key IS NOT NULL) AS telephony_calls,
+        COUNTIF(unified.match_status = 'matched') AS matched_calls,
+        COUNTIF(unified.match_status = 'calltracking_only') AS only_in_calltracking,
+        COUNTIF(
+            unified.match_status = 'telephony_only' AND tracked.company_number IS NULL
+        ) AS only_in_telephony_untracked,
+        COUNTIF(
+            unified.match_status = 'telephony_only' AND tracked.company_number IS NOT NULL
+        ) AS only_in_telephony_tracked
+    FROM staging.unified_calls AS unified
+    LEFT JOIN tracked ON unified.tel_company_number = tracked.company_number
+    WHERE
+        unified.call_date BETWEEN @start_date AND @end_date
+        AND unified.direction = 'inbound'
+    GROUP BY unified.call_date
+),
+
+measured AS (
+    SELECT
+        *,
+        only_in_calltracking + only_in_telephony_untracked + only_in_telephony_tracked
+            AS unmatched_calls
+    FROM daily
+),
+
+flagged AS (
+    SELECT
+        *,
+        unmatched_calls / GREATEST(calltracking_calls, telephony_calls) AS unmatched_ratio
+    FROM measured
+)
+
+SELECT
+    report_date,
+    calltracking_calls,
+    telephony_calls,
+    matched_calls,
+    only_in_calltracking,
+    only_in_telephony_untracked,
+    only_in_telephony_tracked,
+    unmatched_calls,
+    unmatched_ratio,
+    unmatched_calls >= @mismatch_min_unmatched
+    AND unmatched_ratio >= @mismatch_min_ratio AS is_mismatch,
+    CASE
+        WHEN
+            unmatched_calls < @mismatch_min_unmatched
+            OR unmatched_ratio < @mismatch_min_ratio
+            THEN NULL
+        WHEN
+            only_in_telephony_untracked >= only_in_telephony_tracked
+            AND only_in_telephony_untracked >= only_in_calltracking
+            THEN 'untracked_number'
+        WHEN only_in_telephony_tracked >= only_in_calltracking THEN 'missing_in_calltracking'
+        ELSE 'missing_in_telephony'
+    END AS mismatch_reason
+FROM flagged

@@ -1,0 +1,33 @@
+WITH
+tracked AS (
+    SELECT company_number FROM staging.tracked_numbers
+    UNION DISTINCT
+    SELECT listed_number AS company_number FROM UNNEST(@tracked_numbers) AS listed_number
+)
+
+SELECT
+    unified.unified_call_key AS call_key,
+    IF(unified.match_status = 'calltracking_only', 'calltracking', 'telephony') AS system,
+    unified.call_date AS report_date,
+    IF(
+        unified.match_status = 'calltracking_only',
+        unified.ct_company_number,
+        unified.tel_company_number
+    ) AS company_number,
+    IF(
+        unified.customer_number IS NULL,
+        NULL,
+        TO_HEX(SHA256(CONCAT(@hash_salt, unified.customer_number)))
+    ) AS customer_hash,
+    unified.started_at,
+    CASE
+        WHEN unified.match_status = 'calltracking_only' THEN 'missing_in_telephony'
+        WHEN tracked.company_number IS NOT NULL THEN 'missing_in_calltracking'
+        ELSE 'untracked_number'
+    END AS reason
+FROM staging.unified_calls AS unified
+LEFT JOIN tracked ON unified.tel_company_number = tracked.company_number
+WHERE
+    unified.call_date BETWEEN @start_date AND @end_date
+    AND unified.direction = 'inbound'
+    AND unified.match_status != 'matched'
