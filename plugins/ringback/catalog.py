@@ -8,12 +8,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import yaml
 
 from ringback.settings import ConfigError, project_root
 
 LAYERS = ("raw", "staging", "marts")
 COLUMN_TYPES = ("STRING", "INT64", "FLOAT64", "BOOL", "TIMESTAMP", "DATE", "JSON")
+ARROW_TYPES = {
+    "STRING": pa.string(),
+    "INT64": pa.int64(),
+    "FLOAT64": pa.float64(),
+    "BOOL": pa.bool_(),
+    "TIMESTAMP": pa.timestamp("us", tz="UTC"),
+    "DATE": pa.date32(),
+    "JSON": pa.string(),  # JSON text; the warehouse stores it as its JSON type
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,18 @@ class Table:
     @property
     def query_path(self) -> Path:
         return self.folder / "query.sql"
+
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema(
+            [pa.field(c.name, ARROW_TYPES[c.type], nullable=not c.required) for c in self.columns]
+        )
+
+    def to_arrow(self, rows: list[dict[str, Any]]) -> pa.Table:
+        """Rows (dicts) as an Arrow table typed by this schema; extra keys are left out."""
+        schema = self.arrow_schema()
+        return pa.Table.from_pylist(
+            [{c: row.get(c) for c in schema.names} for row in rows], schema=schema
+        )
 
     def column(self, name: str) -> Column:
         for c in self.columns:

@@ -181,7 +181,7 @@ class DuckDBWarehouse(Warehouse):
         bound = {k: v for k, v in (params or {}).items() if k in names}
         if missing := names - bound.keys():
             raise WarehouseError(f"query needs parameters {sorted(missing)}")
-        return self.con.execute(duck_sql, bound).fetch_arrow_table()
+        return self.con.sql(duck_sql, params=bound).to_arrow_table()
 
     def truncate(self, table: Table) -> None:
         if table.kind != "model":

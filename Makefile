@@ -1,0 +1,51 @@
+# ringback: `make demo` and `make test` set themselves up from a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+export AIRFLOW_HOME := $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__UNIT_TEST_MODE := False
+export AIRFLOW__LOGGING__LOGGING_LEVEL := WARNING
+export GX_ANALYTICS_ENABLED := false
+export RINGBACK_HOME := $(CURDIR)
+export RINGBACK_WAREHOUSE_URL ?= duckdb:///$(CURDIR)/data/ringback.duckdb
+RUN := $(UV) run --frozen
+
+.PHONY: help setup airflow-init demo test lint airflow-ui clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+setup: $(UV) ## install the locked dependencies into .venv (uv sync --frozen)
+	@command -v uv >/dev/null || test -x $(UV) || { echo "uv missing after pip install"; exit 1; }
+	$(UV) sync --frozen --quiet
+
+airflow-init: setup ## migrate the local Airflow metadata DB (SQLite) and create the warehouse pool
+	@mkdir -p $(AIRFLOW_HOME) data
+	$(RUN) airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || { cat $(AIRFLOW_HOME)/db-migrate.log; exit 1; }
+	$(RUN) airflow pools set ringback_warehouse 1 "one writer at a time on the DuckDB file" > /dev/null
+
+demo: airflow-init ## run the pipeline under Airflow for the last 7 days on DuckDB + simulators
+	rm -rf data/ringback.duckdb data/ringback.duckdb.wal data/batches
+	$(RUN) ringback init --warehouse $(RINGBACK_WAREHOUSE_URL)
+	$(RUN) ringback demo
+
+test: airflow-init ## run the test suite
+	$(RUN) pytest -q
+
+lint: setup ## ruff and sqlfluff
+	$(RUN) ruff check plugins dags tests
+	$(RUN) ruff format --check plugins dags tests
+	$(RUN) sqlfluff lint sql
+
+airflow-ui: airflow-init ## start Airflow locally (api-server, scheduler, dag-processor, triggerer) on :8080
+	$(RUN) airflow standalone
+
+clean: ## remove local state (warehouse, batches, Airflow home, GX results)
+	rm -rf data .airflow expectations/uncommitted .pytest_cache

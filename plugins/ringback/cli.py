@@ -1,0 +1,207 @@
+"""The ``ringback`` command.
+
+Public contract (design.md §5, kept exactly):
+  ringback init --warehouse URL
+  ringback models run --warehouse URL --start YYYY-MM-DD --end YYYY-MM-DD
+  ringback extract --source ID --date YYYY-MM-DD --warehouse URL
+Project commands: ``models render``, ``summary``, ``simulators serve``, ``demo``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from collections.abc import Sequence
+
+from ringback.settings import ConfigError, load_settings, parse_overrides
+
+log = logging.getLogger("ringback")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _settings(args: argparse.Namespace):
+    overrides = parse_overrides(getattr(args, "set", None))
+    if getattr(args, "warehouse", None):
+        overrides["warehouse_url"] = args.warehouse
+    return load_settings(overrides)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create every schema and table that is missing (idempotent)."""
+    from ringback.warehouse.base import connect
+
+    settings = _settings(args)
+    with connect(settings.warehouse_url) as wh:
+        created = wh.init()
+    print(f"{settings.warehouse_url}: created {len(created)} "
+          f"({', '.join(created) if created else 'nothing to do'})")
+    return 0
+
+
+def cmd_models_run(args: argparse.Namespace) -> int:
+    """Build the models for --start..--end (plus the rebuild lookback) from staging.calls."""
+    from ringback import models
+    from ringback.warehouse.base import connect
+
+    settings = _settings(args)
+    with connect(settings.warehouse_url) as wh:
+        wh.init()
+        results = models.run_models(wh, settings, args.start, args.end,
+                                    full_refresh=args.full_refresh)
+    window = models.RebuildWindow.for_run(args.start, args.end, settings)
+    print(f"built {len(results)} models for {window.start}..{window.end}:")
+    for r in results:
+        print(f"  {r.ref:32} {r.rows:>9} rows {r.seconds:>7.2f} s")
+    return 0
+
+
+def cmd_models_render(args: argparse.Namespace) -> int:
+    """Print a model's SQL for BigQuery (as written) or DuckDB (transpiled)."""
+    from ringback import catalog, models
+    from ringback.warehouse.duckdb import to_duckdb_sql
+
+    sql = models.render(catalog.table(args.model), _settings(args))
+    print(to_duckdb_sql(sql)[0] if args.dialect == "duckdb" else sql)
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Pull one day (plus the re-pull window) from a source, validate it, load raw and staging."""
+    from ringback import ingest
+
+    settings = _settings(args)
+    manifest = ingest.run_extract(args.source, args.date, settings.warehouse_url, settings)
+    print(f"{manifest.load_id}: received {manifest.received_records}, staged "
+          f"{manifest.staged_records}, quarantined {manifest.quarantined_records} "
+          f"{manifest.quarantine_reasons or ''} in {manifest.requests} requests")
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Print what marketers and engineers want to know about a date range."""
+    from ringback.report import print_summary
+
+    settings = _settings(args)
+    print_summary(settings.warehouse_url, args.start, args.end)
+    return 0
+
+
+def cmd_simulators(args: argparse.Namespace) -> int:
+    """Serve the provider simulators on 127.0.0.1 until interrupted."""
+    import time
+
+    from ringback.simulators import start_all
+
+    sims = start_all(seed=args.seed, ports=args.port)
+    for name, sim in sims.items():
+        print(f"{name}: {sim.base_url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for sim in sims.values():
+            sim.stop()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Simulators + Airflow + DuckDB: the last N days end to end, then the summary."""
+    from ringback.demo import run_demo
+
+    return run_demo(days=args.days, seed=args.seed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ringback", description=__doc__.split("\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, *, warehouse_required: bool = False) -> None:
+        p.add_argument("--warehouse", required=warehouse_required, metavar="URL",
+                       help="duckdb:///path/file.duckdb or bigquery://project?location=EU "
+                            "(default: warehouse_url setting)")
+        p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override a setting for this run (repeatable)")
+
+    p = sub.add_parser("init", help=cmd_init.__doc__)
+    common(p)
+    p.set_defaults(func=cmd_init)
+
+    models_p = sub.add_parser("models", help="build or show the SQL models")
+    models_sub = models_p.add_subparsers(dest="models_command", required=True)
+    p = models_sub.add_parser("run", help=cmd_models_run.__doc__)
+    common(p)
+    p.add_argument("--start", type=_date, required=True)
+    p.add_argument("--end", type=_date, required=True)
+    p.add_argument("--full-refresh", action="store_true",
+                   help="empty every model table first (after a rule change)")
+    p.set_defaults(func=cmd_models_run)
+    p = models_sub.add_parser("render", help=cmd_models_render.__doc__)
+    common(p)
+    p.add_argument("--model", required=True, help="layer.name, e.g. marts.attributed_leads")
+    p.add_argument("--dialect", choices=("bigquery", "duckdb"), default="bigquery")
+    p.set_defaults(func=cmd_models_render)
+
+    p = sub.add_parser("extract", help=cmd_extract.__doc__)
+    common(p)
+    p.add_argument("--source", required=True, help="source id from the sources file")
+    p.add_argument("--date", type=_date, required=True, help="the run date (YYYY-MM-DD)")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("summary", help=cmd_summary.__doc__)
+    common(p)
+    p.add_argument("--start", type=_date, required=True)
+    p.add_argument("--end", type=_date, required=True)
+    p.set_defaults(func=cmd_summary)
+
+    sim_p = sub.add_parser("simulators", help="local provider API simulators")
+    sim_sub = sim_p.add_subparsers(dest="simulators_command", required=True)
+    p = sim_sub.add_parser("serve", help=cmd_simulators.__doc__)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--port", action="append", default=[], metavar="PROVIDER=PORT",
+                   help="fixed port per provider, e.g. ringostat=8081 (default: free ports)")
+    p.set_defaults(func=cmd_simulators)
+
+    p = sub.add_parser("demo", help=cmd_demo.__doc__)
+    p.add_argument("--days", type=int, default=7)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "great_expectations", "sqlglot"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"ringback: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from ringback.ingest import ValidationFailed
+        from ringback.sources.transport import ProviderError
+        from ringback.warehouse.base import WarehouseError
+
+        if isinstance(exc, ValidationFailed | ProviderError | WarehouseError):
+            print(f"ringback: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""The Airflow DAGs, built from the sources file. DAG files in ``dags/`` only call these.
+
+Nothing here touches the network, the warehouse, Airflow Variables or connections while a DAG
+file is parsed: tasks import and resolve what they need when they run.
+
+- ``ringback_ingest_<source_id>`` (one per source, daily): extract -> validate -> publish. The run
+  for the data interval starting on local day D pulls D and the re-pull window before it.
+  ``publish`` updates the source's Asset, with the run date in the event's extra.
+- ``ringback_build_marts``: scheduled on every source's Asset; builds the models for the dates
+  the triggering loads touched (or for ``start``/``end`` given in the run's conf).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, dag, task
+
+from ringback.settings import SourceConfig, load_settings, load_sources
+
+OWNER = "data-engineering"
+TAGS = ["ringback"]
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": OWNER,
+    "retries": 3,
+    "retry_delay": dt.timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": dt.timedelta(minutes=30),
+}
+START_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+# One writer at a time on a DuckDB file: tasks that write take a slot in this pool (created by
+# `make airflow-init`; on BigQuery it may be widened).
+WAREHOUSE_POOL = "ringback_warehouse"
+
+
+def staging_asset(source_id: str) -> Asset:
+    """The Asset a source's publish task updates: its rows in staging.calls."""
+    return Asset(name=f"ringback.staging.calls.{source_id}",
+                 uri=f"ringback://staging/calls/{source_id}", group="ringback")
+
+
+def _run_date(context: dict[str, Any], tz: str) -> dt.date:
+    override = (context.get("params") or {}).get("run_date")
+    if override:
+        return dt.date.fromisoformat(str(override))
+    start = context.get("data_interval_start") or context["logical_date"]
+    return start.astimezone(zoneinfo.ZoneInfo(tz)).date()
+
+
+def ingest_dag(source: SourceConfig) -> DAG:
+    asset = staging_asset(source.id)
+    reporting_tz = source.time_zone
+
+    @dag(
+        dag_id=f"ringback_ingest_{source.id}",
+        description=f"Daily calls from {source.provider} ({source.system}) into staging.calls",
+        schedule=CronDataIntervalTimetable("0 0 * * *", timezone=reporting_tz),
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=[*TAGS, "ingest", source.provider, source.system],
+        params={"run_date": Param(None, type=["null", "string"],
+                                  description="Override the day to pull (YYYY-MM-DD).")},
+        doc_md=f"""
+### Ingest `{source.id}` ({source.provider}, {source.system})
+
+Pulls one local day ({source.time_zone}) plus the trailing re-pull window from {source.provider},
+writes the batch aside, validates it with the Great Expectations checkpoint
+`staging_calls_load`, and only then replaces the batch's calls in `staging.calls` by call key.
+
+* **extract**: provider API -> batch files (raw records, staged rows, quarantine, manifest).
+* **validate**: critical failures stop the run here; staging is untouched.
+* **publish**: raw, quarantine, staging, load log; updates Asset `{asset.name}`.
+
+Credentials: Airflow connection `{source.conn_id}` (or `AIRFLOW_CONN_{source.conn_id.upper()}`).
+Rerunning a day replaces that day's load: the tables come out the same.
+""",
+    )
+    def ingest() -> None:
+        @task
+        def extract(**context: Any) -> str:
+            from ringback import ingest as pipeline
+            from ringback.settings import get_source
+
+            run_date = _run_date(context, reporting_tz)
+            folder = pipeline.extract(get_source(source.id), run_date, load_settings())
+            return str(folder)
+
+        @task
+        def validate(folder: str) -> dict[str, Any]:
+            from pathlib import Path
+
+            from ringback import ingest as pipeline
+
+            report = pipeline.validate(Path(folder), load_settings())
+            if not report["success"]:
+                # Record the failed load (raw + load log) before stopping the run.
+                try:
+                    pipeline.publish(Path(folder), load_settings().warehouse_url)
+                except pipeline.ValidationFailed as exc:
+                    raise RuntimeError(str(exc)) from None
+            return {k: report[k] for k in ("success", "warnings", "critical_failures", "rows")}
+
+        @task(outlets=[asset], pool=WAREHOUSE_POOL)
+        def publish(folder: str, report: dict[str, Any], **context: Any) -> dict[str, Any]:
+            from pathlib import Path
+
+            from ringback import ingest as pipeline
+
+            manifest = pipeline.publish(Path(folder), load_settings().warehouse_url)
+            summary = {
+                "source_id": manifest.source_id,
+                "run_date": manifest.run_date,
+                "received": manifest.received_records,
+                "staged": manifest.staged_records,
+                "quarantined": manifest.quarantined_records,
+                "warnings": report["warnings"],
+            }
+            context["outlet_events"][asset].extra = summary
+            return summary
+
+        folder = extract()
+        publish(folder, validate(folder))
+
+    return ingest()
+
+
+def marts_dag(sources: list[SourceConfig]) -> DAG:
+    assets = [staging_asset(s.id) for s in sources]
+
+    @dag(
+        dag_id="ringback_build_marts",
+        description="Models and marts for the dates the latest loads touched",
+        schedule=assets or None,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=[*TAGS, "models", "marts"],
+        params={
+            "start": Param(None, type=["null", "string"], description="First date (YYYY-MM-DD)."),
+            "end": Param(None, type=["null", "string"], description="Last date (YYYY-MM-DD)."),
+        },
+        doc_md="""
+### Build the marts
+
+Runs when every source's staging Asset has been updated (or by hand with `start`/`end` in the
+run conf). Rebuilds `staging.unified_calls`, the first-seen dimensions, `staging.primary_calls`
+and the marts `attributed_leads`, `missed_calls`, `call_reconciliation`, `unmatched_calls` for
+the run dates of the triggering loads, plus `rebuild_lookback_days` before them: the same result
+as a full rebuild, whatever the number of reruns.
+""",
+    )
+    def build_marts() -> None:
+        @task
+        def affected_dates(**context: Any) -> dict[str, str]:
+            params = context.get("params") or {}
+            if params.get("start") or params.get("end"):
+                start = params.get("start") or params.get("end")
+                return {"start": start, "end": params.get("end") or start}
+            dates = []
+            for events in (context.get("triggering_asset_events") or {}).values():
+                for event in events:
+                    if run_date := (event.extra or {}).get("run_date"):
+                        dates.append(run_date)
+            if not dates:
+                settings = load_settings()
+                day = context["logical_date"].astimezone(
+                    zoneinfo.ZoneInfo(settings.reporting_time_zone)
+                ).date() - dt.timedelta(days=1)
+                dates = [day.isoformat()]
+            return {"start": min(dates), "end": max(dates)}
+
+        @task(pool=WAREHOUSE_POOL)
+        def build(dates: dict[str, str]) -> list[dict[str, Any]]:
+            from ringback import models
+            from ringback.warehouse.base import connect
+
+            settings = load_settings()
+            with connect(settings.warehouse_url) as wh:
+                wh.init()
+                results = models.run_models(
+                    wh, settings, dt.date.fromisoformat(dates["start"]),
+                    dt.date.fromisoformat(dates["end"]),
+                )
+            return [{"model": r.ref, "rows": r.rows, "seconds": round(r.seconds, 3)}
+                    for r in results]
+
+        build(affected_dates())
+
+    return build_marts()
+
+
+def ingest_dags() -> dict[str, DAG]:
+    """One ingestion DAG per source in the sources file (reads only that local file)."""
+    return {d.dag_id: d for d in (ingest_dag(s) for s in load_sources())}

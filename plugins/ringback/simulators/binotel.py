@@ -1,0 +1,149 @@
+"""Binotel PBX API simulator (shared/providers.md, "Binotel").
+
+``POST /api/4.0/stats/<method>.json`` with a JSON body holding the parameters plus ``key`` and
+``secret``. Errors, throttling included, come as HTTP 200 with ``{"status": "error", "code": N}``.
+``callDetails`` is an object keyed by generalCallID (``[]`` when empty); numbers are strings;
+empty nested objects are ``""``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+
+from ringback.simulators.journeys import JourneyGenerator, TrueCall
+from ringback.simulators.server import ProviderSimulator, Response
+
+METHODS = {
+    "list-of-calls-for-period": None,
+    "incoming-calls-for-period": "0",
+    "outgoing-calls-for-period": "1",
+}
+MAX_WINDOW_SECONDS = 86400  # at most one day per request (stopTime inclusive)
+# Codes other than 106 are assumed (no public source lists them): tolerated by the connector.
+CODE_THROTTLED = 106
+CODE_BAD_AUTH = 120
+CODE_BAD_PARAMS = 121
+
+ANSWERED = ("ANSWER", "ANSWER", "ANSWER", "TRANSFER")
+MISSED = {
+    "missed": ("NOANSWER", "NOANSWER", "CANCEL"),
+    "busy": ("BUSY",),
+    "failed": ("CHANUNAVAIL", "CONGESTION"),
+    "voicemail": ("VM", "VM-SUCCESS"),
+}
+
+
+def local_number(e164: str) -> str:
+    """Binotel writes Ukrainian numbers in local format: +380671234567 -> 0671234567."""
+    return "0" + e164[4:] if e164.startswith("+380") else e164.lstrip("+")
+
+
+class BinotelSimulator(ProviderSimulator):
+    provider = "binotel"
+
+    def __init__(self, generator: JourneyGenerator | None = None, *, key: str = "demo-key",
+                 secret: str = "demo-secret", min_interval_seconds: float = 0.0,
+                 empty_details: str = "list", now=None) -> None:
+        super().__init__(generator, now=now)
+        self.key = key
+        self.secret = secret
+        self.min_interval_seconds = min_interval_seconds
+        self.empty_details = empty_details  # how an empty answer looks: "list" ([]) or "string"
+        self._last_request = 0.0
+        self._lock = threading.Lock()
+
+    def provider_error(self) -> Response:
+        return Response.json({"status": "error", "code": CODE_THROTTLED,
+                              "message": "Requests are too frequent. Try again later."})
+
+    def record(self, call: TrueCall) -> dict:
+        start = call.telephony_started_at
+        live = call.ended_at > self.now
+        n = int(call.call_id[-4:])
+        if live:
+            disposition = "ONLINE"
+        elif call.status == "answered":
+            disposition = ANSWERED[n % len(ANSWERED)]
+        else:
+            options = MISSED[call.status]
+            disposition = options[n % len(options)]
+        talk = 0 if live else call.talk_seconds
+        tracking = ""
+        if call.seen_by_calltracking and call.traffic_source:
+            tracking = {
+                "id": call.call_id,
+                "utm_source": call.traffic_source,
+                "utm_medium": call.traffic_medium or "",
+                "utm_campaign": call.campaign or "",
+                "utm_term": call.keyword or "",
+                "gaClientId": call.ga_client_id or "",
+            }
+        return {
+            "generalCallID": str(20_000_000 + int(call.call_id)),
+            "startTime": str(int(start.timestamp())),
+            "callType": "0" if call.direction == "inbound" else "1",
+            "externalNumber": local_number(call.customer_number) if call.customer_number
+            else "anonymous",
+            "internalNumber": "901" if talk else "",
+            "internalAdditionalData": "",
+            "pbxNumberData": {"number": local_number(call.company_number), "name": "Main"},
+            "didNumber": local_number(call.company_number) if call.direction == "inbound" else "",
+            "waitsec": str(call.wait_seconds),
+            "billsec": str(talk),
+            "disposition": disposition,
+            "isNewCall": "0" if call.is_repeat_customer else "1",
+            "employeeData": {"name": "Olena Manager", "email": "olena@shop.example"} if talk
+            else "",
+            "historyData": [] if n % 2 else "",
+            "callTrackingData": tracking,
+            "customerData": "",
+        }
+
+    def handle(self, method, path, query, headers, body) -> Response:
+        prefix, _, name = path.rpartition("/")
+        api_method = name.removesuffix(".json")
+        if method != "POST" or prefix != "/api/4.0/stats" or api_method not in METHODS:
+            return Response.json({"status": "error", "code": 404, "message": "Unknown method"})
+        with self._lock:
+            gap = time.monotonic() - self._last_request
+            self._last_request = time.monotonic()
+        if gap < self.min_interval_seconds:
+            return self.provider_error()
+        try:
+            params = json.loads(body or b"{}")
+        except json.JSONDecodeError:
+            return Response.json({"status": "error", "code": CODE_BAD_PARAMS,
+                                  "message": "Body is not JSON"})
+        if params.get("key") != self.key or params.get("secret") != self.secret:
+            return Response.json({"status": "error", "code": CODE_BAD_AUTH,
+                                  "message": "Wrong key or secret"})
+        try:
+            start, stop = int(params["startTime"]), int(params["stopTime"])
+        except (KeyError, TypeError, ValueError):
+            return Response.json({"status": "error", "code": CODE_BAD_PARAMS,
+                                  "message": "startTime and stopTime are required"})
+        if stop < start or stop - start >= MAX_WINDOW_SECONDS:
+            return Response.json({"status": "error", "code": CODE_BAD_PARAMS,
+                                  "message": "Period must be at most one day"})
+        calls = self.generator.calls_between(
+            dt.datetime.fromtimestamp(start - 10, dt.UTC),
+            min(dt.datetime.fromtimestamp(stop + 1, dt.UTC), self.now),
+        )
+        wanted = METHODS[api_method]
+        details = {}
+        for call in calls:
+            if not call.seen_by_telephony:
+                continue
+            rec = self.record(call)
+            if not start <= int(rec["startTime"]) <= stop:
+                continue
+            if wanted is not None and rec["callType"] != wanted:
+                continue
+            details[rec["generalCallID"]] = rec
+        if not details:
+            empty = [] if self.empty_details == "list" else ""
+            return Response.json({"status": "success", "callDetails": empty})
+        return Response.json({"status": "success", "callDetails": details})

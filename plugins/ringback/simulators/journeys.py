@@ -1,0 +1,276 @@
+"""Deterministic synthetic customer journeys with known ground truth.
+
+Every simulator renders the same true calls in its provider's format: call tracking sees calls to
+tracking numbers, telephony sees every call the PBX handled (a few seconds apart in its clock).
+The same seed and date always give the same calls, so a test can compare what lands in the
+warehouse with what should.
+
+Journey kinds (each a customer's story that starts on a given local day):
+
+- ``answered_first``: first call answered with a conversation -> ``primary_call`` lead.
+- ``missed_retry``: first call missed, the customer calls again within minutes -> ``missed_call_retry``
+  (a share of retries reach the untracked line: telephony only, still a lead).
+- ``missed_callback``: first call missed, a manager calls back -> ``missed_call_callback``.
+- ``missed_late_retry``: the customer calls again after more than 24 h -> missed, not recovered.
+- ``missed_unrecovered``: nobody gets through -> missed, not recovered.
+- ``short_first``: answered for 30 s or less -> neither lead nor missed.
+- ``untracked_first``: first call to the old flyer number (telephony only) -> ``primary_call``
+  with no marketing source.
+- ``hidden_number``: the caller hides the number -> seen by both, matched by neither.
+- ``repeat``: a customer from an earlier journey calls again -> not primary, no lead.
+
+Some days carry an incident that call-count reconciliation should flag: a flyer drop (many calls
+to the untracked line) or a forwarding fault (tracked calls that never reached the PBX).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+import zoneinfo
+from collections import Counter
+from dataclasses import dataclass, field
+
+UTC = dt.UTC
+
+TRACKING_NUMBERS = {
+    # number dialled -> marketing channel (what call tracking substitutes on the site)
+    "+380443330001": ("google", "cpc", "brand_search", "sofa kyiv"),
+    "+380443330002": ("facebook", "cpc", "autumn_sale", None),
+    "+380443330003": ("google", "organic", None, None),
+    "+380443330004": ("(direct)", "(none)", None, None),
+}
+UNTRACKED_LINE = "+380442000000"  # printed on flyers and the maps listing: no tracking
+MAIN_LINE = "+380441000000"  # the line managers call out from
+
+JOURNEY_WEIGHTS = {
+    "answered_first": 40,
+    "missed_retry": 13,
+    "missed_callback": 11,
+    "missed_late_retry": 5,
+    "missed_unrecovered": 7,
+    "short_first": 6,
+    "untracked_first": 2,
+    "hidden_number": 1,
+}
+MISSED_STATUSES = ("missed", "missed", "missed", "busy", "voicemail")
+EXPECTED_LEAD = {
+    "answered_first": "primary_call",
+    "missed_retry": "missed_call_retry",
+    "missed_callback": "missed_call_callback",
+    "untracked_first": "primary_call",
+}
+
+
+@dataclass(frozen=True)
+class TrueCall:
+    """One real call, before any system records it."""
+
+    call_id: str
+    journey_id: str
+    journey: str
+    customer_number: str | None
+    direction: str
+    started_at: dt.datetime
+    company_number: str
+    status: str
+    wait_seconds: int
+    talk_seconds: int
+    seen_by_calltracking: bool
+    seen_by_telephony: bool
+    telephony_offset_seconds: int
+    is_repeat_customer: bool = False
+    traffic_source: str | None = None
+    traffic_medium: str | None = None
+    campaign: str | None = None
+    keyword: str | None = None
+    landing_page: str | None = None
+    gclid: str | None = None
+    ga_client_id: str | None = None
+
+    @property
+    def ended_at(self) -> dt.datetime:
+        return self.started_at + dt.timedelta(seconds=self.wait_seconds + self.talk_seconds)
+
+    @property
+    def telephony_started_at(self) -> dt.datetime:
+        return self.started_at + dt.timedelta(seconds=self.telephony_offset_seconds)
+
+
+@dataclass
+class DayPlan:
+    """The journeys that start on one local day and what the models should make of them."""
+
+    day: dt.date
+    calls: list[TrueCall] = field(default_factory=list)
+    incident: str | None = None
+    expected_leads: Counter = field(default_factory=Counter)
+
+
+def _digits(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789") for _ in range(n))
+
+
+class JourneyGenerator:
+    """Calls for any local day, the same every time for the same seed."""
+
+    def __init__(self, seed: int = 7, customers_per_day: int = 60,
+                 time_zone: str = "Europe/Kyiv") -> None:
+        self.seed = seed
+        self.customers_per_day = customers_per_day
+        self.tz = zoneinfo.ZoneInfo(time_zone)
+        self._cache: dict[dt.date, DayPlan] = {}
+
+    # -- customers -------------------------------------------------------------------------
+    def _new_customer(self, day: dt.date, index: int) -> str:
+        # Unique per (seed, day, index): a new customer's number was never seen before.
+        digest = hashlib.sha256(f"{self.seed}:{day}:{index}".encode()).hexdigest()
+        operator = ("50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99")
+        return "+380" + operator[int(digest[:2], 16) % len(operator)] + str(
+            int(digest[2:12], 16) % 10**7
+        ).zfill(7)
+
+    def journey_kind(self, day: dt.date, index: int) -> str:
+        """The kind of a day's i-th journey: a pure function, so other days can ask for it."""
+        rng = random.Random(f"{self.seed}:{day}:{index}:kind")
+        return rng.choices(list(JOURNEY_WEIGHTS), list(JOURNEY_WEIGHTS.values()))[0]
+
+    def incident(self, day: dt.date) -> str | None:
+        ordinal = day.toordinal() + self.seed
+        if ordinal % 7 == 3:
+            return "flyer_drop"
+        if ordinal % 7 == 5:
+            return "forwarding_fault"
+        return None
+
+    # -- days ------------------------------------------------------------------------------
+    def day(self, day: dt.date) -> DayPlan:
+        if day not in self._cache:
+            self._cache[day] = self._build_day(day)
+        return self._cache[day]
+
+    def calls_between(self, start: dt.datetime, end: dt.datetime) -> list[TrueCall]:
+        """True calls with start in [start, end), from journeys that began up to 3 days earlier."""
+        first = start.astimezone(self.tz).date() - dt.timedelta(days=3)
+        last = end.astimezone(self.tz).date()
+        out = []
+        d = first
+        while d <= last:
+            out += [c for c in self.day(d).calls if start <= c.started_at < end]
+            d += dt.timedelta(days=1)
+        return sorted(out, key=lambda c: (c.started_at, c.call_id))
+
+    def _local(self, day: dt.date, seconds: int) -> dt.datetime:
+        naive = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=seconds)
+        return naive.replace(tzinfo=self.tz).astimezone(UTC)
+
+    def _build_day(self, day: dt.date) -> DayPlan:
+        rng = random.Random(f"{self.seed}:{day.isoformat()}")
+        plan = DayPlan(day=day, incident=self.incident(day))
+        counter = 0
+
+        def add(journey_id: str, journey: str, number: str | None, direction: str,
+                started_at: dt.datetime, company: str, status: str, talk: int,
+                tracked: bool, repeat: bool = False) -> None:
+            nonlocal counter
+            counter += 1
+            channel = TRACKING_NUMBERS.get(company) if tracked else None
+            in_pbx = True
+            if (plan.incident == "forwarding_fault" and tracked and direction == "inbound"
+                    and rng.random() < 0.3):
+                in_pbx = False  # forwarded to a mobile outside the PBX
+            wait = rng.randint(3, 25) if status != "failed" else 0
+            source, medium, campaign, keyword = channel or (None, None, None, None)
+            plan.calls.append(TrueCall(
+                call_id=f"{day:%Y%m%d}{counter:05d}",
+                journey_id=journey_id,
+                journey=journey,
+                customer_number=number,
+                direction=direction,
+                started_at=started_at,
+                company_number=company,
+                status=status,
+                wait_seconds=wait,
+                talk_seconds=talk if status == "answered" else 0,
+                seen_by_calltracking=tracked,
+                seen_by_telephony=in_pbx,
+                telephony_offset_seconds=rng.randint(0, 4),
+                is_repeat_customer=repeat,
+                traffic_source=source,
+                traffic_medium=medium,
+                campaign=campaign,
+                keyword=keyword,
+                landing_page=f"https://shop.example/{campaign or 'home'}" if channel else None,
+                gclid=("Cj0" + _digits(rng, 12)) if medium == "cpc" and source == "google"
+                else None,
+                ga_client_id=f"{_digits(rng, 9)}.{_digits(rng, 10)}" if channel else None,
+            ))
+
+        def start_second() -> int:
+            # Business hours mostly; a few late-evening calls whose follow-ups cross midnight.
+            if rng.random() < 0.05:
+                return rng.randint(23 * 3600, 24 * 3600 - 60)
+            return rng.randint(8 * 3600, 21 * 3600)
+
+        n_customers = max(1, round(self.customers_per_day * rng.uniform(0.85, 1.15)))
+        for i in range(n_customers):
+            kind = self.journey_kind(day, i)
+            jid = f"{day:%Y%m%d}-{i:04d}"
+            number = self._new_customer(day, i)
+            t0 = self._local(day, start_second())
+            tracking = rng.choice(list(TRACKING_NUMBERS))
+            if kind == "answered_first":
+                add(jid, kind, number, "inbound", t0, tracking, "answered",
+                    rng.randint(45, 600), True)
+            elif kind == "short_first":
+                add(jid, kind, number, "inbound", t0, tracking, "answered",
+                    rng.randint(3, 30), True)
+            elif kind == "untracked_first":
+                add(jid, kind, number, "inbound", t0, UNTRACKED_LINE, "answered",
+                    rng.randint(45, 400), False)
+            elif kind == "hidden_number":
+                add(jid, kind, None, "inbound", t0, tracking, "answered",
+                    rng.randint(45, 400), True)
+            else:
+                add(jid, kind, number, "inbound", t0, tracking, rng.choice(MISSED_STATUSES),
+                    0, True)
+                if kind == "missed_retry":
+                    to_untracked = rng.random() < 0.05
+                    t1 = t0 + dt.timedelta(seconds=rng.randint(60, 20 * 60))
+                    add(jid, kind, number, "inbound", t1,
+                        UNTRACKED_LINE if to_untracked else tracking, "answered",
+                        rng.randint(45, 400), not to_untracked)
+                elif kind == "missed_callback":
+                    t1 = t0 + dt.timedelta(seconds=rng.randint(3 * 60, 180 * 60))
+                    add(jid, kind, number, "outbound", t1, MAIN_LINE, "answered",
+                        rng.randint(40, 300), False)
+                elif kind == "missed_late_retry":
+                    t1 = t0 + dt.timedelta(hours=rng.uniform(25, 40))
+                    add(jid, kind, number, "inbound", t1, tracking, "answered",
+                        rng.randint(45, 400), True)
+            if lead := EXPECTED_LEAD.get(kind):
+                plan.expected_leads[lead] += 1
+
+        # Returning customers from journeys at least 4 days old (outside any recovery window).
+        for i in range(self.customers_per_day // 4):
+            back = day - dt.timedelta(days=rng.randint(4, 20))
+            index = rng.randrange(self.customers_per_day // 2)
+            if self.journey_kind(back, index) == "hidden_number":
+                continue  # that customer never showed a number: they would be new, not back
+            number = self._new_customer(back, index)
+            status = "answered" if rng.random() < 0.8 else "missed"
+            add(f"{day:%Y%m%d}-r{i:03d}", "repeat", number, "inbound",
+                self._local(day, rng.randint(8 * 3600, 21 * 3600)), rng.choice(list(TRACKING_NUMBERS)),
+                status, rng.randint(20, 300), True, repeat=True)
+
+        if plan.incident == "flyer_drop":
+            for i in range(max(6, self.customers_per_day // 5)):
+                # Flyer readers call the untracked line; their calls are leads with no source.
+                number = self._new_customer(day, 10_000 + i)
+                add(f"{day:%Y%m%d}-f{i:03d}", "untracked_first", number, "inbound",
+                    self._local(day, rng.randint(9 * 3600, 20 * 3600)), UNTRACKED_LINE,
+                    "answered", rng.randint(45, 300), False)
+                plan.expected_leads["primary_call"] += 1
+        plan.calls.sort(key=lambda c: (c.started_at, c.call_id))
+        return plan

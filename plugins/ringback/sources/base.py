@@ -1,0 +1,156 @@
+"""What every connector shares: the pull window, phone normalisation, and the mapping result.
+
+A connector has two halves: ``fetch`` pulls raw records for a window (provider mechanics), and
+``map_record`` turns one raw record into a ``staging.calls`` row or raises ``MappingError`` with
+a reason, which sends the record to quarantine instead of dropping it.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import phonenumbers
+
+from ringback.settings import Settings, SourceConfig
+from ringback.sources.connection import ProviderConnection
+
+UNKNOWN_MARKETING = {"", "(not set)", "(not provided)", "not set", "none", "null"}
+
+
+class MappingError(ValueError):
+    """A record that cannot be mapped to the staging contract; ``reason`` is machine-readable."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Window:
+    """The local days a run pulls: ``first_day .. last_day`` in the source's time zone."""
+
+    first_day: dt.date
+    last_day: dt.date
+    tz: Any
+
+    @classmethod
+    def for_run(cls, run_date: dt.date, repull_days: int, tz: Any) -> Window:
+        return cls(run_date - dt.timedelta(days=repull_days), run_date, tz)
+
+    @property
+    def start_at(self) -> dt.datetime:
+        """Start (UTC) of the first day."""
+        return local_midnight(self.first_day, self.tz)
+
+    @property
+    def end_at(self) -> dt.datetime:
+        """End (UTC, exclusive) of the last day."""
+        return local_midnight(self.last_day + dt.timedelta(days=1), self.tz)
+
+
+def local_midnight(day: dt.date, tz: Any) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+
+
+def to_e164(raw: Any, region: str) -> str | None:
+    """A phone number in E.164, or None when hidden or unparseable.
+
+    Accepts ``+380671234567``, digits with the country code (``380671234567``, as Ringostat sends
+    them) and national formats of the source's region (``0671234567``, as Binotel sends them).
+    """
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    if not text or "<" in text or "@" in text or not any(ch.isdigit() for ch in text):
+        return None  # hidden, anonymous, or a SIP login like '"Office" <sip101>'
+    digits = "".join(ch for ch in text if ch.isdigit())
+    candidates = [text] if text.startswith("+") else []
+    if not text.startswith(("+", "0")) and len(digits) >= 11:
+        candidates.append("+" + digits)
+    candidates.append(text)
+    for candidate in candidates:
+        try:
+            parsed = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+def marketing_value(raw: Any) -> str | None:
+    """GA-style placeholders such as ``(not set)`` mean unknown; ``(direct)`` is a real value."""
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    return None if text.lower() in UNKNOWN_MARKETING else text
+
+
+def gclid_from_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    values = parse_qs(urlsplit(url).query).get("gclid")
+    return values[0] if values else None
+
+
+def to_int(record: dict, field: str, *, default: int | None = None) -> int | None:
+    """An integer field that may arrive as a number, a numeric string or be missing."""
+    value = record.get(field)
+    if value is None or value == "":
+        return default
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        raise MappingError("invalid_number", f"{field}={value!r} is not a number") from None
+
+
+@dataclass
+class FetchResult:
+    records: list[dict]
+    requests: int
+    retries: int
+
+
+class Connector(abc.ABC):
+    """One provider account: fetch a window of raw records and map each to staging.calls."""
+
+    provider: str
+    system: str
+    default_base_url: str
+
+    def __init__(self, source: SourceConfig, connection: ProviderConnection,
+                 settings: Settings) -> None:
+        self.source = source
+        self.connection = connection
+        self.settings = settings
+
+    @abc.abstractmethod
+    def fetch(self, window: Window) -> FetchResult:
+        """Every raw record the provider has for the window."""
+
+    @abc.abstractmethod
+    def record_id(self, record: dict) -> str | None:
+        """The provider's call id in a raw record, if it has one."""
+
+    @abc.abstractmethod
+    def map_record(self, record: dict) -> dict:
+        """One raw record as a staging.calls row (plus provider_status and total_seconds)."""
+
+    def call_key(self, provider_call_id: str) -> str:
+        return f"{self.provider}:{self.source.account_id}:{provider_call_id}"
+
+    def base_row(self, provider_call_id: str, started_at: dt.datetime) -> dict:
+        return {
+            "call_key": self.call_key(provider_call_id),
+            "system": self.source.system,
+            "provider": self.provider,
+            "account_id": self.source.account_id,
+            "provider_call_id": provider_call_id,
+            "started_at": started_at,
+            "call_date": started_at.astimezone(self.settings.tz).date(),
+        }

@@ -1,0 +1,155 @@
+"""Binotel (virtual PBX). shared/providers.md, "Binotel".
+
+Credentials: the connection's login is the API ``key``, its password the ``secret``.
+``list-of-calls-for-period`` takes at most one day per request, so the window is pulled in
+day-sized chunks (a 25-hour DST day takes two). Errors, throttling (code 106) included, arrive
+as HTTP 200 with ``status: error``; requests are spaced ``request_interval_seconds`` apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ringback.sources.base import (
+    Connector,
+    FetchResult,
+    MappingError,
+    Window,
+    marketing_value,
+    to_e164,
+    to_int,
+)
+from ringback.sources.transport import (
+    ProviderError,
+    ProviderHttp,
+    RetryableProviderError,
+    parse_json,
+)
+
+MAX_WINDOW_SECONDS = 86400
+CODE_THROTTLED = 106
+STATUS = {
+    "ANSWER": "answered",
+    "TRANSFER": "answered",
+    "BUSY": "busy",
+    "NOANSWER": "missed",
+    "NO ANSWER": "missed",
+    "CANCEL": "missed",
+    "CONGESTION": "failed",
+    "CHANUNAVAIL": "failed",
+    "VM": "voicemail",
+    "VM-SUCCESS": "voicemail",
+}
+LIVE = {"ONLINE", "CALLING"}
+DIRECTION = {"0": "inbound", "1": "outbound"}
+
+
+class BinotelConnector(Connector):
+    provider = "binotel"
+    system = "telephony"
+    default_base_url = "https://api.binotel.com"
+
+    def fetch(self, window: Window) -> FetchResult:
+        http = ProviderHttp(
+            self.provider,
+            self.connection.base_url or self.default_base_url,
+            timeout=float(self.source.options.get("timeout_seconds", 60)),
+            max_attempts=int(self.source.options.get("max_attempts", 8)),
+            min_interval=float(self.source.options.get("request_interval_seconds", 1.0)),
+        )
+        method = str(self.source.options.get("method", "list-of-calls-for-period"))
+        records: list[dict] = []
+        start = int(window.start_at.timestamp())
+        end = int(window.end_at.timestamp())  # exclusive
+        try:
+            while start < end:
+                stop = min(start + MAX_WINDOW_SECONDS, end) - 1  # stopTime is inclusive
+                records += self._fetch_chunk(http, method, start, stop)
+                start = stop + 1
+        finally:
+            http.close()
+        return FetchResult(records, http.requests, http.retries)
+
+    def _fetch_chunk(self, http: ProviderHttp, method: str, start: int, stop: int) -> list[dict]:
+        body = {
+            "startTime": start,
+            "stopTime": stop,
+            "key": self.connection.login,
+            "secret": self.connection.password,
+        }
+        day = dt.datetime.fromtimestamp(start, self.source.tz).date()
+
+        def attempt() -> list[dict]:
+            resp = http.request("POST", f"/api/4.0/stats/{method}.json", json=body)
+            doc = parse_json(resp)
+            if not isinstance(doc, dict):
+                raise ProviderError(f"binotel answered {type(doc).__name__}, expected an object")
+            if doc.get("status") != "success":
+                code = str(doc.get("code", "?"))
+                message = str(doc.get("message", ""))[:200]
+                if code == str(CODE_THROTTLED):
+                    raise RetryableProviderError(f"code 106 (throttled): {message}", 2.0)
+                raise ProviderError(f"binotel {method} for {day}: error code {code}: {message}")
+            details = doc.get("callDetails")
+            if details in (None, "", [], {}):
+                return []
+            if isinstance(details, dict):
+                return list(details.values())
+            if isinstance(details, list):
+                return details
+            raise ProviderError(f"binotel callDetails is {type(details).__name__}")
+
+        return http.call(f"{method} for {day}", attempt)
+
+    def record_id(self, record: dict) -> str | None:
+        value = record.get("generalCallID") if isinstance(record, dict) else None
+        return str(value).strip() or None if value is not None else None
+
+    def map_record(self, record: dict) -> dict:
+        if not isinstance(record, dict):
+            raise MappingError("not_an_object", f"record is {type(record).__name__}")
+        call_id = self.record_id(record)
+        if not call_id:
+            raise MappingError("missing_call_id", "record has no generalCallID")
+        disposition = str(record.get("disposition") or "").strip().upper()
+        if disposition in LIVE:
+            raise MappingError("call_in_progress", f"disposition {disposition}; next pull")
+        status = STATUS.get(disposition)
+        if status is None:
+            raise MappingError("unknown_disposition", f"disposition {disposition!r}")
+        start = to_int(record, "startTime")
+        if start is None or start <= 0:
+            raise MappingError("unparseable_time", f"startTime {record.get('startTime')!r}")
+        started_at = dt.datetime.fromtimestamp(start, dt.UTC)
+        direction = DIRECTION.get(str(record.get("callType", "")).strip())
+        if direction is None:
+            raise MappingError("unknown_direction", f"callType {record.get('callType')!r}")
+        talk = to_int(record, "billsec", default=0)
+        wait = to_int(record, "waitsec")
+        if talk < 0 or (wait is not None and wait < 0):
+            raise MappingError("invalid_number", f"negative time: billsec={talk}, waitsec={wait}")
+        pbx = record.get("pbxNumberData")
+        line = pbx.get("number") if isinstance(pbx, dict) else None
+        did = record.get("didNumber") or None
+        tracking = record.get("callTrackingData")
+        tracking = tracking if isinstance(tracking, dict) else {}
+        region = self.source.default_region
+        return {
+            **self.base_row(call_id, started_at),
+            "direction": direction,
+            "customer_number": to_e164(record.get("externalNumber"), region),
+            "company_number": to_e164(did if direction == "inbound" and did else line, region),
+            "wait_seconds": wait,
+            # billsec of a voicemail is the message, not a conversation.
+            "talk_seconds": talk if status == "answered" else 0,
+            "status": status,
+            "traffic_source": marketing_value(tracking.get("utm_source")),
+            "traffic_medium": marketing_value(tracking.get("utm_medium")),
+            "campaign": marketing_value(tracking.get("utm_campaign")),
+            "keyword": marketing_value(tracking.get("utm_term")),
+            "landing_page": marketing_value(tracking.get("landingPage")),
+            "gclid": marketing_value(tracking.get("gclid")),
+            "ga_client_id": marketing_value(tracking.get("gaClientId")),
+            "provider_status": disposition,
+            "total_seconds": (wait or 0) + talk,
+        }

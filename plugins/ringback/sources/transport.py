@@ -1,0 +1,128 @@
+"""HTTP for connectors: timeouts, retries with exponential backoff and jitter, Retry-After,
+request spacing, and a count of requests made. Failures name the provider and what to do."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+import tenacity
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+
+
+class ProviderError(RuntimeError):
+    """A provider answered in a way retrying will not fix (bad credentials, bad request)."""
+
+
+class RetryableProviderError(ProviderError):
+    """Throttling, a server error, a timeout or a cut-off body: worth another try."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderHttp:
+    """One provider account's HTTP session."""
+
+    def __init__(self, provider: str, base_url: str, *, timeout: float = 30.0,
+                 max_attempts: int = 6, max_backoff: float = 30.0,
+                 min_interval: float = 0.0, headers: dict[str, str] | None = None,
+                 auth: tuple[str, str] | None = None) -> None:
+        self.provider = provider
+        self.max_attempts = max_attempts
+        self.max_backoff = max_backoff
+        self.min_interval = min_interval
+        self.requests = 0
+        self.retries = 0
+        self._last = 0.0
+        self.client = httpx.Client(base_url=base_url, timeout=timeout, headers=headers,
+                                   auth=auth, follow_redirects=False)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _space(self) -> None:
+        wait = self._last + self.min_interval - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last = time.monotonic()
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        backoff = min(self.max_backoff, 0.5 * 2 ** (state.attempt_number - 1))
+        backoff += random.uniform(0, backoff / 2)  # jitter
+        if isinstance(exc, RetryableProviderError) and exc.retry_after:
+            backoff = max(backoff, min(exc.retry_after, self.max_backoff))
+        return backoff
+
+    def call(self, what: str, attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` (one request and its parsing) with retries; ``what`` names it."""
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            self.retries += 1
+            log.warning("%s %s: attempt %d failed (%s); retrying", self.provider, what,
+                        state.attempt_number, state.outcome.exception())
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(RetryableProviderError),
+            stop=tenacity.stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except RetryableProviderError as exc:
+            raise ProviderError(
+                f"{self.provider} {what}: still failing after {self.max_attempts} attempts "
+                f"({exc}); the run will retry later, or check the provider's status"
+            ) from exc
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One HTTP request; transport faults and retryable statuses raise RetryableProviderError."""
+        self._space()
+        self.requests += 1
+        try:
+            resp = self.client.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise RetryableProviderError(f"timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise RetryableProviderError(f"connection failed ({type(exc).__name__})") from exc
+        if resp.status_code in RETRYABLE_STATUS:
+            retry_after = None
+            if header := resp.headers.get("Retry-After"):
+                try:
+                    retry_after = float(header)
+                except ValueError:
+                    retry_after = None
+            raise RetryableProviderError(f"HTTP {resp.status_code}", retry_after)
+        if resp.status_code in (401, 403):
+            raise ProviderError(
+                f"{self.provider} refused the credentials (HTTP {resp.status_code}); check the "
+                "Airflow connection / AIRFLOW_CONN_<SOURCE_ID> of this source"
+            )
+        if resp.status_code >= 400:
+            raise ProviderError(
+                f"{self.provider} answered HTTP {resp.status_code}: {resp.text[:200]}"
+            )
+        return resp
+
+
+def parse_json(resp: httpx.Response) -> Any:
+    """The body as JSON; a cut-off or garbled body is retryable (the next try may be whole)."""
+    try:
+        return json.loads(resp.content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RetryableProviderError(
+            f"body is not valid JSON ({len(resp.content)} bytes; truncated?)"
+        ) from exc
