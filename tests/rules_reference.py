@@ -1,0 +1,143 @@
+"""A small pure-Python reading of design.md §4, written independently of the SQL.
+
+Slow (quadratic) and obvious on purpose: tests compare the SQL models run on DuckDB with it.
+Input rows use the staging.calls columns; output mirrors the marts' key columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from typing import Any
+
+
+def customer_hash(salt: str, number: str | None) -> str | None:
+    return None if number is None else hashlib.sha256(f"{salt}{number}".encode()).hexdigest()
+
+
+def unify(calls: list[dict], tolerance: int) -> list[dict]:
+    """Match call-tracking and telephony records one-to-one, nearest start first."""
+    calls = [{**c, "started_at": c["started_at"].replace(microsecond=0)} for c in calls]
+    ct = [c for c in calls if c["system"] == "calltracking"]
+    tel = [c for c in calls if c["system"] == "telephony"]
+    pairs = []
+    for a in ct:
+        for b in tel:
+            if (a["customer_number"] is not None and a["customer_number"] == b["customer_number"]
+                    and a["direction"] == b["direction"]):
+                gap = abs((a["started_at"] - b["started_at"]).total_seconds())
+                if gap <= tolerance:
+                    pairs.append((gap, a["call_key"], b["call_key"]))
+    used_ct: dict[str, str] = {}
+    used_tel: set[str] = set()
+    for _gap, a_key, b_key in sorted(pairs):
+        if a_key not in used_ct and b_key not in used_tel:
+            used_ct[a_key] = b_key
+            used_tel.add(b_key)
+    by_key = {c["call_key"]: c for c in calls}
+    unified = []
+    for a in ct:
+        b = by_key.get(used_ct.get(a["call_key"], ""))
+        unified.append({**a, "key": a["call_key"], "ct_key": a["call_key"],
+                        "tel_key": b["call_key"] if b else None,
+                        "match": "matched" if b else "calltracking_only",
+                        "tel_company": b["company_number"] if b else None})
+    for b in tel:
+        if b["call_key"] not in used_tel:
+            unified.append({**b, "key": b["call_key"], "ct_key": None, "tel_key": b["call_key"],
+                            "match": "telephony_only", "tel_company": b["company_number"]})
+    return unified
+
+
+def evaluate(calls: list[dict], s: Any) -> dict[str, Any]:
+    """Leads, missed-call outcomes, reconciliation and unmatched calls for all of ``calls``."""
+    tz = s.tz
+    window = dt.timedelta(seconds=round(s.recovery_window_hours * 3600))
+    unified = unify(calls, s.match_tolerance_seconds)
+    data_end = max(c["started_at"] for c in calls)
+
+    def conversation(u: dict) -> bool:
+        return u["status"] == "answered" and u["talk_seconds"] > s.talk_threshold_seconds
+
+    def missed(u: dict) -> bool:
+        return u["status"] != "answered" or u["talk_seconds"] == 0
+
+    def order(u: dict) -> tuple:
+        return (u["started_at"], u["key"])
+
+    inbound = [u for u in unified if u["direction"] == "inbound" and u["customer_number"]]
+    leads, missed_rows = {}, {}
+    for u in inbound:
+        earlier = [v for v in inbound if v["customer_number"] == u["customer_number"]
+                   and order(v) < order(u)]
+        if s.uniqueness_window_days is not None:
+            limit = dt.timedelta(days=s.uniqueness_window_days)
+            earlier = [v for v in earlier if u["started_at"] - v["started_at"] <= limit]
+        if earlier:
+            continue
+        if conversation(u):
+            leads[u["key"]] = {"lead_call_key": u["key"], "attribution_type": "primary_call",
+                               "recovery_seconds": 0, "source": u["traffic_source"]}
+            continue
+        if not missed(u):
+            continue
+        later = sorted(
+            (v for v in unified if v["customer_number"] == u["customer_number"]
+             and u["started_at"] < v["started_at"] <= u["started_at"] + window
+             and conversation(v)),
+            key=order,
+        )
+        outcome, by, seconds = "not_recovered", None, None
+        if later:
+            v = later[0]
+            by = v["key"]
+            seconds = int((v["started_at"] - u["started_at"]).total_seconds())
+            kind = "retry" if v["direction"] == "inbound" else "callback"
+            outcome = f"recovered_{kind}"
+            leads[u["key"]] = {"lead_call_key": by, "attribution_type": f"missed_call_{kind}",
+                               "recovery_seconds": seconds, "source": u["traffic_source"]}
+        elif u["started_at"] + window > data_end:
+            outcome = "pending"
+        missed_rows[u["key"]] = {"outcome": outcome, "recovered_by_call_key": by,
+                                 "recovery_seconds": seconds}
+
+    tracked = {u["tel_company"] for u in unified if u["match"] == "matched"} | set(
+        s.tracked_numbers)
+    reconciliation: dict[dt.date, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    unmatched = {}
+    for u in unified:
+        if u["direction"] != "inbound":
+            continue
+        day = u["started_at"].astimezone(tz).date()
+        r = reconciliation[day]
+        r["calltracking_calls"] += u["ct_key"] is not None
+        r["telephony_calls"] += u["tel_key"] is not None
+        if u["match"] == "matched":
+            r["matched_calls"] += 1
+            continue
+        if u["match"] == "calltracking_only":
+            reason, column = "missing_in_telephony", "only_in_calltracking"
+        elif u["tel_company"] in tracked:
+            reason, column = "missing_in_calltracking", "only_in_telephony_tracked"
+        else:
+            reason, column = "untracked_number", "only_in_telephony_untracked"
+        r[column] += 1
+        unmatched[u["key"]] = reason
+    for r in reconciliation.values():
+        parts = {k: r[k] for k in ("only_in_telephony_untracked", "only_in_telephony_tracked",
+                                   "only_in_calltracking")}
+        total = sum(parts.values())
+        r["unmatched_calls"] = total
+        r["unmatched_ratio"] = total / max(r["calltracking_calls"], r["telephony_calls"])
+        r["is_mismatch"] = (total >= s.mismatch_min_unmatched
+                            and r["unmatched_ratio"] >= s.mismatch_min_ratio)
+        reasons = ["untracked_number", "missing_in_calltracking", "missing_in_telephony"]
+        best = max(range(3), key=lambda i: (list(parts.values())[i], -i))
+        r["mismatch_reason"] = reasons[best] if r["is_mismatch"] else None
+    return {
+        "leads": leads,
+        "missed": missed_rows,
+        "reconciliation": {d: dict(v) for d, v in reconciliation.items()},
+        "unmatched": unmatched,
+    }

@@ -1,0 +1,52 @@
+"""Fixture-folder SQL tests (tests/sql/<case>/): input rows, parameters, expected rows.
+
+Each case loads its rows into staging.calls of a fresh DuckDB warehouse, runs `models run` for
+its range and compares every table named in expect.yaml on the columns given there, as a
+multiset: a missing or an extra row fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import build, load_calls, normalise, staging_row, table_rows
+
+from ringback.settings import load_settings
+
+CASES = sorted(p.parent for p in (Path(__file__).parent / "sql").glob("*/expect.yaml"))
+
+
+def test_every_case_is_complete():
+    assert len(CASES) >= 15
+    for case in CASES:
+        assert {"input.yaml", "params.yaml", "expect.yaml"} <= {p.name for p in case.iterdir()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_sql_case(case: Path, warehouse):
+    params = yaml.safe_load((case / "params.yaml").read_text())
+    settings = load_settings(params.get("settings") or {})
+    calls = yaml.safe_load((case / "input.yaml").read_text())["calls"]
+    load_calls(warehouse, [staging_row(c, settings) for c in calls])
+    build(warehouse, settings, dt.date.fromisoformat(str(params["start"])),
+          dt.date.fromisoformat(str(params["end"])))
+    expected_tables = yaml.safe_load((case / "expect.yaml").read_text())
+    for ref, expected_rows in expected_tables.items():
+        actual = table_rows(warehouse, ref)
+        columns = sorted({c for row in expected_rows for c in row})
+        assert all(sorted(row) == columns for row in expected_rows), (
+            f"{case.name} {ref}: every expected row must list the same columns"
+        )
+        if not columns:  # an empty expectation: the table must be empty
+            assert actual == [], f"{ref}: expected no rows, got {actual}"
+            continue
+        want = Counter(tuple(normalise(r.get(c)) for c in columns) for r in expected_rows)
+        got = Counter(tuple(normalise(r.get(c)) for c in columns) for r in actual)
+        assert got == want, (
+            f"{case.name} {ref} on {columns}:\n missing {list((want - got).elements())}\n"
+            f" unexpected {list((got - want).elements())}"
+        )
