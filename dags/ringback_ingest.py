@@ -1,4 +1,4 @@
-"""Airflow: one ingestion DAG per source in the sources file (config/sources.yaml or RINGBACK_CONFIG).
+"""Airflow: one ingestion DAG per source in the sources file (config/ or RINGBACK_CONFIG).
 
 Thin by design: the DAGs are built in ringback.dag_factory; see their doc_md in the UI.
 """

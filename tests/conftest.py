@@ -24,7 +24,9 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("RINGBACK_HASH_SALT", TEST_SALT)
     for key in list(os.environ):
         if key.startswith("RINGBACK_") and key not in (
-            "RINGBACK_HOME", "RINGBACK_BATCH_DIR", "RINGBACK_HASH_SALT"
+            "RINGBACK_HOME",
+            "RINGBACK_BATCH_DIR",
+            "RINGBACK_HASH_SALT",
         ):
             monkeypatch.delenv(key)
 
@@ -44,4 +46,3 @@ def warehouse(warehouse_url):
 @pytest.fixture
 def settings():
     return load_settings()
-

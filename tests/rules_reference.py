@@ -24,8 +24,11 @@ def unify(calls: list[dict], tolerance: int) -> list[dict]:
     pairs = []
     for a in ct:
         for b in tel:
-            if (a["customer_number"] is not None and a["customer_number"] == b["customer_number"]
-                    and a["direction"] == b["direction"]):
+            if (
+                a["customer_number"] is not None
+                and a["customer_number"] == b["customer_number"]
+                and a["direction"] == b["direction"]
+            ):
                 gap = abs((a["started_at"] - b["started_at"]).total_seconds())
                 if gap <= tolerance:
                     pairs.append((gap, a["call_key"], b["call_key"]))
@@ -39,14 +42,28 @@ def unify(calls: list[dict], tolerance: int) -> list[dict]:
     unified = []
     for a in ct:
         b = by_key.get(used_ct.get(a["call_key"], ""))
-        unified.append({**a, "key": a["call_key"], "ct_key": a["call_key"],
-                        "tel_key": b["call_key"] if b else None,
-                        "match": "matched" if b else "calltracking_only",
-                        "tel_company": b["company_number"] if b else None})
+        unified.append(
+            {
+                **a,
+                "key": a["call_key"],
+                "ct_key": a["call_key"],
+                "tel_key": b["call_key"] if b else None,
+                "match": "matched" if b else "calltracking_only",
+                "tel_company": b["company_number"] if b else None,
+            }
+        )
     for b in tel:
         if b["call_key"] not in used_tel:
-            unified.append({**b, "key": b["call_key"], "ct_key": None, "tel_key": b["call_key"],
-                            "match": "telephony_only", "tel_company": b["company_number"]})
+            unified.append(
+                {
+                    **b,
+                    "key": b["call_key"],
+                    "ct_key": None,
+                    "tel_key": b["call_key"],
+                    "match": "telephony_only",
+                    "tel_company": b["company_number"],
+                }
+            )
     return unified
 
 
@@ -69,23 +86,34 @@ def evaluate(calls: list[dict], s: Any) -> dict[str, Any]:
     inbound = [u for u in unified if u["direction"] == "inbound" and u["customer_number"]]
     leads, missed_rows = {}, {}
     for u in inbound:
-        earlier = [v for v in inbound if v["customer_number"] == u["customer_number"]
-                   and order(v) < order(u)]
+        earlier = [
+            v
+            for v in inbound
+            if v["customer_number"] == u["customer_number"] and order(v) < order(u)
+        ]
         if s.uniqueness_window_days is not None:
             limit = dt.timedelta(days=s.uniqueness_window_days)
             earlier = [v for v in earlier if u["started_at"] - v["started_at"] <= limit]
         if earlier:
             continue
         if conversation(u):
-            leads[u["key"]] = {"lead_call_key": u["key"], "attribution_type": "primary_call",
-                               "recovery_seconds": 0, "source": u["traffic_source"]}
+            leads[u["key"]] = {
+                "lead_call_key": u["key"],
+                "attribution_type": "primary_call",
+                "recovery_seconds": 0,
+                "source": u["traffic_source"],
+            }
             continue
         if not missed(u):
             continue
         later = sorted(
-            (v for v in unified if v["customer_number"] == u["customer_number"]
-             and u["started_at"] < v["started_at"] <= u["started_at"] + window
-             and conversation(v)),
+            (
+                v
+                for v in unified
+                if v["customer_number"] == u["customer_number"]
+                and u["started_at"] < v["started_at"] <= u["started_at"] + window
+                and conversation(v)
+            ),
             key=order,
         )
         outcome, by, seconds = "not_recovered", None, None
@@ -95,15 +123,23 @@ def evaluate(calls: list[dict], s: Any) -> dict[str, Any]:
             seconds = int((v["started_at"] - u["started_at"]).total_seconds())
             kind = "retry" if v["direction"] == "inbound" else "callback"
             outcome = f"recovered_{kind}"
-            leads[u["key"]] = {"lead_call_key": by, "attribution_type": f"missed_call_{kind}",
-                               "recovery_seconds": seconds, "source": u["traffic_source"]}
+            leads[u["key"]] = {
+                "lead_call_key": by,
+                "attribution_type": f"missed_call_{kind}",
+                "recovery_seconds": seconds,
+                "source": u["traffic_source"],
+            }
         elif u["started_at"] + window > data_end:
             outcome = "pending"
-        missed_rows[u["key"]] = {"outcome": outcome, "recovered_by_call_key": by,
-                                 "recovery_seconds": seconds}
+        missed_rows[u["key"]] = {
+            "outcome": outcome,
+            "recovered_by_call_key": by,
+            "recovery_seconds": seconds,
+        }
 
     tracked = {u["tel_company"] for u in unified if u["match"] == "matched"} | set(
-        s.tracked_numbers)
+        s.tracked_numbers
+    )
     reconciliation: dict[dt.date, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
     unmatched = {}
     for u in unified:
@@ -125,13 +161,20 @@ def evaluate(calls: list[dict], s: Any) -> dict[str, Any]:
         r[column] += 1
         unmatched[u["key"]] = reason
     for r in reconciliation.values():
-        parts = {k: r[k] for k in ("only_in_telephony_untracked", "only_in_telephony_tracked",
-                                   "only_in_calltracking")}
+        parts = {
+            k: r[k]
+            for k in (
+                "only_in_telephony_untracked",
+                "only_in_telephony_tracked",
+                "only_in_calltracking",
+            )
+        }
         total = sum(parts.values())
         r["unmatched_calls"] = total
         r["unmatched_ratio"] = total / max(r["calltracking_calls"], r["telephony_calls"])
-        r["is_mismatch"] = (total >= s.mismatch_min_unmatched
-                            and r["unmatched_ratio"] >= s.mismatch_min_ratio)
+        r["is_mismatch"] = (
+            total >= s.mismatch_min_unmatched and r["unmatched_ratio"] >= s.mismatch_min_ratio
+        )
         reasons = ["untracked_number", "missing_in_calltracking", "missing_in_telephony"]
         best = max(range(3), key=lambda i: (list(parts.values())[i], -i))
         r["mismatch_reason"] = reasons[best] if r["is_mismatch"] else None

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import build, load_calls, normalise, staging_row, table_rows
 
 from ringback.settings import load_settings
+
+from helpers import build, load_calls, normalise, staging_row, table_rows
 
 CASES = sorted(p.parent for p in (Path(__file__).parent / "sql").glob("*/expect.yaml"))
 
@@ -32,8 +33,12 @@ def test_sql_case(case: Path, warehouse):
     settings = load_settings(params.get("settings") or {})
     calls = yaml.safe_load((case / "input.yaml").read_text())["calls"]
     load_calls(warehouse, [staging_row(c, settings) for c in calls])
-    build(warehouse, settings, dt.date.fromisoformat(str(params["start"])),
-          dt.date.fromisoformat(str(params["end"])))
+    build(
+        warehouse,
+        settings,
+        dt.date.fromisoformat(str(params["start"])),
+        dt.date.fromisoformat(str(params["end"])),
+    )
     expected_tables = yaml.safe_load((case / "expect.yaml").read_text())
     for ref, expected_rows in expected_tables.items():
         actual = table_rows(warehouse, ref)

@@ -95,8 +95,12 @@ def _load_table(layer: str, folder: Path) -> Table:
     schema: dict[str, Any] = yaml.safe_load((folder / "schema.yaml").read_text())
     columns = []
     for f in schema["fields"]:
-        col = Column(f["name"], f["type"].upper(), f.get("mode", "NULLABLE").upper(),
-                     f.get("description", ""))
+        col = Column(
+            f["name"],
+            f["type"].upper(),
+            f.get("mode", "NULLABLE").upper(),
+            f.get("description", ""),
+        )
         if col.type not in COLUMN_TYPES:
             raise ConfigError(f"{folder}/schema.yaml: {col.name} has unsupported type {col.type}")
         if not col.description:

@@ -41,8 +41,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     settings = _settings(args)
     with connect(settings.warehouse_url) as wh:
         created = wh.init()
-    print(f"{settings.warehouse_url}: created {len(created)} "
-          f"({', '.join(created) if created else 'nothing to do'})")
+    print(
+        f"{settings.warehouse_url}: created {len(created)} "
+        f"({', '.join(created) if created else 'nothing to do'})"
+    )
     return 0
 
 
@@ -54,8 +56,9 @@ def cmd_models_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     with connect(settings.warehouse_url) as wh:
         wh.init()
-        results = models.run_models(wh, settings, args.start, args.end,
-                                    full_refresh=args.full_refresh)
+        results = models.run_models(
+            wh, settings, args.start, args.end, full_refresh=args.full_refresh
+        )
     window = models.RebuildWindow.for_run(args.start, args.end, settings)
     print(f"built {len(results)} models for {window.start}..{window.end}:")
     for r in results:
@@ -79,9 +82,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     manifest = ingest.run_extract(args.source, args.date, settings.warehouse_url, settings)
-    print(f"{manifest.load_id}: received {manifest.received_records}, staged "
-          f"{manifest.staged_records}, quarantined {manifest.quarantined_records} "
-          f"{manifest.quarantine_reasons or ''} in {manifest.requests} requests")
+    print(
+        f"{manifest.load_id}: received {manifest.received_records}, staged "
+        f"{manifest.staged_records}, quarantined {manifest.quarantined_records} "
+        f"{manifest.quarantine_reasons or ''} in {manifest.requests} requests"
+    )
     return 0
 
 
@@ -127,11 +132,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser, *, warehouse_required: bool = False) -> None:
-        p.add_argument("--warehouse", required=warehouse_required, metavar="URL",
-                       help="duckdb:///path/file.duckdb or bigquery://project?location=EU "
-                            "(default: warehouse_url setting)")
-        p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                       help="override a setting for this run (repeatable)")
+        p.add_argument(
+            "--warehouse",
+            required=warehouse_required,
+            metavar="URL",
+            help="duckdb:///path/file.duckdb or bigquery://project?location=EU "
+            "(default: warehouse_url setting)",
+        )
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="KEY=VALUE",
+            help="override a setting for this run (repeatable)",
+        )
 
     p = sub.add_parser("init", help=cmd_init.__doc__)
     common(p)
@@ -143,8 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--start", type=_date, required=True)
     p.add_argument("--end", type=_date, required=True)
-    p.add_argument("--full-refresh", action="store_true",
-                   help="empty every model table first (after a rule change)")
+    p.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="empty every model table first (after a rule change)",
+    )
     p.set_defaults(func=cmd_models_run)
     p = models_sub.add_parser("render", help=cmd_models_render.__doc__)
     common(p)
@@ -168,8 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim_sub = sim_p.add_subparsers(dest="simulators_command", required=True)
     p = sim_sub.add_parser("serve", help=cmd_simulators.__doc__)
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--port", action="append", default=[], metavar="PROVIDER=PORT",
-                   help="fixed port per provider, e.g. ringostat=8081 (default: free ports)")
+    p.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="PROVIDER=PORT",
+        help="fixed port per provider, e.g. ringostat=8081 (default: free ports)",
+    )
     p.set_defaults(func=cmd_simulators)
 
     p = sub.add_parser("demo", help=cmd_demo.__doc__)

@@ -37,8 +37,11 @@ WAREHOUSE_POOL = "ringback_warehouse"
 
 def staging_asset(source_id: str) -> Asset:
     """The Asset a source's publish task updates: its rows in staging.calls."""
-    return Asset(name=f"ringback.staging.calls.{source_id}",
-                 uri=f"ringback://staging/calls/{source_id}", group="ringback")
+    return Asset(
+        name=f"ringback.staging.calls.{source_id}",
+        uri=f"ringback://staging/calls/{source_id}",
+        group="ringback",
+    )
 
 
 def _run_date(context: dict[str, Any], tz: str) -> dt.date:
@@ -62,8 +65,11 @@ def ingest_dag(source: SourceConfig) -> DAG:
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
         tags=[*TAGS, "ingest", source.provider, source.system],
-        params={"run_date": Param(None, type=["null", "string"],
-                                  description="Override the day to pull (YYYY-MM-DD).")},
+        params={
+            "run_date": Param(
+                None, type=["null", "string"], description="Override the day to pull (YYYY-MM-DD)."
+            )
+        },
         doc_md=f"""
 ### Ingest `{source.id}` ({source.provider}, {source.system})
 
@@ -183,11 +189,14 @@ as a full rebuild, whatever the number of reruns.
             with connect(settings.warehouse_url) as wh:
                 wh.init()
                 results = models.run_models(
-                    wh, settings, dt.date.fromisoformat(dates["start"]),
+                    wh,
+                    settings,
+                    dt.date.fromisoformat(dates["start"]),
                     dt.date.fromisoformat(dates["end"]),
                 )
-            return [{"model": r.ref, "rows": r.rows, "seconds": round(r.seconds, 3)}
-                    for r in results]
+            return [
+                {"model": r.ref, "rows": r.rows, "seconds": round(r.seconds, 3)} for r in results
+            ]
 
         build(affected_dates())
 

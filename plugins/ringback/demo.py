@@ -41,11 +41,15 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
 
     from ringback.report import print_summary
 
-    print(f"\nAirflow ran {len(run_dates)} days x {len(load_sources())} sources + the marts "
-          f"DAG in {took:.0f} s.")
+    print(
+        f"\nAirflow ran {len(run_dates)} days x {len(load_sources())} sources + the marts "
+        f"DAG in {took:.0f} s."
+    )
     print_summary(settings.warehouse_url, run_dates[0], run_dates[-1])
-    print(f"Airflow home:        {os.environ.get('AIRFLOW_HOME', project_root() / '.airflow')}"
-          " (make airflow-ui to browse the runs)")
+    print(
+        f"Airflow home:        {os.environ.get('AIRFLOW_HOME', project_root() / '.airflow')}"
+        " (make airflow-ui to browse the runs)"
+    )
     return 0
 
 
@@ -60,15 +64,21 @@ def _run_dags(run_dates: list[dt.date]) -> None:
     for run_date in run_dates:
         for dag_id in ingest:
             _test(bag.dags[dag_id], {"run_date": run_date.isoformat()}, DagRunState)
-    _test(bag.dags["ringback_build_marts"],
-          {"start": run_dates[0].isoformat(), "end": run_dates[-1].isoformat()}, DagRunState)
+    _test(
+        bag.dags["ringback_build_marts"],
+        {"start": run_dates[0].isoformat(), "end": run_dates[-1].isoformat()},
+        DagRunState,
+    )
 
 
 def _test(dag, conf: dict[str, str], states) -> None:
     began = time.perf_counter()
     run = dag.test(run_conf=conf, logical_date=None)
     state = getattr(run, "state", None)
-    print(f"  {dag.dag_id:36} {' '.join(conf.values()):24} {state} "
-          f"({time.perf_counter() - began:.1f} s)", flush=True)
+    print(
+        f"  {dag.dag_id:36} {' '.join(conf.values()):24} {state} "
+        f"({time.perf_counter() - began:.1f} s)",
+        flush=True,
+    )
     if state != states.SUCCESS:
         raise RuntimeError(f"{dag.dag_id} {conf} ended {state}; see the task logs above")

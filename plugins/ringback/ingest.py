@@ -72,8 +72,9 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
     started_at = dt.datetime.now(dt.UTC)
     connector = connector_for(source, settings)
     window = Window.for_run(run_date, settings.repull_days, source.tz)
-    log.info("%s: pulling %s..%s (%s)", source.id, window.first_day, window.last_day,
-             source.time_zone)
+    log.info(
+        "%s: pulling %s..%s (%s)", source.id, window.first_day, window.last_day, source.time_zone
+    )
     fetched = connector.fetch(window)
     load_id = load_id_for(source.id, run_date)
 
@@ -82,23 +83,39 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
     staged: dict[str, dict[str, Any]] = {}
     staged_index: dict[str, int] = {}
 
-    def to_quarantine(index: int, record: Any, call_id: str | None, reason: str,
-                      detail: str) -> None:
-        quarantine.append({
-            "load_id": load_id, "source_id": source.id, "provider": source.provider,
-            "provider_call_id": call_id, "reason": reason, "detail": detail,
-            "record": raw_rows[index]["record"], "load_date": run_date,
-        })
+    def to_quarantine(
+        index: int, record: Any, call_id: str | None, reason: str, detail: str
+    ) -> None:
+        quarantine.append(
+            {
+                "load_id": load_id,
+                "source_id": source.id,
+                "provider": source.provider,
+                "provider_call_id": call_id,
+                "reason": reason,
+                "detail": detail,
+                "record": raw_rows[index]["record"],
+                "load_date": run_date,
+            }
+        )
 
     for index, record in enumerate(fetched.records):
         call_id = connector.record_id(record) if isinstance(record, dict) else None
-        raw_rows.append({
-            "load_id": load_id, "source_id": source.id, "provider": source.provider,
-            "account_id": source.account_id, "provider_call_id": call_id,
-            "record_index": index, "record": json.dumps(record, ensure_ascii=False, default=str),
-            "window_start_at": window.start_at, "window_end_at": window.end_at,
-            "extracted_at": started_at, "load_date": run_date,
-        })
+        raw_rows.append(
+            {
+                "load_id": load_id,
+                "source_id": source.id,
+                "provider": source.provider,
+                "account_id": source.account_id,
+                "provider_call_id": call_id,
+                "record_index": index,
+                "record": json.dumps(record, ensure_ascii=False, default=str),
+                "window_start_at": window.start_at,
+                "window_end_at": window.end_at,
+                "extracted_at": started_at,
+                "load_date": run_date,
+            }
+        )
         try:
             row = connector.map_record(record)
         except MappingError as exc:
@@ -108,15 +125,25 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
             to_quarantine(index, record, call_id, "mapping_failed", f"{type(exc).__name__}: {exc}")
             continue
         if not window.start_at <= row["started_at"] < window.end_at:
-            to_quarantine(index, record, call_id, "outside_window",
-                          f"started_at {row['started_at']:%Y-%m-%d %H:%M:%S}Z is outside "
-                          f"the requested {window.first_day}..{window.last_day}")
+            to_quarantine(
+                index,
+                record,
+                call_id,
+                "outside_window",
+                f"started_at {row['started_at']:%Y-%m-%d %H:%M:%S}Z is outside "
+                f"the requested {window.first_day}..{window.last_day}",
+            )
             continue
         key = row["call_key"]
         if key in staged:  # the same call twice in one pull: keep the later copy
             earlier = staged_index[key]
-            to_quarantine(earlier, fetched.records[earlier], call_id, "duplicate_in_batch",
-                          f"{key} appears again at record {index}; the later copy was kept")
+            to_quarantine(
+                earlier,
+                fetched.records[earlier],
+                call_id,
+                "duplicate_in_batch",
+                f"{key} appears again at record {index}; the later copy was kept",
+            )
         staged[key] = row
         staged_index[key] = index
 
@@ -133,25 +160,40 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
         )
     pq.write_table(staged_table, folder / "staged.parquet")
     pq.write_table(catalog.table("raw.call_records").to_arrow(raw_rows), folder / "raw.parquet")
-    pq.write_table(catalog.table("staging.calls_quarantine").to_arrow(quarantine),
-                   folder / "quarantine.parquet")
+    pq.write_table(
+        catalog.table("staging.calls_quarantine").to_arrow(quarantine),
+        folder / "quarantine.parquet",
+    )
     reasons: dict[str, int] = {}
     for q in quarantine:
         reasons[q["reason"]] = reasons.get(q["reason"], 0) + 1
     manifest = Manifest(
-        load_id=load_id, source_id=source.id, provider=source.provider,
-        run_date=run_date.isoformat(), window_start_at=window.start_at.isoformat(),
-        window_end_at=window.end_at.isoformat(), started_at=started_at.isoformat(),
-        requests=fetched.requests, retries=fetched.retries,
-        received_records=len(fetched.records), staged_records=len(staged_rows),
-        quarantined_records=len(quarantine), quarantine_reasons=reasons,
+        load_id=load_id,
+        source_id=source.id,
+        provider=source.provider,
+        run_date=run_date.isoformat(),
+        window_start_at=window.start_at.isoformat(),
+        window_end_at=window.end_at.isoformat(),
+        started_at=started_at.isoformat(),
+        requests=fetched.requests,
+        retries=fetched.retries,
+        received_records=len(fetched.records),
+        staged_records=len(staged_rows),
+        quarantined_records=len(quarantine),
+        quarantine_reasons=reasons,
     )
     if manifest.received_records != manifest.staged_records + manifest.quarantined_records:
         raise RuntimeError(f"{load_id}: received != staged + quarantined; this is a bug")
     (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2))
-    log.info("%s: received %d, staged %d, quarantined %d %s in %d requests", load_id,
-             manifest.received_records, manifest.staged_records, manifest.quarantined_records,
-             reasons or "", manifest.requests)
+    log.info(
+        "%s: received %d, staged %d, quarantined %d %s in %d requests",
+        load_id,
+        manifest.received_records,
+        manifest.staged_records,
+        manifest.quarantined_records,
+        reasons or "",
+        manifest.requests,
+    )
     return folder
 
 
@@ -187,30 +229,49 @@ def publish(folder: Path, warehouse_url: str, *, require_validation: bool = True
     run_date = dt.date.fromisoformat(manifest.run_date)
     with connect(warehouse_url) as wh:
         wh.init()
-        wh.write(catalog.table("raw.call_records"), pq.read_table(folder / "raw.parquet"),
-                 where={"source_id": manifest.source_id, "load_date": run_date})
-        wh.write(catalog.table("staging.calls_quarantine"),
-                 pq.read_table(folder / "quarantine.parquet"), where={"load_id": manifest.load_id})
+        wh.write(
+            catalog.table("raw.call_records"),
+            pq.read_table(folder / "raw.parquet"),
+            where={"source_id": manifest.source_id, "load_date": run_date},
+        )
+        wh.write(
+            catalog.table("staging.calls_quarantine"),
+            pq.read_table(folder / "quarantine.parquet"),
+            where={"load_id": manifest.load_id},
+        )
         if report["success"]:
             staged = pq.read_table(folder / "staged.parquet").drop_columns(list(STAGED_EXTRAS))
             wh.write(catalog.table("staging.calls"), staged)
         loads = catalog.table("raw.loads")
-        wh.write(loads, loads.to_arrow([{
-            "load_id": manifest.load_id, "source_id": manifest.source_id,
-            "provider": manifest.provider, "load_date": run_date,
-            "window_start_at": dt.datetime.fromisoformat(manifest.window_start_at),
-            "window_end_at": dt.datetime.fromisoformat(manifest.window_end_at),
-            "requests": manifest.requests, "received_records": manifest.received_records,
-            "staged_records": manifest.staged_records if report["success"] else 0,
-            "quarantined_records": manifest.quarantined_records,
-            "validation_success": bool(report["success"]),
-            "validation_warnings": int(report.get("warnings", 0)),
-            "started_at": dt.datetime.fromisoformat(manifest.started_at),
-            "finished_at": dt.datetime.now(dt.UTC),
-        }]))
+        wh.write(
+            loads,
+            loads.to_arrow(
+                [
+                    {
+                        "load_id": manifest.load_id,
+                        "source_id": manifest.source_id,
+                        "provider": manifest.provider,
+                        "load_date": run_date,
+                        "window_start_at": dt.datetime.fromisoformat(manifest.window_start_at),
+                        "window_end_at": dt.datetime.fromisoformat(manifest.window_end_at),
+                        "requests": manifest.requests,
+                        "received_records": manifest.received_records,
+                        "staged_records": manifest.staged_records if report["success"] else 0,
+                        "quarantined_records": manifest.quarantined_records,
+                        "validation_success": bool(report["success"]),
+                        "validation_warnings": int(report.get("warnings", 0)),
+                        "started_at": dt.datetime.fromisoformat(manifest.started_at),
+                        "finished_at": dt.datetime.now(dt.UTC),
+                    }
+                ]
+            ),
+        )
     if not report["success"]:
-        failed = "; ".join(f"{f['expectation']} on {f.get('column') or 'table'}"
-                           for f in report.get("failed", []) if f.get("severity") == "critical")
+        failed = "; ".join(
+            f"{f['expectation']} on {f.get('column') or 'table'}"
+            for f in report.get("failed", [])
+            if f.get("severity") == "critical"
+        )
         raise ValidationFailed(
             f"{manifest.load_id}: validation failed ({failed}); staging.calls was not changed. "
             f"Data Docs: {report.get('data_docs')}"
@@ -218,8 +279,9 @@ def publish(folder: Path, warehouse_url: str, *, require_validation: bool = True
     return manifest
 
 
-def run_extract(source_id: str, run_date: dt.date, warehouse_url: str,
-                settings: Settings) -> Manifest:
+def run_extract(
+    source_id: str, run_date: dt.date, warehouse_url: str, settings: Settings
+) -> Manifest:
     """``ringback extract``: the three steps in one process."""
     source = get_source(source_id)
     folder = extract(source, run_date, settings)

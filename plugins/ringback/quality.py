@@ -59,16 +59,20 @@ def summarise(result: Any) -> dict[str, Any]:
             if er.success:
                 continue
             cfg = er.expectation_config
-            failed.append({
-                "expectation": cfg.type,
-                "column": cfg.kwargs.get("column") or cfg.kwargs.get("column_A"),
-                "severity": str(getattr(cfg.severity, "value", cfg.severity)),
-                "unexpected_count": (er.result or {}).get("unexpected_count"),
-                "examples": [str(x) for x in (er.result or {}).get("partial_unexpected_list", [])
-                             ][:5],
-                "exception": (er.exception_info or {}).get("exception_message")
-                if isinstance(er.exception_info, dict) else None,
-            })
+            failed.append(
+                {
+                    "expectation": cfg.type,
+                    "column": cfg.kwargs.get("column") or cfg.kwargs.get("column_A"),
+                    "severity": str(getattr(cfg.severity, "value", cfg.severity)),
+                    "unexpected_count": (er.result or {}).get("unexpected_count"),
+                    "examples": [
+                        str(x) for x in (er.result or {}).get("partial_unexpected_list", [])
+                    ][:5],
+                    "exception": (er.exception_info or {}).get("exception_message")
+                    if isinstance(er.exception_info, dict)
+                    else None,
+                }
+            )
     critical = [f for f in failed if f["severity"] == "critical"]
     return {
         "success": not critical,
@@ -92,10 +96,23 @@ def validate_staged_calls(df: pd.DataFrame, settings: Settings, load_id: str) ->
     report["load_id"] = load_id
     report["rows"] = len(df)
     level = logging.INFO if report["success"] and not report["warnings"] else logging.WARNING
-    log.log(level, "%s: %d expectations, %d critical failures, %d warnings (Data Docs: %s)",
-            load_id, report["evaluated"], report["critical_failures"], report["warnings"],
-            report["data_docs"])
+    log.log(
+        level,
+        "%s: %d expectations, %d critical failures, %d warnings (Data Docs: %s)",
+        load_id,
+        report["evaluated"],
+        report["critical_failures"],
+        report["warnings"],
+        report["data_docs"],
+    )
     for f in report["failed"]:
-        log.log(level, "  %s %s on %s: %s unexpected, e.g. %s", f["severity"], f["expectation"],
-                f["column"], f["unexpected_count"], f["examples"])
+        log.log(
+            level,
+            "  %s %s on %s: %s unexpected, e.g. %s",
+            f["severity"],
+            f["expectation"],
+            f["column"],
+            f["unexpected_count"],
+            f["examples"],
+        )
     return report

@@ -19,12 +19,17 @@ def _cell(value: Any, header: str) -> str:
 
 def _table(headers: list[str], rows: list[tuple[Any, ...]]) -> str:
     cells = [[_cell(v, h) for v, h in zip(r, headers, strict=True)] for r in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
-              for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)
+    ]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.rjust(w) if c[:1].isdigit() else c.ljust(w)
-                      for c, w in zip(r, widths, strict=True)) for r in cells]
+    out += [
+        "  ".join(
+            c.rjust(w) if c[:1].isdigit() else c.ljust(w) for c, w in zip(r, widths, strict=True)
+        )
+        for r in cells
+    ]
     return "\n".join(out) if cells else line + "\n  (no rows)"
 
 
@@ -32,60 +37,105 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
     """(title, text) pairs; each reads one mart or staging table for start..end."""
     p = {"start": start, "end": end}
     with connect(warehouse_url, read_only=True) as wh:
+
         def rows(sql: str) -> list[tuple[Any, ...]]:
             return [tuple(r.values()) for r in wh.query(sql, p).to_pylist()]
 
         sections = []
-        sections.append(("Calls per day and system (inbound + outbound)", _table(
-            ["date", "call tracking", "telephony"],
-            rows("""
+        sections.append(
+            (
+                "Calls per day and system (inbound + outbound)",
+                _table(
+                    ["date", "call tracking", "telephony"],
+                    rows("""
                 SELECT call_date,
                        COUNTIF(system = 'calltracking') AS calltracking,
                        COUNTIF(system = 'telephony') AS telephony
                 FROM staging.calls WHERE call_date BETWEEN @start AND @end
-                GROUP BY call_date ORDER BY call_date"""))))
-        sections.append(("Leads by attribution type", _table(
-            ["attribution type", "leads", "share"],
-            rows("""
+                GROUP BY call_date ORDER BY call_date"""),
+                ),
+            )
+        )
+        sections.append(
+            (
+                "Leads by attribution type",
+                _table(
+                    ["attribution type", "leads", "share"],
+                    rows("""
                 SELECT attribution_type, COUNT(*) AS leads,
                        COUNT(*) / SUM(COUNT(*)) OVER () AS share
                 FROM marts.attributed_leads WHERE attributed_date BETWEEN @start AND @end
-                GROUP BY attribution_type ORDER BY leads DESC"""))))
-        sections.append(("Leads by source (credited to the first call's ad)", _table(
-            ["source / medium", "leads", "recovered from missed calls", "recovered share"],
-            rows("""
+                GROUP BY attribution_type ORDER BY leads DESC"""),
+                ),
+            )
+        )
+        sections.append(
+            (
+                "Leads by source (credited to the first call's ad)",
+                _table(
+                    ["source / medium", "leads", "recovered from missed calls", "recovered share"],
+                    rows("""
                 SELECT CONCAT(COALESCE(traffic_source, '(untracked)'), ' / ',
                               COALESCE(traffic_medium, '-')) AS channel,
                        COUNT(*) AS leads,
                        COUNTIF(attribution_type != 'primary_call') AS recovered,
                        COUNTIF(attribution_type != 'primary_call') / COUNT(*) AS share
                 FROM marts.attributed_leads WHERE attributed_date BETWEEN @start AND @end
-                GROUP BY channel ORDER BY leads DESC"""))))
-        sections.append(("Missed first calls and what became of them", _table(
-            ["outcome", "calls", "median minutes to recovery"],
-            rows("""
+                GROUP BY channel ORDER BY leads DESC"""),
+                ),
+            )
+        )
+        sections.append(
+            (
+                "Missed first calls and what became of them",
+                _table(
+                    ["outcome", "calls", "median minutes to recovery"],
+                    rows("""
                 SELECT outcome, COUNT(*) AS calls,
                        ROUND(APPROX_QUANTILES(recovery_seconds, 2)[OFFSET(1)] / 60, 1) AS median
                 FROM marts.missed_calls WHERE missed_date BETWEEN @start AND @end
-                GROUP BY outcome ORDER BY calls DESC"""))))
-        sections.append(("Call-count reconciliation (inbound)", _table(
-            ["date", "call tracking", "telephony", "matched", "unmatched", "ratio", "flag",
-             "reason"],
-            rows("""
+                GROUP BY outcome ORDER BY calls DESC"""),
+                ),
+            )
+        )
+        sections.append(
+            (
+                "Call-count reconciliation (inbound)",
+                _table(
+                    [
+                        "date",
+                        "call tracking",
+                        "telephony",
+                        "matched",
+                        "unmatched",
+                        "ratio",
+                        "flag",
+                        "reason",
+                    ],
+                    rows("""
                 SELECT report_date, calltracking_calls, telephony_calls, matched_calls,
                        unmatched_calls, unmatched_ratio,
                        IF(is_mismatch, 'MISMATCH', 'ok') AS flag, mismatch_reason
                 FROM marts.call_reconciliation WHERE report_date BETWEEN @start AND @end
-                ORDER BY report_date"""))))
-        sections.append(("Loads and validation", _table(
-            ["source", "loads", "received", "staged", "quarantined", "failed", "warnings"],
-            rows("""
+                ORDER BY report_date"""),
+                ),
+            )
+        )
+        sections.append(
+            (
+                "Loads and validation",
+                _table(
+                    ["source", "loads", "received", "staged", "quarantined", "failed", "warnings"],
+                    rows("""
                 SELECT source_id, COUNT(*) AS loads, SUM(received_records) AS received,
                        SUM(staged_records) AS staged, SUM(quarantined_records) AS quarantined,
                        COUNTIF(NOT validation_success) AS failed,
                        SUM(validation_warnings) AS warnings
                 FROM raw.loads WHERE load_date BETWEEN @start AND @end
-                GROUP BY source_id ORDER BY source_id"""))))
+                GROUP BY source_id ORDER BY source_id"""),
+                ),
+            )
+        )
     return sections
 
 

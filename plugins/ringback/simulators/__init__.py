@@ -19,8 +19,9 @@ DEMO_CREDENTIALS = {
 }
 
 
-def start_all(seed: int = 7, ports: list[str] | None = None,
-              generator: JourneyGenerator | None = None) -> dict[str, ProviderSimulator]:
+def start_all(
+    seed: int = 7, ports: list[str] | None = None, generator: JourneyGenerator | None = None
+) -> dict[str, ProviderSimulator]:
     """Start every simulator on 127.0.0.1 with one shared generator; ``ports`` as NAME=PORT."""
     fixed = {}
     for item in ports or []:

@@ -44,9 +44,16 @@ def local_number(e164: str) -> str:
 class BinotelSimulator(ProviderSimulator):
     provider = "binotel"
 
-    def __init__(self, generator: JourneyGenerator | None = None, *, key: str = "demo-key",
-                 secret: str = "demo-secret", min_interval_seconds: float = 0.0,
-                 empty_details: str = "list", now=None) -> None:
+    def __init__(
+        self,
+        generator: JourneyGenerator | None = None,
+        *,
+        key: str = "demo-key",
+        secret: str = "demo-secret",
+        min_interval_seconds: float = 0.0,
+        empty_details: str = "list",
+        now=None,
+    ) -> None:
         super().__init__(generator, now=now)
         self.key = key
         self.secret = secret
@@ -56,8 +63,13 @@ class BinotelSimulator(ProviderSimulator):
         self._lock = threading.Lock()
 
     def provider_error(self) -> Response:
-        return Response.json({"status": "error", "code": CODE_THROTTLED,
-                              "message": "Requests are too frequent. Try again later."})
+        return Response.json(
+            {
+                "status": "error",
+                "code": CODE_THROTTLED,
+                "message": "Requests are too frequent. Try again later.",
+            }
+        )
 
     def record(self, call: TrueCall) -> dict:
         start = call.telephony_started_at
@@ -85,7 +97,8 @@ class BinotelSimulator(ProviderSimulator):
             "generalCallID": str(20_000_000 + int(call.call_id)),
             "startTime": str(int(start.timestamp())),
             "callType": "0" if call.direction == "inbound" else "1",
-            "externalNumber": local_number(call.customer_number) if call.customer_number
+            "externalNumber": local_number(call.customer_number)
+            if call.customer_number
             else "anonymous",
             "internalNumber": "901" if talk else "",
             "internalAdditionalData": "",
@@ -95,7 +108,8 @@ class BinotelSimulator(ProviderSimulator):
             "billsec": str(talk),
             "disposition": disposition,
             "isNewCall": "0" if call.is_repeat_customer else "1",
-            "employeeData": {"name": "Olena Manager", "email": "olena@shop.example"} if talk
+            "employeeData": {"name": "Olena Manager", "email": "olena@shop.example"}
+            if talk
             else "",
             "historyData": [] if n % 2 else "",
             "callTrackingData": tracking,
@@ -115,19 +129,31 @@ class BinotelSimulator(ProviderSimulator):
         try:
             params = json.loads(body or b"{}")
         except json.JSONDecodeError:
-            return Response.json({"status": "error", "code": CODE_BAD_PARAMS,
-                                  "message": "Body is not JSON"})
+            return Response.json(
+                {"status": "error", "code": CODE_BAD_PARAMS, "message": "Body is not JSON"}
+            )
         if params.get("key") != self.key or params.get("secret") != self.secret:
-            return Response.json({"status": "error", "code": CODE_BAD_AUTH,
-                                  "message": "Wrong key or secret"})
+            return Response.json(
+                {"status": "error", "code": CODE_BAD_AUTH, "message": "Wrong key or secret"}
+            )
         try:
             start, stop = int(params["startTime"]), int(params["stopTime"])
         except (KeyError, TypeError, ValueError):
-            return Response.json({"status": "error", "code": CODE_BAD_PARAMS,
-                                  "message": "startTime and stopTime are required"})
+            return Response.json(
+                {
+                    "status": "error",
+                    "code": CODE_BAD_PARAMS,
+                    "message": "startTime and stopTime are required",
+                }
+            )
         if stop < start or stop - start >= MAX_WINDOW_SECONDS:
-            return Response.json({"status": "error", "code": CODE_BAD_PARAMS,
-                                  "message": "Period must be at most one day"})
+            return Response.json(
+                {
+                    "status": "error",
+                    "code": CODE_BAD_PARAMS,
+                    "message": "Period must be at most one day",
+                }
+            )
         calls = self.generator.calls_between(
             dt.datetime.fromtimestamp(start - 10, dt.UTC),
             min(dt.datetime.fromtimestamp(stop + 1, dt.UTC), self.now),

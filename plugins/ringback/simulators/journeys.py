@@ -8,8 +8,8 @@ warehouse with what should.
 Journey kinds (each a customer's story that starts on a given local day):
 
 - ``answered_first``: first call answered with a conversation -> ``primary_call`` lead.
-- ``missed_retry``: first call missed, the customer calls again within minutes -> ``missed_call_retry``
-  (a share of retries reach the untracked line: telephony only, still a lead).
+- ``missed_retry``: first call missed, the customer calls again within minutes ->
+  ``missed_call_retry`` (a share of retries reach the untracked line: telephony only, still a lead).
 - ``missed_callback``: first call missed, a manager calls back -> ``missed_call_callback``.
 - ``missed_late_retry``: the customer calls again after more than 24 h -> missed, not recovered.
 - ``missed_unrecovered``: nobody gets through -> missed, not recovered.
@@ -115,8 +115,9 @@ def _digits(rng: random.Random, n: int) -> str:
 class JourneyGenerator:
     """Calls for any local day, the same every time for the same seed."""
 
-    def __init__(self, seed: int = 7, customers_per_day: int = 60,
-                 time_zone: str = "Europe/Kyiv") -> None:
+    def __init__(
+        self, seed: int = 7, customers_per_day: int = 60, time_zone: str = "Europe/Kyiv"
+    ) -> None:
         self.seed = seed
         self.customers_per_day = customers_per_day
         self.tz = zoneinfo.ZoneInfo(time_zone)
@@ -127,9 +128,11 @@ class JourneyGenerator:
         # Unique per (seed, day, index): a new customer's number was never seen before.
         digest = hashlib.sha256(f"{self.seed}:{day}:{index}".encode()).hexdigest()
         operator = ("50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99")
-        return "+380" + operator[int(digest[:2], 16) % len(operator)] + str(
-            int(digest[2:12], 16) % 10**7
-        ).zfill(7)
+        return (
+            "+380"
+            + operator[int(digest[:2], 16) % len(operator)]
+            + str(int(digest[2:12], 16) % 10**7).zfill(7)
+        )
 
     def journey_kind(self, day: dt.date, index: int) -> str:
         """The kind of a day's i-th journey: a pure function, so other days can ask for it."""
@@ -170,42 +173,58 @@ class JourneyGenerator:
         plan = DayPlan(day=day, incident=self.incident(day))
         counter = 0
 
-        def add(journey_id: str, journey: str, number: str | None, direction: str,
-                started_at: dt.datetime, company: str, status: str, talk: int,
-                tracked: bool, repeat: bool = False) -> None:
+        def add(
+            journey_id: str,
+            journey: str,
+            number: str | None,
+            direction: str,
+            started_at: dt.datetime,
+            company: str,
+            status: str,
+            talk: int,
+            tracked: bool,
+            repeat: bool = False,
+        ) -> None:
             nonlocal counter
             counter += 1
             channel = TRACKING_NUMBERS.get(company) if tracked else None
             in_pbx = True
-            if (plan.incident == "forwarding_fault" and tracked and direction == "inbound"
-                    and rng.random() < 0.3):
+            if (
+                plan.incident == "forwarding_fault"
+                and tracked
+                and direction == "inbound"
+                and rng.random() < 0.3
+            ):
                 in_pbx = False  # forwarded to a mobile outside the PBX
             wait = rng.randint(3, 25) if status != "failed" else 0
             source, medium, campaign, keyword = channel or (None, None, None, None)
-            plan.calls.append(TrueCall(
-                call_id=f"{day:%Y%m%d}{counter:05d}",
-                journey_id=journey_id,
-                journey=journey,
-                customer_number=number,
-                direction=direction,
-                started_at=started_at,
-                company_number=company,
-                status=status,
-                wait_seconds=wait,
-                talk_seconds=talk if status == "answered" else 0,
-                seen_by_calltracking=tracked,
-                seen_by_telephony=in_pbx,
-                telephony_offset_seconds=rng.randint(0, 4),
-                is_repeat_customer=repeat,
-                traffic_source=source,
-                traffic_medium=medium,
-                campaign=campaign,
-                keyword=keyword,
-                landing_page=f"https://shop.example/{campaign or 'home'}" if channel else None,
-                gclid=("Cj0" + _digits(rng, 12)) if medium == "cpc" and source == "google"
-                else None,
-                ga_client_id=f"{_digits(rng, 9)}.{_digits(rng, 10)}" if channel else None,
-            ))
+            plan.calls.append(
+                TrueCall(
+                    call_id=f"{day:%Y%m%d}{counter:05d}",
+                    journey_id=journey_id,
+                    journey=journey,
+                    customer_number=number,
+                    direction=direction,
+                    started_at=started_at,
+                    company_number=company,
+                    status=status,
+                    wait_seconds=wait,
+                    talk_seconds=talk if status == "answered" else 0,
+                    seen_by_calltracking=tracked,
+                    seen_by_telephony=in_pbx,
+                    telephony_offset_seconds=rng.randint(0, 4),
+                    is_repeat_customer=repeat,
+                    traffic_source=source,
+                    traffic_medium=medium,
+                    campaign=campaign,
+                    keyword=keyword,
+                    landing_page=f"https://shop.example/{campaign or 'home'}" if channel else None,
+                    gclid=("Cj0" + _digits(rng, 12))
+                    if medium == "cpc" and source == "google"
+                    else None,
+                    ga_client_id=f"{_digits(rng, 9)}.{_digits(rng, 10)}" if channel else None,
+                )
+            )
 
         def start_second() -> int:
             # Business hours mostly; a few late-evening calls whose follow-ups cross midnight.
@@ -221,34 +240,81 @@ class JourneyGenerator:
             t0 = self._local(day, start_second())
             tracking = rng.choice(list(TRACKING_NUMBERS))
             if kind == "answered_first":
-                add(jid, kind, number, "inbound", t0, tracking, "answered",
-                    rng.randint(45, 600), True)
+                add(
+                    jid,
+                    kind,
+                    number,
+                    "inbound",
+                    t0,
+                    tracking,
+                    "answered",
+                    rng.randint(45, 600),
+                    True,
+                )
             elif kind == "short_first":
-                add(jid, kind, number, "inbound", t0, tracking, "answered",
-                    rng.randint(3, 30), True)
+                add(
+                    jid, kind, number, "inbound", t0, tracking, "answered", rng.randint(3, 30), True
+                )
             elif kind == "untracked_first":
-                add(jid, kind, number, "inbound", t0, UNTRACKED_LINE, "answered",
-                    rng.randint(45, 400), False)
+                add(
+                    jid,
+                    kind,
+                    number,
+                    "inbound",
+                    t0,
+                    UNTRACKED_LINE,
+                    "answered",
+                    rng.randint(45, 400),
+                    False,
+                )
             elif kind == "hidden_number":
-                add(jid, kind, None, "inbound", t0, tracking, "answered",
-                    rng.randint(45, 400), True)
+                add(
+                    jid, kind, None, "inbound", t0, tracking, "answered", rng.randint(45, 400), True
+                )
             else:
-                add(jid, kind, number, "inbound", t0, tracking, rng.choice(MISSED_STATUSES),
-                    0, True)
+                add(
+                    jid, kind, number, "inbound", t0, tracking, rng.choice(MISSED_STATUSES), 0, True
+                )
                 if kind == "missed_retry":
                     to_untracked = rng.random() < 0.05
                     t1 = t0 + dt.timedelta(seconds=rng.randint(60, 20 * 60))
-                    add(jid, kind, number, "inbound", t1,
-                        UNTRACKED_LINE if to_untracked else tracking, "answered",
-                        rng.randint(45, 400), not to_untracked)
+                    add(
+                        jid,
+                        kind,
+                        number,
+                        "inbound",
+                        t1,
+                        UNTRACKED_LINE if to_untracked else tracking,
+                        "answered",
+                        rng.randint(45, 400),
+                        not to_untracked,
+                    )
                 elif kind == "missed_callback":
                     t1 = t0 + dt.timedelta(seconds=rng.randint(3 * 60, 180 * 60))
-                    add(jid, kind, number, "outbound", t1, MAIN_LINE, "answered",
-                        rng.randint(40, 300), False)
+                    add(
+                        jid,
+                        kind,
+                        number,
+                        "outbound",
+                        t1,
+                        MAIN_LINE,
+                        "answered",
+                        rng.randint(40, 300),
+                        False,
+                    )
                 elif kind == "missed_late_retry":
                     t1 = t0 + dt.timedelta(hours=rng.uniform(25, 40))
-                    add(jid, kind, number, "inbound", t1, tracking, "answered",
-                        rng.randint(45, 400), True)
+                    add(
+                        jid,
+                        kind,
+                        number,
+                        "inbound",
+                        t1,
+                        tracking,
+                        "answered",
+                        rng.randint(45, 400),
+                        True,
+                    )
             if lead := EXPECTED_LEAD.get(kind):
                 plan.expected_leads[lead] += 1
 
@@ -260,17 +326,88 @@ class JourneyGenerator:
                 continue  # that customer never showed a number: they would be new, not back
             number = self._new_customer(back, index)
             status = "answered" if rng.random() < 0.8 else "missed"
-            add(f"{day:%Y%m%d}-r{i:03d}", "repeat", number, "inbound",
-                self._local(day, rng.randint(8 * 3600, 21 * 3600)), rng.choice(list(TRACKING_NUMBERS)),
-                status, rng.randint(20, 300), True, repeat=True)
+            add(
+                f"{day:%Y%m%d}-r{i:03d}",
+                "repeat",
+                number,
+                "inbound",
+                self._local(day, rng.randint(8 * 3600, 21 * 3600)),
+                rng.choice(list(TRACKING_NUMBERS)),
+                status,
+                rng.randint(20, 300),
+                True,
+                repeat=True,
+            )
 
         if plan.incident == "flyer_drop":
             for i in range(max(6, self.customers_per_day // 5)):
                 # Flyer readers call the untracked line; their calls are leads with no source.
                 number = self._new_customer(day, 10_000 + i)
-                add(f"{day:%Y%m%d}-f{i:03d}", "untracked_first", number, "inbound",
-                    self._local(day, rng.randint(9 * 3600, 20 * 3600)), UNTRACKED_LINE,
-                    "answered", rng.randint(45, 300), False)
+                add(
+                    f"{day:%Y%m%d}-f{i:03d}",
+                    "untracked_first",
+                    number,
+                    "inbound",
+                    self._local(day, rng.randint(9 * 3600, 20 * 3600)),
+                    UNTRACKED_LINE,
+                    "answered",
+                    rng.randint(45, 300),
+                    False,
+                )
                 plan.expected_leads["primary_call"] += 1
         plan.calls.sort(key=lambda c: (c.started_at, c.call_id))
         return plan
+
+
+def staging_rows(
+    generator: JourneyGenerator,
+    first_day: dt.date,
+    last_day: dt.date,
+    reporting_tz: zoneinfo.ZoneInfo,
+) -> list[dict]:
+    """The days' true calls as staging.calls rows of both systems, without any HTTP.
+
+    For tests and benchmarks that start at staging: each system's row is what its connector
+    would have staged (call tracking: inbound calls to tracking numbers with marketing fields;
+    telephony: every call the PBX saw, a few seconds later by its clock).
+    """
+    start = dt.datetime.combine(first_day, dt.time(), tzinfo=generator.tz).astimezone(UTC)
+    end = dt.datetime.combine(
+        last_day + dt.timedelta(days=1), dt.time(), tzinfo=generator.tz
+    ).astimezone(UTC)
+    rows = []
+    for call in generator.calls_between(start, end):
+        for system, seen, started_at in (
+            ("calltracking", call.seen_by_calltracking, call.started_at),
+            ("telephony", call.seen_by_telephony, call.telephony_started_at),
+        ):
+            if not seen:
+                continue
+            provider = "ringostat" if system == "calltracking" else "binotel"
+            marketing = system == "calltracking" or call.seen_by_calltracking
+            rows.append(
+                {
+                    "call_key": f"{provider}:sim:{call.call_id}",
+                    "system": system,
+                    "provider": provider,
+                    "account_id": "sim",
+                    "provider_call_id": call.call_id,
+                    "direction": call.direction,
+                    "customer_number": call.customer_number,
+                    "company_number": call.company_number,
+                    "started_at": started_at,
+                    "wait_seconds": call.wait_seconds,
+                    "talk_seconds": call.talk_seconds,
+                    "status": call.status,
+                    "traffic_source": call.traffic_source if marketing else None,
+                    "traffic_medium": call.traffic_medium if marketing else None,
+                    "campaign": call.campaign if marketing else None,
+                    "keyword": call.keyword if marketing else None,
+                    "landing_page": call.landing_page if system == "calltracking" else None,
+                    "gclid": call.gclid if system == "calltracking" else None,
+                    "ga_client_id": call.ga_client_id if marketing else None,
+                    "call_date": started_at.astimezone(reporting_tz).date(),
+                    "load_id": f"generated:{first_day}",
+                }
+            )
+    return rows

@@ -18,10 +18,32 @@ from ringback.simulators.server import ProviderSimulator, Response
 
 ROW_CAP = 6500
 ALL_FIELDS = (
-    "uniqueid", "calldate", "caller", "dst", "pool_name", "disposition", "call_type",
-    "duration", "waittime", "billsec", "duration_ms", "has_recording", "connected_with",
-    "call_counter", "proper_flag", "repeated_flag", "utm_source", "utm_medium", "utm_campaign",
-    "utm_content", "utm_term", "client_id", "landing", "refferrer", "employee_fio", "recording",
+    "uniqueid",
+    "calldate",
+    "caller",
+    "dst",
+    "pool_name",
+    "disposition",
+    "call_type",
+    "duration",
+    "waittime",
+    "billsec",
+    "duration_ms",
+    "has_recording",
+    "connected_with",
+    "call_counter",
+    "proper_flag",
+    "repeated_flag",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+    "client_id",
+    "landing",
+    "refferrer",
+    "employee_fio",
+    "recording",
 )
 DEFAULT_FIELDS = ("uniqueid", "calldate", "caller", "dst", "disposition", "duration", "billsec")
 DISPOSITIONS = {
@@ -35,8 +57,15 @@ DISPOSITIONS = {
 class RingostatSimulator(ProviderSimulator):
     provider = "ringostat"
 
-    def __init__(self, generator: JourneyGenerator | None = None, *, auth_key: str = "demo-key",
-                 time_zone: str = "Europe/Kyiv", row_cap: int = ROW_CAP, now=None) -> None:
+    def __init__(
+        self,
+        generator: JourneyGenerator | None = None,
+        *,
+        auth_key: str = "demo-key",
+        time_zone: str = "Europe/Kyiv",
+        row_cap: int = ROW_CAP,
+        now=None,
+    ) -> None:
         super().__init__(generator, now=now)
         self.auth_key = auth_key
         self.tz = zoneinfo.ZoneInfo(time_zone)
@@ -104,12 +133,11 @@ class RingostatSimulator(ProviderSimulator):
             end = _parse_local(query, "to", now_local)
         except ValueError as exc:
             return Response.json({"error": "Bad Request", "message": str(exc)}, status=400)
-        fields = [f for f in (query.get("fields", [""])[0]).split(",") if f] or list(
-            DEFAULT_FIELDS
-        )
+        fields = [f for f in (query.get("fields", [""])[0]).split(",") if f] or list(DEFAULT_FIELDS)
         if unknown := [f for f in fields if f not in ALL_FIELDS]:
-            return Response.json({"error": "Bad Request",
-                                  "message": f"unknown fields: {','.join(unknown)}"}, 400)
+            return Response.json(
+                {"error": "Bad Request", "message": f"unknown fields: {','.join(unknown)}"}, 400
+            )
         records = self.calls(start.replace(tzinfo=self.tz), end.replace(tzinfo=self.tz))
         records = records[: self.row_cap]
         rows = [{f: r[f] for f in fields} for r in records]

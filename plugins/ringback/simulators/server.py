@@ -81,8 +81,9 @@ class ProviderSimulator:
 
     provider = "base"
 
-    def __init__(self, generator: JourneyGenerator | None = None, *,
-                 now: dt.datetime | None = None) -> None:
+    def __init__(
+        self, generator: JourneyGenerator | None = None, *, now: dt.datetime | None = None
+    ) -> None:
         self.generator = generator or JourneyGenerator()
         self.faults = FaultQueue()
         self._now = now
@@ -95,25 +96,32 @@ class ProviderSimulator:
         return self._now or dt.datetime.now(dt.UTC)
 
     # To be written by each provider.
-    def handle(self, method: str, path: str, query: dict[str, list[str]],
-               headers: dict[str, str], body: bytes) -> Response:  # pragma: no cover
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> Response:  # pragma: no cover
         raise NotImplementedError
 
     def provider_error(self) -> Response:
         return Response.json({"error": "provider error"}, status=500)
 
     # -- serving ---------------------------------------------------------------------------
-    def dispatch(self, method: str, raw_path: str, headers: dict[str, str],
-                 body: bytes) -> Response:
+    def dispatch(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> Response:
         parts = urlsplit(raw_path)
         query = parse_qs(parts.query, keep_blank_values=True)
-        self.requests.append({"method": method, "path": parts.path, "query": query,
-                              "headers": headers, "body": body})
+        self.requests.append(
+            {"method": method, "path": parts.path, "query": query, "headers": headers, "body": body}
+        )
         fault = self.faults.take()
         if fault is not None:
             if fault.kind == "http_429":
-                return Response(429, b'{"error":"Too Many Requests"}',
-                                headers={"Retry-After": "1"})
+                return Response(429, b'{"error":"Too Many Requests"}', headers={"Retry-After": "1"})
             if fault.kind in ("http_500", "http_503"):
                 return Response(int(fault.kind[-3:]), b'{"error":"server error"}')
             if fault.kind == "slow":
@@ -122,8 +130,9 @@ class ProviderSimulator:
                 return self.provider_error()
             if fault.kind == "truncate":
                 full = self.handle(method, parts.path, query, headers, body)
-                return Response(full.status, full.body[: max(1, len(full.body) // 2)],
-                                full.content_type)
+                return Response(
+                    full.status, full.body[: max(1, len(full.body) // 2)], full.content_type
+                )
         return self.handle(method, parts.path, query, headers, body)
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -158,8 +167,9 @@ class ProviderSimulator:
 
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name=f"{self.provider}-simulator")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True, name=f"{self.provider}-simulator"
+        )
         self._thread.start()
         return self.base_url
 

@@ -123,8 +123,9 @@ class Connector(abc.ABC):
     system: str
     default_base_url: str
 
-    def __init__(self, source: SourceConfig, connection: ProviderConnection,
-                 settings: Settings) -> None:
+    def __init__(
+        self, source: SourceConfig, connection: ProviderConnection, settings: Settings
+    ) -> None:
         self.source = source
         self.connection = connection
         self.settings = settings

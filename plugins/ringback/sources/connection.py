@@ -47,9 +47,13 @@ def parse_connection(conn_id: str, value: str) -> ProviderConnection:
         if "://" not in host:
             port = f":{doc['port']}" if doc.get("port") else ""
             host = f"{scheme}://{host}{port}"
-        return ProviderConnection(conn_id, extra.get("base_url") or host.rstrip("/"),
-                                  str(doc.get("login") or ""), str(doc.get("password") or ""),
-                                  {k: str(v) for k, v in extra.items()})
+        return ProviderConnection(
+            conn_id,
+            extra.get("base_url") or host.rstrip("/"),
+            str(doc.get("login") or ""),
+            str(doc.get("password") or ""),
+            {k: str(v) for k, v in extra.items()},
+        )
     parts = urlsplit(value)
     if not parts.hostname:
         raise ConfigError(
@@ -63,8 +67,13 @@ def parse_connection(conn_id: str, value: str) -> ProviderConnection:
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     port = f":{parts.port}" if parts.port else ""
     base = extra.pop("base_url", None) or f"{scheme}://{host}{port}{parts.path.rstrip('/')}"
-    return ProviderConnection(conn_id, base.rstrip("/"), unquote(parts.username or ""),
-                              unquote(parts.password or ""), extra)
+    return ProviderConnection(
+        conn_id,
+        base.rstrip("/"),
+        unquote(parts.username or ""),
+        unquote(parts.password or ""),
+        extra,
+    )
 
 
 def get_connection(conn_id: str, default_base_url: str | None = None) -> ProviderConnection:
@@ -92,5 +101,10 @@ def get_connection(conn_id: str, default_base_url: str | None = None) -> Provide
         base = default_base_url
     else:
         raise ConfigError(f"connection {conn_id!r} has no host")
-    return ProviderConnection(conn_id, base.rstrip("/"), conn.login or "", conn.password or "",
-                              {k: str(v) for k, v in extra.items()})
+    return ProviderConnection(
+        conn_id,
+        base.rstrip("/"),
+        conn.login or "",
+        conn.password or "",
+        {k: str(v) for k, v in extra.items()},
+    )

@@ -26,8 +26,21 @@ from ringback.sources.transport import ProviderError, ProviderHttp, parse_json
 
 ROW_CAP = 6500
 FIELDS = (
-    "uniqueid", "calldate", "caller", "dst", "disposition", "call_type", "duration", "waittime",
-    "billsec", "utm_source", "utm_medium", "utm_campaign", "utm_term", "client_id", "landing",
+    "uniqueid",
+    "calldate",
+    "caller",
+    "dst",
+    "disposition",
+    "call_type",
+    "duration",
+    "waittime",
+    "billsec",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "client_id",
+    "landing",
 )
 STATUS = {
     "ANSWERED": "answered",
@@ -89,8 +102,9 @@ class RingostatConnector(Connector):
             http.close()
         return FetchResult(records, http.requests, http.retries)
 
-    def _fetch_window(self, http: ProviderHttp, start: dt.datetime, end: dt.datetime,
-                      export_type: str) -> list[dict]:
+    def _fetch_window(
+        self, http: ProviderHttp, start: dt.datetime, end: dt.datetime, export_type: str
+    ) -> list[dict]:
         params = {
             "export_type": export_type,
             "from": start.strftime("%Y-%m-%d %H:%M:%S"),

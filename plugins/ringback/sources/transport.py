@@ -34,10 +34,18 @@ class RetryableProviderError(ProviderError):
 class ProviderHttp:
     """One provider account's HTTP session."""
 
-    def __init__(self, provider: str, base_url: str, *, timeout: float = 30.0,
-                 max_attempts: int = 6, max_backoff: float = 30.0,
-                 min_interval: float = 0.0, headers: dict[str, str] | None = None,
-                 auth: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        provider: str,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        max_attempts: int = 6,
+        max_backoff: float = 30.0,
+        min_interval: float = 0.0,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> None:
         self.provider = provider
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
@@ -45,8 +53,9 @@ class ProviderHttp:
         self.requests = 0
         self.retries = 0
         self._last = 0.0
-        self.client = httpx.Client(base_url=base_url, timeout=timeout, headers=headers,
-                                   auth=auth, follow_redirects=False)
+        self.client = httpx.Client(
+            base_url=base_url, timeout=timeout, headers=headers, auth=auth, follow_redirects=False
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -70,8 +79,13 @@ class ProviderHttp:
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             self.retries += 1
-            log.warning("%s %s: attempt %d failed (%s); retrying", self.provider, what,
-                        state.attempt_number, state.outcome.exception())
+            log.warning(
+                "%s %s: attempt %d failed (%s); retrying",
+                self.provider,
+                what,
+                state.attempt_number,
+                state.outcome.exception(),
+            )
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(RetryableProviderError),
@@ -89,7 +103,7 @@ class ProviderHttp:
             ) from exc
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One HTTP request; transport faults and retryable statuses raise RetryableProviderError."""
+        """One HTTP request; faults and retryable statuses raise RetryableProviderError."""
         self._space()
         self.requests += 1
         try:

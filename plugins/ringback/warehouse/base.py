@@ -59,8 +59,9 @@ class Warehouse(abc.ABC):
         """
 
     @abc.abstractmethod
-    def run_model(self, table: Table, sql: str, params: dict[str, Any],
-                  partitions: PartitionRange | None) -> int:
+    def run_model(
+        self, table: Table, sql: str, params: dict[str, Any], partitions: PartitionRange | None
+    ) -> int:
         """Run a model query (BigQuery dialect) and write its result into ``table``."""
 
     @abc.abstractmethod

@@ -171,7 +171,9 @@ class DuckDBWarehouse(Warehouse):
         added = []
         for c in table.columns:
             if c.name not in have:
-                self.con.execute(f"ALTER TABLE {table.ref} ADD COLUMN {c.name} {DUCKDB_TYPES[c.type]}")
+                self.con.execute(
+                    f"ALTER TABLE {table.ref} ADD COLUMN {c.name} {DUCKDB_TYPES[c.type]}"
+                )
                 added.append(f"{table.ref}.{c.name}")
         return added
 
@@ -218,8 +220,13 @@ class DuckDBWarehouse(Warehouse):
         finally:
             self.con.execute("DROP TABLE IF EXISTS _model_out")
 
-    def _replace_from(self, source: str, table: Table, partitions: PartitionRange | None,
-                      where: dict[str, Any] | None) -> int:
+    def _replace_from(
+        self,
+        source: str,
+        table: Table,
+        partitions: PartitionRange | None,
+        where: dict[str, Any] | None,
+    ) -> int:
         mode = table.write_mode
         delete_sql: str | None = None
         delete_params: list[Any] = []

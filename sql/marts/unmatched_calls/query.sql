@@ -7,7 +7,10 @@ tracked AS (
 
 SELECT
     unified.unified_call_key AS call_key,
-    IF(unified.match_status = 'calltracking_only', 'calltracking', 'telephony') AS system,
+    -- `system` is the column name of the table contract (design.md §3).
+    IF(
+        unified.match_status = 'calltracking_only', 'calltracking', 'telephony'
+    ) AS system,  -- noqa: RF04
     unified.call_date AS report_date,
     IF(
         unified.match_status = 'calltracking_only',

@@ -21,7 +21,7 @@ range_firsts AS (
 known_outside_range AS (
     SELECT seen.*
     FROM staging.customer_first_seen AS seen
-    INNER JOIN range_firsts USING (customer_number)
+    INNER JOIN range_firsts ON seen.customer_number = range_firsts.customer_number
     WHERE seen.first_inbound_date NOT BETWEEN @start_date AND @end_date
 ),
 

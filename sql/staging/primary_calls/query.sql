@@ -9,38 +9,38 @@ range_inbound AS (
 ),
 
 {% if uniqueness_window_days is none %}
-primary_calls AS (
+    primary_calls AS (
     -- All-history uniqueness: primary = the number's first inbound call ever.
-    SELECT range_inbound.*
-    FROM range_inbound
-    INNER JOIN staging.customer_first_seen AS seen
-        ON
-            range_inbound.customer_number = seen.customer_number
-            AND range_inbound.unified_call_key = seen.first_inbound_call_key
-    WHERE range_inbound.call_date BETWEEN @start_date AND @end_date
-),
+        SELECT range_inbound.*
+        FROM range_inbound
+        INNER JOIN staging.customer_first_seen AS seen
+            ON
+                range_inbound.customer_number = seen.customer_number
+                AND range_inbound.unified_call_key = seen.first_inbound_call_key
+        WHERE range_inbound.call_date BETWEEN @start_date AND @end_date
+    ),
 {% else %}
-with_previous AS (
+    with_previous AS (
     -- Finite uniqueness window: @history_start_date reaches back over the whole window.
-    SELECT
-        *,
-        LAG(started_at) OVER (
-            PARTITION BY customer_number ORDER BY started_at ASC, unified_call_key ASC
-        ) AS previous_inbound_at
-    FROM range_inbound
-),
+        SELECT
+            *,
+            LAG(started_at) OVER (
+                PARTITION BY customer_number ORDER BY started_at ASC, unified_call_key ASC
+            ) AS previous_inbound_at
+        FROM range_inbound
+    ),
 
-primary_calls AS (
-    SELECT * EXCEPT (previous_inbound_at)
-    FROM with_previous
-    WHERE
-        call_date BETWEEN @start_date AND @end_date
-        AND (
-            previous_inbound_at IS NULL
-            OR TIMESTAMP_DIFF(started_at, previous_inbound_at, SECOND)
-            > @uniqueness_window_seconds
-        )
-),
+    primary_calls AS (
+        SELECT * EXCEPT (previous_inbound_at)
+        FROM with_previous
+        WHERE
+            call_date BETWEEN @start_date AND @end_date
+            AND (
+                previous_inbound_at IS NULL
+                OR TIMESTAMP_DIFF(started_at, previous_inbound_at, SECOND)
+                > @uniqueness_window_seconds
+            )
+    ),
 {% endif %}
 
 classified AS (
@@ -81,8 +81,8 @@ recoveries AS (
     INNER JOIN conversations
         ON
             missed.customer_number = conversations.customer_number
-            AND conversations.started_at > missed.started_at
-            AND conversations.started_at <= missed.recovery_window_ends_at
+            AND missed.started_at < conversations.started_at
+            AND missed.recovery_window_ends_at >= conversations.started_at
     WHERE missed.is_missed
     QUALIFY
         ROW_NUMBER() OVER (
@@ -120,4 +120,4 @@ SELECT
     classified.call_date
 FROM classified
 CROSS JOIN data_end
-LEFT JOIN recoveries USING (unified_call_key)
+LEFT JOIN recoveries ON classified.unified_call_key = recoveries.unified_call_key

@@ -15,7 +15,7 @@ range_firsts AS (
 known_outside_range AS (
     SELECT known.*
     FROM staging.tracked_numbers AS known
-    INNER JOIN range_firsts USING (company_number)
+    INNER JOIN range_firsts ON known.company_number = range_firsts.company_number
     WHERE known.first_matched_date NOT BETWEEN @start_date AND @end_date
 ),
 

@@ -15,11 +15,13 @@ calls AS (
 ),
 
 ct AS (
-    SELECT * FROM calls WHERE system = 'calltracking'
+    SELECT * FROM calls
+    WHERE system = 'calltracking'
 ),
 
 tel AS (
-    SELECT * FROM calls WHERE system = 'telephony'
+    SELECT * FROM calls
+    WHERE system = 'telephony'
 ),
 
 candidate_pairs AS (
@@ -37,43 +39,45 @@ candidate_pairs AS (
 ),
 {% for round in range(match_rounds) %}
 
-round_{{ round }}_ranked AS (
-    SELECT
-        ct_call_key,
-        tel_call_key,
-        start_gap_seconds,
-        ROW_NUMBER() OVER (
-            PARTITION BY ct_call_key ORDER BY start_gap_seconds ASC, tel_call_key ASC
-        ) AS ct_rank,
-        ROW_NUMBER() OVER (
-            PARTITION BY tel_call_key ORDER BY start_gap_seconds ASC, ct_call_key ASC
-        ) AS tel_rank
-    FROM candidate_pairs
-    {%- if round > 0 %}
-    WHERE
-        ct_call_key NOT IN (SELECT matched.ct_call_key FROM matched_before_{{ round }} AS matched)
-        AND tel_call_key NOT IN (
-            SELECT matched.tel_call_key FROM matched_before_{{ round }} AS matched
-        )
-    {%- endif %}
-),
+    round_{{ round }}_ranked AS (
+        SELECT
+            ct_call_key,
+            tel_call_key,
+            start_gap_seconds,
+            ROW_NUMBER() OVER (
+                PARTITION BY ct_call_key ORDER BY start_gap_seconds ASC, tel_call_key ASC
+            ) AS ct_rank,
+            ROW_NUMBER() OVER (
+                PARTITION BY tel_call_key ORDER BY start_gap_seconds ASC, ct_call_key ASC
+            ) AS tel_rank
+        FROM candidate_pairs
+        {%- if round > 0 %}
+            WHERE
+                ct_call_key NOT IN (
+                    SELECT done.ct_call_key FROM matched_before_{{ round }} AS done
+                )
+                AND tel_call_key NOT IN (
+                    SELECT done.tel_call_key FROM matched_before_{{ round }} AS done
+                )
+        {%- endif %}
+    ),
 
-matched_before_{{ round + 1 }} AS (
-    {%- if round > 0 %}
-    SELECT
-        ct_call_key,
-        tel_call_key,
-        start_gap_seconds
-    FROM matched_before_{{ round }}
-    UNION ALL
-    {%- endif %}
-    SELECT
-        ct_call_key,
-        tel_call_key,
-        start_gap_seconds
-    FROM round_{{ round }}_ranked
-    WHERE ct_rank = 1 AND tel_rank = 1
-),
+    matched_before_{{ round + 1 }} AS (
+        {%- if round > 0 %}
+            SELECT
+                ct_call_key,
+                tel_call_key,
+                start_gap_seconds
+            FROM matched_before_{{ round }}
+            UNION ALL
+        {%- endif %}
+        SELECT
+            ct_call_key,
+            tel_call_key,
+            start_gap_seconds
+        FROM round_{{ round }}_ranked
+        WHERE ct_rank = 1 AND tel_rank = 1
+    ),
 {% endfor %}
 
 matched AS (
