@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else the module pip installs (no assumption about where pip puts scripts).
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export AIRFLOW_HOME := $(CURDIR)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
@@ -19,11 +20,8 @@ RUN := $(UV) run --frozen
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-$(UV):
-	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-
-setup: $(UV) ## install the locked dependencies into .venv (uv sync --frozen)
-	@command -v uv >/dev/null || test -x $(UV) || { echo "uv missing after pip install"; exit 1; }
+setup: ## install the locked dependencies into .venv (uv sync --frozen)
+	@$(UV) --version > /dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen --quiet
 
 airflow-init: setup ## migrate the local Airflow metadata DB (SQLite) and create the warehouse pool
