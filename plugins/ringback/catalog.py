@@ -57,6 +57,7 @@ class Table:
     clustering: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
+    rebuild_lookahead: str | None = None  # "recovery_window": partitions reach past --end
 
     @property
     def ref(self) -> str:
@@ -124,7 +125,10 @@ def _load_table(layer: str, folder: Path) -> Table:
         clustering=tuple(meta.get("clustering", ())),
         depends_on=tuple(meta.get("depends_on", ())),
         labels={str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
+        rebuild_lookahead=meta.get("rebuild_lookahead"),
     )
+    if table.rebuild_lookahead not in (None, "recovery_window"):
+        raise ConfigError(f"{folder}: unknown rebuild_lookahead {table.rebuild_lookahead!r}")
     names = set(table.column_names)
     needed = set(table.key) | set(table.replace_columns) | set(table.clustering)
     if table.partition_field:

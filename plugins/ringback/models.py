@@ -58,11 +58,17 @@ class RebuildWindow:
         return cls(start - dt.timedelta(days=settings.rebuild_lookback_days), end)
 
 
+def recovery_days(settings: Settings) -> int:
+    """Local dates after a call's date that its recovery window can reach.
+
+    A 24 h window can end on the next local date, or the one after across a DST change.
+    """
+    return math.ceil(round(settings.recovery_window_hours * 3600) / 86400) + 1
+
+
 def query_params(window: RebuildWindow, settings: Settings) -> dict[str, Any]:
     """Named parameters every model may use (design.md §4 defaults come from settings)."""
     recovery_seconds = round(settings.recovery_window_hours * 3600)
-    # A recovery window can end on the next local date, or the one after across a DST change.
-    recovery_days = math.ceil(recovery_seconds / 86400) + 1
     if settings.uniqueness_window_days is None:
         history_start = window.start
         uniqueness_seconds = 0
@@ -75,7 +81,7 @@ def query_params(window: RebuildWindow, settings: Settings) -> dict[str, Any]:
         "pad_start_date": window.start - dt.timedelta(days=1),
         "pad_end_date": window.end + dt.timedelta(days=1),
         "history_start_date": history_start,
-        "recovery_end_date": window.end + dt.timedelta(days=recovery_days),
+        "recovery_end_date": window.end + dt.timedelta(days=recovery_days(settings)),
         "reporting_time_zone": settings.reporting_time_zone,
         "talk_threshold_seconds": settings.talk_threshold_seconds,
         "recovery_window_seconds": recovery_seconds,
@@ -114,27 +120,29 @@ def run_models(
             "Set a secret salt before loading real data."
         )
     window = RebuildWindow.for_run(start, end, settings)
-    params = query_params(window, settings)
     models = catalog.models_in_order()
     if full_refresh:
         for table in models:
             warehouse.truncate(table)
-    partitions = PartitionRange(window.start, window.end)
     results = []
     for table in models:
         began = time.perf_counter()
+        table_window = window
+        if table.rebuild_lookahead == "recovery_window":
+            ahead = dt.timedelta(days=recovery_days(settings))
+            table_window = RebuildWindow(window.start, window.end + ahead)
+        partitions = None
+        if table.write_mode == "partitions":
+            partitions = PartitionRange(table_window.start, table_window.end)
         rows = warehouse.run_model(
-            table,
-            render(table, settings),
-            params,
-            partitions if table.write_mode == "partitions" else None,
+            table, render(table, settings), query_params(table_window, settings), partitions
         )
         took = time.perf_counter() - began
         log.info(
             "built %s for %s..%s: %d rows in %.2f s",
             table.ref,
-            window.start,
-            window.end,
+            table_window.start,
+            table_window.end,
             rows,
             took,
         )
