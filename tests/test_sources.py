@@ -367,3 +367,24 @@ def test_connection_from_uri_json_and_missing(monkeypatch):
     monkeypatch.delenv("AIRFLOW_CONN_MY_SRC")
     with pytest.raises(ConfigError, match="AIRFLOW_CONN_MY_SRC"):
         get_connection("my_src")
+
+
+def test_sources_file_defaults_and_errors(tmp_path, monkeypatch):
+    from ringback.settings import load_sources
+
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        "sources:\n  - {id: r1, provider: ringostat}\n  - {id: b1, provider: binotel}\n"
+    )
+    monkeypatch.setenv("RINGBACK_CONFIG", str(path))
+    r1, b1 = load_sources()
+    assert (r1.system, r1.time_zone, r1.default_region, r1.account_id) == (
+        "calltracking",
+        "Europe/Kyiv",
+        "UA",
+        "r1",
+    )
+    assert b1.system == "telephony"
+    path.write_text("sources:\n  - {id: x, provider: zadarma}\n")
+    with pytest.raises(ConfigError, match="supported"):
+        load_sources()

@@ -100,7 +100,7 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
         )
 
     for index, record in enumerate(fetched.records):
-        call_id = connector.record_id(record) if isinstance(record, dict) else None
+        call_id = connector.record_id(record)
         raw_rows.append(
             {
                 "load_id": load_id,

@@ -209,6 +209,9 @@ def load_sources() -> list[SourceConfig]:
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: expected a list under 'sources'")
     sources: list[SourceConfig] = []
+    default_tz = ""
+    if any(isinstance(e, dict) and not (e.get("time_zone") or e.get("timezone")) for e in entries):
+        default_tz = load_settings().reporting_time_zone
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or not entry.get("id") or not entry.get("provider"):
             raise ConfigError(f"{path}: source #{i + 1} needs at least 'id' and 'provider'")
@@ -221,7 +224,8 @@ def load_sources() -> list[SourceConfig]:
         system = str(entry.get("system") or PROVIDER_SYSTEMS[provider])
         if system not in SYSTEMS:
             raise ConfigError(f"{path}: source {entry['id']!r} has system {system!r}")
-        tz = entry.get("time_zone") or entry.get("timezone") or "UTC"
+        # An account without a stated zone is taken to report in the reporting time zone.
+        tz = entry.get("time_zone") or entry.get("timezone") or default_tz
         try:
             zoneinfo.ZoneInfo(tz)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:

@@ -122,6 +122,9 @@ class Connector(abc.ABC):
     provider: str
     system: str
     default_base_url: str
+    id_field: str  # the record field holding the provider's call id
+    statuses: dict[str, str]  # provider disposition -> staging status
+    live_dispositions: frozenset[str]  # calls still going on at export time
 
     def __init__(
         self, source: SourceConfig, connection: ProviderConnection, settings: Settings
@@ -134,9 +137,28 @@ class Connector(abc.ABC):
     def fetch(self, window: Window) -> FetchResult:
         """Every raw record the provider has for the window."""
 
-    @abc.abstractmethod
-    def record_id(self, record: dict) -> str | None:
+    def record_id(self, record: Any) -> str | None:
         """The provider's call id in a raw record, if it has one."""
+        value = record.get(self.id_field) if isinstance(record, dict) else None
+        return (str(value).strip() or None) if value is not None else None
+
+    def required_id(self, record: Any) -> str:
+        if not isinstance(record, dict):
+            raise MappingError("not_an_object", f"record is {type(record).__name__}")
+        call_id = self.record_id(record)
+        if not call_id:
+            raise MappingError("missing_call_id", f"record has no {self.id_field}")
+        return call_id
+
+    def status_of(self, record: dict) -> tuple[str, str]:
+        """(disposition as sent, staging status); live calls wait for the next pull."""
+        disposition = str(record.get("disposition") or "").strip().upper()
+        if disposition in self.live_dispositions:
+            raise MappingError("call_in_progress", f"disposition {disposition}; next pull")
+        status = self.statuses.get(disposition)
+        if status is None:
+            raise MappingError("unknown_disposition", f"disposition {disposition!r}")
+        return disposition, status
 
     @abc.abstractmethod
     def map_record(self, record: dict) -> dict:

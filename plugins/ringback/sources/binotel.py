@@ -40,7 +40,7 @@ STATUS = {
     "VM": "voicemail",
     "VM-SUCCESS": "voicemail",
 }
-LIVE = {"ONLINE", "CALLING"}
+LIVE = frozenset({"ONLINE", "CALLING"})
 DIRECTION = {"0": "inbound", "1": "outbound"}
 
 
@@ -48,6 +48,9 @@ class BinotelConnector(Connector):
     provider = "binotel"
     system = "telephony"
     default_base_url = "https://api.binotel.com"
+    id_field = "generalCallID"
+    statuses = STATUS
+    live_dispositions = LIVE
 
     def fetch(self, window: Window) -> FetchResult:
         http = ProviderHttp(
@@ -101,22 +104,9 @@ class BinotelConnector(Connector):
 
         return http.call(f"{method} for {day}", attempt)
 
-    def record_id(self, record: dict) -> str | None:
-        value = record.get("generalCallID") if isinstance(record, dict) else None
-        return str(value).strip() or None if value is not None else None
-
     def map_record(self, record: dict) -> dict:
-        if not isinstance(record, dict):
-            raise MappingError("not_an_object", f"record is {type(record).__name__}")
-        call_id = self.record_id(record)
-        if not call_id:
-            raise MappingError("missing_call_id", "record has no generalCallID")
-        disposition = str(record.get("disposition") or "").strip().upper()
-        if disposition in LIVE:
-            raise MappingError("call_in_progress", f"disposition {disposition}; next pull")
-        status = STATUS.get(disposition)
-        if status is None:
-            raise MappingError("unknown_disposition", f"disposition {disposition!r}")
+        call_id = self.required_id(record)
+        disposition, status = self.status_of(record)
         start = to_int(record, "startTime")
         if start is None or start <= 0:
             raise MappingError("unparseable_time", f"startTime {record.get('startTime')!r}")

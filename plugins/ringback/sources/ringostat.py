@@ -52,7 +52,7 @@ STATUS = {
     "FAILED": "failed",
     "VOICEMAIL": "voicemail",
 }
-LIVE = {"IN PROGRESS", "CALLING"}
+LIVE = frozenset({"IN PROGRESS", "CALLING"})
 DIRECTION = {"in": "inbound", "out": "outbound", "callback": "outbound"}
 
 
@@ -60,6 +60,9 @@ class RingostatConnector(Connector):
     provider = "ringostat"
     system = "calltracking"
     default_base_url = "https://api.ringostat.net"
+    id_field = "uniqueid"
+    statuses = STATUS
+    live_dispositions = LIVE
 
     def _http(self) -> ProviderHttp:
         key = self.connection.password or self.connection.login
@@ -127,20 +130,9 @@ class RingostatConnector(Connector):
 
         return http.call(f"calls/list {params['from']}..{params['to']}", attempt)
 
-    def record_id(self, record: dict) -> str | None:
-        value = record.get("uniqueid")
-        return str(value).strip() or None if value is not None else None
-
     def map_record(self, record: dict) -> dict:
-        call_id = self.record_id(record)
-        if not call_id:
-            raise MappingError("missing_call_id", "record has no uniqueid")
-        disposition = str(record.get("disposition") or "").strip().upper()
-        if disposition in LIVE:
-            raise MappingError("call_in_progress", f"disposition {disposition}; next pull")
-        status = STATUS.get(disposition)
-        if status is None:
-            raise MappingError("unknown_disposition", f"disposition {disposition!r}")
+        call_id = self.required_id(record)
+        disposition, status = self.status_of(record)
         started_at = self._parse_calldate(record.get("calldate"))
         direction = DIRECTION.get(str(record.get("call_type") or "in").strip().lower())
         if direction is None:
