@@ -388,3 +388,13 @@ def test_sources_file_defaults_and_errors(tmp_path, monkeypatch):
     path.write_text("sources:\n  - {id: x, provider: zadarma}\n")
     with pytest.raises(ConfigError, match="supported"):
         load_sources()
+
+
+def test_binotel_falls_back_to_per_direction_methods(gen):
+    methods = ("incoming-calls-for-period", "outgoing-calls-for-period")
+    with BinotelSimulator(gen, now=NOW, methods=methods) as sim:
+        result = binotel(sim).fetch(WINDOW)
+        assert len(result.records) == truth(gen, "telephony")
+        asked = [r["path"].rsplit("/", 1)[1] for r in sim.requests]
+        assert asked[0] == "list-of-calls-for-period.json"
+        assert asked[1:] == [f"{m}.json" for m in methods] * 4

@@ -52,6 +52,7 @@ class BinotelSimulator(ProviderSimulator):
         secret: str = "demo-secret",
         min_interval_seconds: float = 0.0,
         empty_details: str = "list",
+        methods: tuple[str, ...] = tuple(METHODS),
         now=None,
     ) -> None:
         super().__init__(generator, now=now)
@@ -59,6 +60,7 @@ class BinotelSimulator(ProviderSimulator):
         self.secret = secret
         self.min_interval_seconds = min_interval_seconds
         self.empty_details = empty_details  # how an empty answer looks: "list" ([]) or "string"
+        self.methods = methods  # the stats methods this server offers
         self._last_request = 0.0
         self._lock = threading.Lock()
 
@@ -119,7 +121,7 @@ class BinotelSimulator(ProviderSimulator):
     def handle(self, method, path, query, headers, body) -> Response:
         prefix, _, name = path.rpartition("/")
         api_method = name.removesuffix(".json")
-        if method != "POST" or prefix != "/api/4.0/stats" or api_method not in METHODS:
+        if method != "POST" or prefix != "/api/4.0/stats" or api_method not in self.methods:
             return Response.json({"status": "error", "code": 404, "message": "Unknown method"})
         with self._lock:
             gap = time.monotonic() - self._last_request

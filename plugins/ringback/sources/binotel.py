@@ -27,6 +27,8 @@ from ringback.sources.transport import (
 )
 
 MAX_WINDOW_SECONDS = 86400
+LIST_METHOD = "list-of-calls-for-period"
+SPLIT_METHODS = ("incoming-calls-for-period", "outgoing-calls-for-period")
 CODE_THROTTLED = 106
 STATUS = {
     "ANSWER": "answered",
@@ -42,6 +44,10 @@ STATUS = {
 }
 LIVE = frozenset({"ONLINE", "CALLING"})
 DIRECTION = {"0": "inbound", "1": "outbound"}
+
+
+class UnknownMethod(ProviderError):
+    """The server does not offer this stats method."""
 
 
 class BinotelConnector(Connector):
@@ -60,14 +66,22 @@ class BinotelConnector(Connector):
             max_attempts=int(self.source.options.get("max_attempts", 8)),
             min_interval=float(self.source.options.get("request_interval_seconds", 1.0)),
         )
-        method = str(self.source.options.get("method", "list-of-calls-for-period"))
+        methods = [str(self.source.options.get("method", LIST_METHOD))]
         records: list[dict] = []
         start = int(window.start_at.timestamp())
         end = int(window.end_at.timestamp())  # exclusive
         try:
             while start < end:
                 stop = min(start + MAX_WINDOW_SECONDS, end) - 1  # stopTime is inclusive
-                records += self._fetch_chunk(http, method, start, stop)
+                try:
+                    for method in methods:
+                        records += self._fetch_chunk(http, method, start, stop)
+                except UnknownMethod:
+                    if methods != [LIST_METHOD]:
+                        raise
+                    # Accounts or servers without the combined method: ask per direction.
+                    methods = list(SPLIT_METHODS)
+                    continue
                 start = stop + 1
         finally:
             http.close()
@@ -83,7 +97,12 @@ class BinotelConnector(Connector):
         day = dt.datetime.fromtimestamp(start, self.source.tz).date()
 
         def attempt() -> list[dict]:
-            resp = http.request("POST", f"/api/4.0/stats/{method}.json", json=body)
+            try:
+                resp = http.request("POST", f"/api/4.0/stats/{method}.json", json=body)
+            except ProviderError as exc:
+                if exc.status == 404:
+                    raise UnknownMethod(f"binotel has no {method}: {exc}", 404) from exc
+                raise
             doc = parse_json(resp)
             if not isinstance(doc, dict):
                 raise ProviderError(f"binotel answered {type(doc).__name__}, expected an object")
@@ -92,6 +111,8 @@ class BinotelConnector(Connector):
                 message = str(doc.get("message", ""))[:200]
                 if code == str(CODE_THROTTLED):
                     raise RetryableProviderError(f"code 106 (throttled): {message}", 2.0)
+                if "method" in message.lower() and "unknown" in message.lower():
+                    raise UnknownMethod(f"binotel has no {method}: {message}")
                 raise ProviderError(f"binotel {method} for {day}: error code {code}: {message}")
             details = doc.get("callDetails")
             if details in (None, "", [], {}):

@@ -22,12 +22,17 @@ RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 class ProviderError(RuntimeError):
     """A provider answered in a way retrying will not fix (bad credentials, bad request)."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class RetryableProviderError(ProviderError):
     """Throttling, a server error, a timeout or a cut-off body: worth another try."""
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
+        self.status = None
         self.retry_after = retry_after
 
 
@@ -127,7 +132,8 @@ class ProviderHttp:
             )
         if resp.status_code >= 400:
             raise ProviderError(
-                f"{self.provider} answered HTTP {resp.status_code}: {resp.text[:200]}"
+                f"{self.provider} answered HTTP {resp.status_code}: {resp.text[:200]}",
+                resp.status_code,
             )
         return resp
 
