@@ -36,6 +36,9 @@ DUCKDB_TYPES = {
     "JSON": "JSON",
 }
 LOCK_TIMEOUT_SECONDS = float(os.environ.get("RINGBACK_DUCKDB_LOCK_TIMEOUT", "900"))
+# DuckDB 2.x writes a storage format 1.x clients cannot open ("version number 999"). New files
+# use the 1.0 format so analysts' and other tools' DuckDB 1.x can read the warehouse.
+STORAGE_VERSION = os.environ.get("RINGBACK_DUCKDB_STORAGE_VERSION", "v1.0.0")
 
 
 def duckdb_path(url: str) -> Path:
@@ -89,7 +92,8 @@ class DuckDBWarehouse(Warehouse):
         if not read_only:
             self._acquire_lock()
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            config = {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
+            self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             self._release_lock()
             raise WarehouseError(f"cannot open {self.path}: {exc}") from exc
@@ -238,7 +242,7 @@ class DuckDBWarehouse(Warehouse):
                 f"SELECT count(*) FROM {source} WHERE {field} IS NULL "
                 f"OR {field} NOT BETWEEN ? AND ?",
                 [partitions.start, partitions.end],
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             if outside:
                 raise WarehouseError(
                     f"{outside} rows for {table.ref} fall outside the partitions "
@@ -251,7 +255,7 @@ class DuckDBWarehouse(Warehouse):
             dupes = self.con.execute(
                 f"SELECT count(*) FROM (SELECT {keys} FROM {source} GROUP BY ALL "
                 "HAVING count(*) > 1)"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             if dupes:
                 raise WarehouseError(f"{dupes} duplicate keys ({keys}) in rows for {table.ref}")
             delete_sql = (
@@ -276,7 +280,7 @@ class DuckDBWarehouse(Warehouse):
             if delete_sql:
                 self.con.execute(delete_sql, delete_params)
             self.con.execute(f"INSERT INTO {table.ref} BY NAME SELECT * FROM {source}")
-            written = self.con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+            written = self.con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
             self.con.execute("COMMIT")
         except Exception:
             self.con.execute("ROLLBACK")
