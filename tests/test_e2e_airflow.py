@@ -46,7 +46,7 @@ def test_dags_run_one_day_end_to_end(tmp_path):
     demo = run([sys.executable, "-m", "ringback.cli", "demo", "--days", "1"], env)
     assert demo.returncode == 0, (demo.stdout[-3000:], demo.stderr[-5000:])
     assert "Leads by attribution type" in demo.stdout
-    assert demo.stdout.count(" success (") == 3  # two ingest DAG runs and the marts run
+    assert demo.stdout.count(" success (") == 5  # four ingest DAG runs and the marts run
 
     settings = load_settings()
     day = dt.datetime.now(settings.tz).date() - dt.timedelta(days=1)

@@ -25,12 +25,10 @@ def simulators(monkeypatch):
         sims = start_all(generator=JourneyGenerator(seed=5, customers_per_day=30))
         for sim in sims.values():
             sim._now = now
-        monkeypatch.setenv(
-            "AIRFLOW_CONN_RINGOSTAT_MAIN", connection_uri("ringostat", sims["ringostat"].base_url)
-        )
-        monkeypatch.setenv(
-            "AIRFLOW_CONN_BINOTEL_MAIN", connection_uri("binotel", sims["binotel"].base_url)
-        )
+        for name, sim in sims.items():
+            monkeypatch.setenv(
+                f"AIRFLOW_CONN_{name.upper()}_MAIN", connection_uri(name, sim.base_url)
+            )
         started.append(sims)
         return sims
 
@@ -130,3 +128,65 @@ def test_publish_refuses_an_unvalidated_batch(simulators, warehouse_url):
     folder = ingest.extract(ingest.get_source("binotel_main"), RUN_DATE, load_settings())
     with pytest.raises(ingest.ValidationFailed, match="never validated"):
         ingest.publish(folder, warehouse_url)
+
+
+def test_a_record_that_changes_between_pulls_lands_in_its_new_state(simulators, warehouse_url):
+    sims = simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
+    settings = load_settings({"warehouse_url": warehouse_url})
+    ingest.run_extract("binotel_main", RUN_DATE, warehouse_url, settings)
+    generator = sims["binotel"].generator
+    missed = next(
+        c
+        for c in generator.day(RUN_DATE).calls
+        if c.status == "missed" and c.seen_by_telephony and c.direction == "inbound"
+    )
+    for sim in sims.values():  # the provider re-classifies the call: it was answered after all
+        sim.changes[missed.call_id] = {"status": "answered", "talk_seconds": 77}
+    ingest.run_extract("binotel_main", RUN_DATE + dt.timedelta(days=1), warehouse_url, settings)
+    key = f"binotel:demo-company:{20_000_000 + int(missed.call_id)}"
+    with connect(warehouse_url, read_only=True) as wh:
+        rows = wh.query(
+            "SELECT status, talk_seconds FROM staging.calls WHERE call_key = @k", {"k": key}
+        ).to_pylist()
+    assert rows == [{"status": "answered", "talk_seconds": 77}]
+
+
+def test_duplicates_across_pages_are_quarantined_not_doubled(
+    simulators, warehouse_url, tmp_path, monkeypatch
+):
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "sources:\n  - {id: callrail_main, provider: callrail, account_id: ACC0000demo,\n"
+        "     time_zone: America/New_York, default_region: US, per_page: 40, paging: offset}\n"
+    )
+    monkeypatch.setenv("RINGBACK_CONFIG", str(sources))
+    sims = simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
+    settings = load_settings({"warehouse_url": warehouse_url})
+    source = ingest.get_source("callrail_main")
+    sims["callrail"].faults.add("duplicate_across_pages")
+    clean = ingest.run_extract("callrail_main", RUN_DATE, warehouse_url, settings)
+    assert clean.quarantine_reasons == {"duplicate_in_batch": 1}
+    window_calls = [
+        c
+        for c in sims["callrail"].calls_between(
+            ingest.Window.for_run(RUN_DATE, 3, source.tz).start_at,
+            ingest.Window.for_run(RUN_DATE, 3, source.tz).end_at,
+        )
+        if c.seen_by_calltracking
+    ]
+    assert clean.staged_records == len(window_calls)
+    assert clean.received_records == clean.staged_records + 1
+
+
+def test_an_ignored_twilio_window_is_quarantined_not_loaded(simulators, warehouse_url, monkeypatch):
+    sims = simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
+    sims["twilio"].ignore_window = True
+    settings = load_settings({"warehouse_url": warehouse_url})
+    manifest = ingest.run_extract("twilio_main", RUN_DATE, warehouse_url, settings)
+    assert manifest.quarantine_reasons["outside_window"] > 100
+    window = ingest.Window.for_run(RUN_DATE, 3, ingest.get_source("twilio_main").tz)
+    with connect(warehouse_url, read_only=True) as wh:
+        bounds = wh.query(
+            "SELECT MIN(started_at) AS lo, MAX(started_at) AS hi FROM staging.calls"
+        ).to_pylist()[0]
+    assert window.start_at <= bounds["lo"] and bounds["hi"] < window.end_at

@@ -398,3 +398,274 @@ def test_binotel_falls_back_to_per_direction_methods(gen):
         asked = [r["path"].rsplit("/", 1)[1] for r in sim.requests]
         assert asked[0] == "list-of-calls-for-period.json"
         assert asked[1:] == [f"{m}.json" for m in methods] * 4
+
+
+# -- CallRail ----------------------------------------------------------------------------------
+from ringback.simulators.callrail import CallRailSimulator  # noqa: E402
+from ringback.simulators.twilio import TwilioSimulator  # noqa: E402
+from ringback.sources.callrail import CallRailConnector  # noqa: E402
+from ringback.sources.twilio import TwilioConnector  # noqa: E402
+
+NY = zoneinfo.ZoneInfo("America/New_York")
+US_WINDOW = Window(dt.date(2026, 11, 17), dt.date(2026, 11, 20), NY)
+
+
+@pytest.fixture
+def us_gen():
+    return JourneyGenerator(seed=3, customers_per_day=30, profile="us")
+
+
+def us_source(provider: str, account_id: str, **options) -> SourceConfig:
+    system = "calltracking" if provider == "callrail" else "telephony"
+    return SourceConfig(
+        id=f"{provider}_test",
+        provider=provider,
+        system=system,
+        account_id=account_id,
+        time_zone="America/New_York",
+        default_region="US",
+        options=options,
+    )
+
+
+def callrail(sim, key="demo-key", **options) -> CallRailConnector:
+    conn = parse_connection("c", sim.base_url.replace("://", f"://:{key}@"))
+    return CallRailConnector(us_source("callrail", "ACC0000demo", **options), conn, load_settings())
+
+
+def twilio(sim, token="demo-token", **options) -> TwilioConnector:
+    conn = parse_connection("t", sim.base_url.replace("://", f"://ACdemo:{token}@"))
+    return TwilioConnector(us_source("twilio", "ACdemo", **options), conn, load_settings())
+
+
+def us_truth(gen, system: str, window=US_WINDOW) -> int:
+    calls = gen.calls_between(window.start_at, window.end_at)
+    attr = "seen_by_calltracking" if system == "calltracking" else "seen_by_telephony"
+    return sum(1 for c in calls if getattr(c, attr))
+
+
+@pytest.mark.parametrize("paging", ["relative", "offset"])
+def test_callrail_pages_through_the_window(us_gen, paging):
+    with CallRailSimulator(us_gen, now=NOW) as sim:
+        result = callrail(sim, per_page=40, paging=paging).fetch(US_WINDOW)
+        ids = [r["id"] for r in result.records]
+        assert len(ids) == len(set(ids)) == us_truth(us_gen, "calltracking")
+        assert result.requests == -(-len(ids) // 40)
+        first = sim.requests[0]["query"]
+        assert (first["start_date"], first["end_date"]) == (["2026-11-17"], ["2026-11-20"])
+        assert "source" in first["fields"][0]
+        assert sim.requests[0]["headers"]["authorization"] == 'Token token="demo-key"'
+
+
+def test_callrail_bad_key_and_foreign_next_page(us_gen):
+    with CallRailSimulator(us_gen, now=NOW) as sim:
+        with pytest.raises(ProviderError, match="credentials"):
+            callrail(sim, key="wrong").fetch(US_WINDOW)
+        conn = callrail(sim)
+        with pytest.raises(ProviderError, match="another host"):
+            conn._check_same_host("https://evil.example/v3/a/ACC0000demo/calls.json?offset=1")
+
+
+@pytest.mark.parametrize("fault", ["http_429", "http_503", "truncate", "slow"])
+def test_callrail_survives_faults(us_gen, fault):
+    with CallRailSimulator(us_gen, now=NOW) as sim:
+        sim.faults.add(fault, times=2, seconds=1.5)
+        result = callrail(sim, per_page=100, timeout_seconds=0.5).fetch(US_WINDOW)
+        assert len({r["id"] for r in result.records}) == us_truth(us_gen, "calltracking")
+        assert result.retries == 2
+
+
+def test_callrail_duplicate_across_pages_is_returned_for_ingest_to_catch(us_gen):
+    with CallRailSimulator(us_gen, now=NOW) as sim:
+        conn = callrail(sim, per_page=40, paging="offset")
+        records = conn.fetch(US_WINDOW).records
+        assert len(records) == us_truth(us_gen, "calltracking")
+        sim.faults.add("duplicate_across_pages")
+        doubled = conn.fetch(US_WINDOW).records
+        assert len(doubled) == len(records) + 1
+        assert len({r["id"] for r in doubled}) == len(records)
+
+
+CALLRAIL_BASE = {
+    "id": "CAL123",
+    "direction": "inbound",
+    "customer_phone_number": "+15125551234",
+    "tracking_phone_number": "+15125550101",
+    "business_phone_number": "+15125550100",
+    "start_time": "2026-11-20T10:00:00.000-05:00",
+    "source": "Google Ads",
+    "medium": "cpc",
+    "utm_source": "google",
+    "campaign": "spring",
+    "keywords": "plumber",
+    "landing_page_url": "https://x.example/?gclid=G1",
+    "gclid": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("answered", "voicemail", "status", "talk"),
+    [
+        (True, False, "answered", 75),
+        (False, False, "missed", 0),
+        (False, True, "voicemail", 0),
+    ],
+)
+def test_callrail_answer_states(answered, voicemail, status, talk):
+    conn = CallRailConnector(
+        us_source("callrail", "ACC"), parse_connection("c", "http://:k@h"), load_settings()
+    )
+    row = conn.map_record(
+        {**CALLRAIL_BASE, "answered": answered, "voicemail": voicemail, "duration": 75}
+    )
+    assert (row["status"], row["talk_seconds"], row["total_seconds"]) == (status, talk, 75)
+    assert row["started_at"] == dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
+    assert (row["customer_number"], row["company_number"]) == ("+15125551234", "+15125550101")
+    assert (row["traffic_source"], row["traffic_medium"], row["keyword"], row["gclid"]) == (
+        "google",
+        "cpc",
+        "plumber",
+        "G1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("patch", "reason"),
+    [
+        ({"duration": None, "answered": False}, "call_in_progress"),
+        ({"duration": 5, "answered": True, "id": None}, "missing_call_id"),
+        ({"duration": 5, "answered": True, "start_time": "noon"}, "unparseable_time"),
+        ({"duration": 5, "answered": True, "direction": "sideways"}, "unknown_direction"),
+    ],
+)
+def test_callrail_bad_records_get_a_reason(patch, reason):
+    conn = CallRailConnector(
+        us_source("callrail", "ACC"), parse_connection("c", "http://:k@h"), load_settings()
+    )
+    with pytest.raises(MappingError) as info:
+        conn.map_record({**CALLRAIL_BASE, **patch})
+    assert info.value.reason == reason
+
+
+# -- Twilio ------------------------------------------------------------------------------------
+def test_twilio_follows_next_page_uri_and_folds_child_legs(us_gen):
+    with TwilioSimulator(us_gen, now=NOW) as sim:
+        conn = twilio(sim, page_size=50)
+        result = conn.fetch(US_WINDOW)
+        assert result.requests > 5
+        first = sim.requests[0]["query"]
+        assert first["StartTime>="] == ["2026-11-17"]  # UTC dates covering the local days
+        assert first["StartTime<="] == ["2026-11-21"]
+        conn.prepare(result.records)
+        parents, children = [], 0
+        for leg in result.records:
+            try:
+                parents.append(conn.map_record(leg))
+            except MappingError as exc:
+                assert exc.reason == "child_leg"
+                children += 1
+        assert len(parents) == us_truth(us_gen, "telephony") and children > 0
+        assert all(US_WINDOW.start_at <= p["started_at"] < US_WINDOW.end_at for p in parents)
+
+
+def test_twilio_legs_outside_the_requested_dates_are_kept_for_quarantine(us_gen):
+    with TwilioSimulator(us_gen, now=NOW, ignore_window=True) as sim:
+        records = twilio(sim).fetch(US_WINDOW).records
+        starts = [
+            dt.datetime.strptime(r["start_time"], "%a, %d %b %Y %H:%M:%S %z") for r in records
+        ]
+        assert min(starts) < US_WINDOW.start_at - dt.timedelta(days=1)  # the filter was ignored
+
+
+@pytest.mark.parametrize("fault", ["http_429", "http_500", "truncate"])
+def test_twilio_survives_faults(us_gen, fault):
+    with TwilioSimulator(us_gen, now=NOW) as sim:
+        sim.faults.add(fault, times=3)
+        result = twilio(sim).fetch(US_WINDOW)
+        assert result.retries == 3
+        assert sum(1 for r in result.records if not r["parent_call_sid"]) == us_truth(
+            us_gen, "telephony"
+        )
+
+
+def test_twilio_bad_token(us_gen):
+    with TwilioSimulator(us_gen, now=NOW) as sim, pytest.raises(ProviderError, match="credentials"):
+        twilio(sim, token="wrong").fetch(US_WINDOW)
+
+
+TWILIO_PARENT = {
+    "sid": "CA1",
+    "parent_call_sid": None,
+    "from": "+15125551234",
+    "to": "+15125550101",
+    "direction": "inbound",
+    "start_time": "Fri, 20 Nov 2026 15:00:00 +0000",
+    "duration": "95",
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "child", "expect"),
+    [
+        ("completed", {"status": "completed", "duration": "80"}, ("answered", 80)),
+        ("completed", {"status": "no-answer", "duration": "0"}, ("missed", 0)),
+        ("completed", {"status": "busy", "duration": "0"}, ("missed", 0)),
+        ("completed", None, ("missed", 0)),  # only an IVR or voicemail answered
+        ("busy", None, ("busy", 0)),
+        ("no-answer", None, ("missed", 0)),
+        ("canceled", None, ("missed", 0)),
+        ("failed", None, ("failed", 0)),
+    ],
+)
+def test_twilio_statuses(status, child, expect):
+    conn = TwilioConnector(
+        us_source("twilio", "AC"), parse_connection("t", "http://a:b@h"), load_settings()
+    )
+    legs = [{**TWILIO_PARENT, "status": status}]
+    if child:
+        legs.append(
+            {
+                **TWILIO_PARENT,
+                **child,
+                "sid": "CA2",
+                "parent_call_sid": "CA1",
+                "direction": "outbound-dial",
+                "to": "+15125550150",
+            }
+        )
+    conn.prepare(legs)
+    row = conn.map_record(legs[0])
+    assert (row["status"], row["talk_seconds"]) == expect
+    assert (row["customer_number"], row["company_number"]) == ("+15125551234", "+15125550101")
+    assert row["started_at"] == dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
+
+
+def test_twilio_outbound_api_and_bad_legs():
+    conn = TwilioConnector(
+        us_source("twilio", "AC"), parse_connection("t", "http://a:b@h"), load_settings()
+    )
+    out = {
+        **TWILIO_PARENT,
+        "direction": "outbound-api",
+        "from": "+15125550100",
+        "to": "+15125551234",
+        "status": "completed",
+        "duration": "61",
+    }
+    conn.prepare([out])
+    row = conn.map_record(out)
+    assert (row["direction"], row["customer_number"], row["talk_seconds"]) == (
+        "outbound",
+        "+15125551234",
+        61,
+    )
+    for patch, reason in [
+        ({"status": "in-progress"}, "call_in_progress"),
+        ({"status": "ringing"}, "call_in_progress"),
+        ({"status": "teleported"}, "unknown_disposition"),
+        ({"status": "completed", "start_time": "soon"}, "unparseable_time"),
+        ({"status": "completed", "direction": "trunking"}, "unknown_direction"),
+    ]:
+        with pytest.raises(MappingError) as info:
+            conn.map_record({**TWILIO_PARENT, **patch})
+        assert info.value.reason == reason

@@ -77,6 +77,7 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
     )
     fetched = connector.fetch(window)
     load_id = load_id_for(source.id, run_date)
+    connector.prepare(fetched.records)
 
     raw_rows: list[dict[str, Any]] = []
     quarantine: list[dict[str, Any]] = []

@@ -136,6 +136,19 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
                 ),
             )
         )
+        sections.append(
+            (
+                "Quarantined records by reason (child_leg and call_in_progress are "
+                "expected: folded into their call, or staged on the next pull)",
+                _table(
+                    ["source", "reason", "records"],
+                    rows("""
+                SELECT source_id, reason, COUNT(*) AS records
+                FROM staging.calls_quarantine WHERE load_date BETWEEN @start AND @end
+                GROUP BY source_id, reason ORDER BY source_id, records DESC"""),
+                ),
+            )
+        )
     return sections
 
 

@@ -1,36 +1,54 @@
-"""Local servers that speak each provider's documented API, fed by one journey generator."""
+"""Local servers that speak each provider's documented API, fed by journey generators.
+
+Ringostat and Binotel watch one (Ukrainian) business; CallRail and Twilio watch a second (US)
+business, so no call is seen by two call-tracking systems at once.
+"""
 
 from __future__ import annotations
 
 from ringback.simulators.binotel import BinotelSimulator
+from ringback.simulators.callrail import CallRailSimulator
 from ringback.simulators.journeys import JourneyGenerator
 from ringback.simulators.ringostat import RingostatSimulator
 from ringback.simulators.server import ProviderSimulator
+from ringback.simulators.twilio import TwilioSimulator
 
-SIMULATORS: dict[str, type[ProviderSimulator]] = {
-    "ringostat": RingostatSimulator,
-    "binotel": BinotelSimulator,
+SIMULATORS: dict[str, tuple[type[ProviderSimulator], str]] = {
+    "ringostat": (RingostatSimulator, "ua"),
+    "binotel": (BinotelSimulator, "ua"),
+    "callrail": (CallRailSimulator, "us"),
+    "twilio": (TwilioSimulator, "us"),
 }
 
-# Demo credentials the simulators accept; the matching connection URIs are in demo.py.
+# Demo credentials the simulators accept (login, password of the connection URI).
 DEMO_CREDENTIALS = {
     "ringostat": ("demo-project", "demo-key"),
     "binotel": ("demo-key", "demo-secret"),
+    "callrail": ("", "demo-key"),
+    "twilio": ("ACdemo", "demo-token"),
 }
 
 
 def start_all(
     seed: int = 7, ports: list[str] | None = None, generator: JourneyGenerator | None = None
 ) -> dict[str, ProviderSimulator]:
-    """Start every simulator on 127.0.0.1 with one shared generator; ``ports`` as NAME=PORT."""
+    """Start every simulator on 127.0.0.1; ``ports`` as NAME=PORT. ``generator`` replaces the
+    UA business's generator (tests use smaller days)."""
     fixed = {}
     for item in ports or []:
         name, _, port = item.partition("=")
         fixed[name.strip()] = int(port)
-    generator = generator or JourneyGenerator(seed=seed)
+    generators = {
+        "ua": generator or JourneyGenerator(seed=seed),
+        "us": JourneyGenerator(
+            seed=seed,
+            profile="us",
+            customers_per_day=generator.customers_per_day if generator else 60,
+        ),
+    }
     sims: dict[str, ProviderSimulator] = {}
-    for name, cls in SIMULATORS.items():
-        sim = cls(generator)
+    for name, (cls, profile) in SIMULATORS.items():
+        sim = cls(generators[profile])
         sim.start("127.0.0.1", fixed.get(name, 0))
         sims[name] = sim
     return sims

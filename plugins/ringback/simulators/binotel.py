@@ -156,7 +156,7 @@ class BinotelSimulator(ProviderSimulator):
                     "message": "Period must be at most one day",
                 }
             )
-        calls = self.generator.calls_between(
+        calls = self.calls_between(
             dt.datetime.fromtimestamp(start - 10, dt.UTC),
             min(dt.datetime.fromtimestamp(stop + 1, dt.UTC), self.now),
         )

@@ -44,6 +44,50 @@ TRACKING_NUMBERS = {
 UNTRACKED_LINE = "+380442000000"  # printed on flyers and the maps listing: no tracking
 MAIN_LINE = "+380441000000"  # the line managers call out from
 
+
+@dataclass(frozen=True)
+class Profile:
+    """A business's numbers: tracking numbers by channel, untracked and outbound lines, and how
+    its customers' numbers look. Two profiles never share a number."""
+
+    name: str
+    time_zone: str
+    tracking_numbers: dict[str, tuple[str | None, str | None, str | None, str | None]]
+    untracked_line: str
+    main_line: str
+    customer_prefix: str
+    operators: tuple[str, ...]
+    local_digits: int
+
+
+PROFILES = {
+    "ua": Profile(
+        "ua",
+        "Europe/Kyiv",
+        TRACKING_NUMBERS,
+        UNTRACKED_LINE,
+        MAIN_LINE,
+        "+380",
+        ("50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99"),
+        7,
+    ),
+    "us": Profile(
+        "us",
+        "America/New_York",
+        {
+            "+15125550101": ("google", "cpc", "spring_brand", "plumber austin"),
+            "+15125550102": ("bing", "cpc", "spring_brand", None),
+            "+15125550103": ("yelp", "referral", None, None),
+            "+15125550104": ("(direct)", "(none)", None, None),
+        },
+        "+15125550199",
+        "+15125550100",
+        "+1",
+        ("512", "737", "415", "646", "312", "213"),
+        7,
+    ),
+}
+
 JOURNEY_WEIGHTS = {
     "answered_first": 40,
     "missed_retry": 13,
@@ -115,28 +159,28 @@ def _digits(rng: random.Random, n: int) -> str:
 class JourneyGenerator:
     """Calls for any local day, the same every time for the same seed."""
 
-    def __init__(
-        self, seed: int = 7, customers_per_day: int = 60, time_zone: str = "Europe/Kyiv"
-    ) -> None:
+    def __init__(self, seed: int = 7, customers_per_day: int = 60, profile: str = "ua") -> None:
         self.seed = seed
         self.customers_per_day = customers_per_day
-        self.tz = zoneinfo.ZoneInfo(time_zone)
+        self.profile = PROFILES[profile]
+        self.tz = zoneinfo.ZoneInfo(self.profile.time_zone)
         self._cache: dict[dt.date, DayPlan] = {}
+        # The "ua" profile keeps the seeds it always had, so its calls never change.
+        self._seed_key = str(seed) if profile == "ua" else f"{seed}:{profile}"
 
     # -- customers -------------------------------------------------------------------------
     def _new_customer(self, day: dt.date, index: int) -> str:
         # Unique per (seed, day, index): a new customer's number was never seen before.
-        digest = hashlib.sha256(f"{self.seed}:{day}:{index}".encode()).hexdigest()
-        operator = ("50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99")
-        return (
-            "+380"
-            + operator[int(digest[:2], 16) % len(operator)]
-            + str(int(digest[2:12], 16) % 10**7).zfill(7)
-        )
+        p = self.profile
+        digest = hashlib.sha256(f"{self._seed_key}:{day}:{index}".encode()).hexdigest()
+        subscriber = str(int(digest[2:12], 16) % 10**p.local_digits).zfill(p.local_digits)
+        if p.name == "us":  # NANP: the exchange cannot start with 0 or 1
+            subscriber = str(2 + int(digest[12], 16) % 8) + subscriber[1:]
+        return p.customer_prefix + p.operators[int(digest[:2], 16) % len(p.operators)] + subscriber
 
     def journey_kind(self, day: dt.date, index: int) -> str:
         """The kind of a day's i-th journey: a pure function, so other days can ask for it."""
-        rng = random.Random(f"{self.seed}:{day}:{index}:kind")
+        rng = random.Random(f"{self._seed_key}:{day}:{index}:kind")
         return rng.choices(list(JOURNEY_WEIGHTS), list(JOURNEY_WEIGHTS.values()))[0]
 
     def incident(self, day: dt.date) -> str | None:
@@ -169,7 +213,10 @@ class JourneyGenerator:
         return naive.replace(tzinfo=self.tz).astimezone(UTC)
 
     def _build_day(self, day: dt.date) -> DayPlan:
-        rng = random.Random(f"{self.seed}:{day.isoformat()}")
+        rng = random.Random(f"{self._seed_key}:{day.isoformat()}")
+        tracking_numbers = self.profile.tracking_numbers
+        untracked_line = self.profile.untracked_line
+        main_line = self.profile.main_line
         plan = DayPlan(day=day, incident=self.incident(day))
         counter = 0
 
@@ -187,7 +234,7 @@ class JourneyGenerator:
         ) -> None:
             nonlocal counter
             counter += 1
-            channel = TRACKING_NUMBERS.get(company) if tracked else None
+            channel = tracking_numbers.get(company) if tracked else None
             in_pbx = True
             if (
                 plan.incident == "forwarding_fault"
@@ -238,7 +285,7 @@ class JourneyGenerator:
             jid = f"{day:%Y%m%d}-{i:04d}"
             number = self._new_customer(day, i)
             t0 = self._local(day, start_second())
-            tracking = rng.choice(list(TRACKING_NUMBERS))
+            tracking = rng.choice(list(tracking_numbers))
             if kind == "answered_first":
                 add(
                     jid,
@@ -262,7 +309,7 @@ class JourneyGenerator:
                     number,
                     "inbound",
                     t0,
-                    UNTRACKED_LINE,
+                    untracked_line,
                     "answered",
                     rng.randint(45, 400),
                     False,
@@ -284,7 +331,7 @@ class JourneyGenerator:
                         number,
                         "inbound",
                         t1,
-                        UNTRACKED_LINE if to_untracked else tracking,
+                        untracked_line if to_untracked else tracking,
                         "answered",
                         rng.randint(45, 400),
                         not to_untracked,
@@ -297,7 +344,7 @@ class JourneyGenerator:
                         number,
                         "outbound",
                         t1,
-                        MAIN_LINE,
+                        main_line,
                         "answered",
                         rng.randint(40, 300),
                         False,
@@ -332,7 +379,7 @@ class JourneyGenerator:
                 number,
                 "inbound",
                 self._local(day, rng.randint(8 * 3600, 21 * 3600)),
-                rng.choice(list(TRACKING_NUMBERS)),
+                rng.choice(list(tracking_numbers)),
                 status,
                 rng.randint(20, 300),
                 True,
@@ -349,7 +396,7 @@ class JourneyGenerator:
                     number,
                     "inbound",
                     self._local(day, rng.randint(9 * 3600, 20 * 3600)),
-                    UNTRACKED_LINE,
+                    untracked_line,
                     "answered",
                     rng.randint(45, 300),
                     False,

@@ -119,7 +119,7 @@ class RingostatSimulator(ProviderSimulator):
         """Records with calldate in [start, end] (both inclusive, second precision)."""
         start = start_local.astimezone(dt.UTC)
         end = end_local.astimezone(dt.UTC) + dt.timedelta(seconds=1)
-        calls = self.generator.calls_between(start, min(end, self.now))
+        calls = self.calls_between(start, end)
         return [self.record(c) for c in calls if c.seen_by_calltracking]
 
     def handle(self, method, path, query, headers, body) -> Response:

@@ -6,6 +6,7 @@ so a test says exactly what the connector must survive.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -17,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ringback.simulators.journeys import JourneyGenerator
+from ringback.simulators.journeys import JourneyGenerator, TrueCall
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ FAULT_KINDS = (
     "slow",  # answer only after `seconds` (a client timeout should fire)
     "truncate",  # cut the body in half: invalid JSON with a 200
     "provider_error",  # the provider's own error envelope (Binotel: code 106 in an HTTP 200)
+    "duplicate_across_pages",  # the next page repeats the last record of the previous one
 )
 
 
@@ -88,12 +90,24 @@ class ProviderSimulator:
         self.faults = FaultQueue()
         self._now = now
         self.requests: list[dict[str, Any]] = []
+        # Records that change between pulls: call_id -> fields of TrueCall to replace.
+        self.changes: dict[str, dict[str, Any]] = {}
+        # A fault the generic dispatcher does not act on, for the provider's handler to apply.
+        self.pending_fault: Fault | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def now(self) -> dt.datetime:
         return self._now or dt.datetime.now(dt.UTC)
+
+    def calls_between(self, start: dt.datetime, end: dt.datetime) -> list[TrueCall]:
+        """True calls that have started by now, with any changes made since the last pull."""
+        calls = self.generator.calls_between(start, min(end, self.now))
+        return [
+            dataclasses.replace(c, **self.changes[c.call_id]) if c.call_id in self.changes else c
+            for c in calls
+        ]
 
     # To be written by each provider.
     def handle(
@@ -128,6 +142,8 @@ class ProviderSimulator:
                 time.sleep(fault.seconds or 5)
             if fault.kind == "provider_error":
                 return self.provider_error()
+            if fault.kind == "duplicate_across_pages":
+                self.pending_fault = fault
             if fault.kind == "truncate":
                 full = self.handle(method, parts.path, query, headers, body)
                 return Response(

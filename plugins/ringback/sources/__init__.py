@@ -5,12 +5,16 @@ from __future__ import annotations
 from ringback.settings import ConfigError, Settings, SourceConfig
 from ringback.sources.base import Connector
 from ringback.sources.binotel import BinotelConnector
+from ringback.sources.callrail import CallRailConnector
 from ringback.sources.connection import get_connection
 from ringback.sources.ringostat import RingostatConnector
+from ringback.sources.twilio import TwilioConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "ringostat": RingostatConnector,
     "binotel": BinotelConnector,
+    "callrail": CallRailConnector,
+    "twilio": TwilioConnector,
 }
 
 

@@ -160,6 +160,9 @@ class Connector(abc.ABC):
             raise MappingError("unknown_disposition", f"disposition {disposition!r}")
         return disposition, status
 
+    def prepare(self, records: list[Any]) -> None:  # noqa: B027 - an optional hook
+        """Look at the whole batch before mapping (Twilio folds child legs into parents)."""
+
     @abc.abstractmethod
     def map_record(self, record: dict) -> dict:
         """One raw record as a staging.calls row (plus provider_status and total_seconds)."""

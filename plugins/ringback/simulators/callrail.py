@@ -1,0 +1,161 @@
+"""CallRail API v3 simulator (shared/providers.md, "CallRail").
+
+``GET /v3/a/{account_id}/calls.json`` with ``Authorization: Token token="<key>"`` (quotes
+optional). ``start_date``/``end_date`` are dates (or datetimes) in the account's time zone, end
+inclusive. Paging by offset (``page``, ``per_page`` <= 250; ``total_pages``, ``total_records``) or
+relative (``relative_pagination=true``; ``has_next_page``, ``next_page`` as a full URL).
+``fields=`` opts in to marketing fields. A call still in progress has ``duration: null``
+(assumed; no public source says how live calls look).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import zoneinfo
+from urllib.parse import urlencode
+
+from ringback.simulators.journeys import JourneyGenerator, TrueCall
+from ringback.simulators.server import ProviderSimulator, Response
+
+MAX_PER_PAGE = 250
+DEFAULT_PER_PAGE = 100
+OPT_IN_FIELDS = {
+    "first_call",
+    "source",
+    "medium",
+    "campaign",
+    "keywords",
+    "landing_page_url",
+    "gclid",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "lead_status",
+    "company_time_zone",
+}
+TOKEN = re.compile(r'^Token token="?([^"]+)"?$')
+
+
+class CallRailSimulator(ProviderSimulator):
+    provider = "callrail"
+
+    def __init__(
+        self,
+        generator: JourneyGenerator | None = None,
+        *,
+        api_key: str = "demo-key",
+        account_id: str = "ACC0000demo",
+        time_zone: str = "America/New_York",
+        now=None,
+    ) -> None:
+        super().__init__(generator or JourneyGenerator(profile="us"), now=now)
+        self.api_key = api_key
+        self.account_id = account_id
+        self.tz = zoneinfo.ZoneInfo(time_zone)
+
+    def record(self, call: TrueCall, fields: set[str]) -> dict:
+        live = call.ended_at > self.now
+        answered = call.status == "answered"
+        start = call.started_at.astimezone(self.tz)
+        rec = {
+            "id": f"CAL{int(call.call_id):020x}",
+            "answered": answered and not live,
+            "voicemail": call.status == "voicemail" and not live,
+            "direction": call.direction,
+            "customer_phone_number": call.customer_number,  # E.164; null when withheld
+            "customer_name": None,
+            "tracking_phone_number": call.company_number,
+            "business_phone_number": self.generator.profile.main_line,
+            # One number, ringing included: CallRail has no separate talk time.
+            "duration": None if live else call.wait_seconds + call.talk_seconds,
+            "start_time": start.isoformat(timespec="milliseconds"),
+            "recording": None,
+        }
+        optional = {
+            "first_call": not call.is_repeat_customer,
+            "source": call.traffic_source or "Direct",
+            "medium": call.traffic_medium,
+            "campaign": call.campaign,
+            "keywords": call.keyword,
+            "landing_page_url": call.landing_page,
+            "gclid": call.gclid,
+            "utm_source": call.traffic_source,
+            "utm_medium": call.traffic_medium,
+            "utm_campaign": call.campaign,
+            "utm_term": call.keyword,
+            "lead_status": None,
+            "company_time_zone": self.tz.key,
+        }
+        rec.update({k: v for k, v in optional.items() if k in fields})
+        return rec
+
+    def handle(self, method, path, query, headers, body) -> Response:
+        expected = f"/v3/a/{self.account_id}/calls.json"
+        if method != "GET" or path != expected:
+            return Response.json({"error": "Not Found"}, status=404)
+        match = TOKEN.match(headers.get("authorization", ""))
+        if not match or match.group(1) != self.api_key:
+            return Response.json({"error": "HTTP Token: Access denied."}, status=401)
+        try:
+            start = self._bound(query, "start_date", end=False)
+            end = self._bound(query, "end_date", end=True)
+            per_page = int(query.get("per_page", [DEFAULT_PER_PAGE])[0])
+        except ValueError as exc:
+            return Response.json({"error": str(exc)}, status=400)
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            return Response.json({"error": f"per_page must be 1..{MAX_PER_PAGE}"}, status=400)
+        fields = {f for f in query.get("fields", [""])[0].split(",") if f}
+        if unknown := fields - OPT_IN_FIELDS:
+            return Response.json({"error": f"Unknown fields: {', '.join(sorted(unknown))}"}, 400)
+        calls = [c for c in self.calls_between(start, end) if c.seen_by_calltracking]
+        # Newest first, as CallRail sorts by default.
+        records = [self.record(c, fields) for c in reversed(calls)]
+        relative = query.get("relative_pagination", ["false"])[0] == "true"
+        if relative:
+            offset = int(query.get("offset", ["0"])[0])
+        else:
+            page = int(query.get("page", ["1"])[0])
+            offset = (page - 1) * per_page
+        overlap = self.pending_fault is not None and offset > 0
+        if overlap:  # applies to the first page that has a previous one
+            self.pending_fault = None
+        chunk = records[offset - 1 if overlap else offset : offset + per_page]
+        if relative:
+            has_next = offset + per_page < len(records)
+            next_query = {k: v[0] for k, v in query.items()}
+            next_query["offset"] = str(offset + per_page)
+            return Response.json(
+                {
+                    "has_next_page": has_next,
+                    "next_page": f"{self.base_url}{expected}?{urlencode(next_query)}"
+                    if has_next
+                    else None,
+                    "calls": chunk,
+                }
+            )
+        return Response.json(
+            {
+                "page": offset // per_page + 1,
+                "per_page": per_page,
+                "total_pages": max(1, math.ceil(len(records) / per_page)),
+                "total_records": len(records),
+                "calls": chunk,
+            }
+        )
+
+    def _bound(self, query, name: str, *, end: bool) -> dt.datetime:
+        if name not in query:
+            raise ValueError(f"{name} is required")
+        text = query[name][0]
+        try:
+            if len(text) == 10:
+                day = dt.date.fromisoformat(text) + dt.timedelta(days=1 if end else 0)
+                return dt.datetime.combine(day, dt.time(), tzinfo=self.tz).astimezone(dt.UTC)
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{name} must be an ISO date or datetime, got {text!r}") from None
+        value = value if value.tzinfo else value.replace(tzinfo=self.tz)
+        return value.astimezone(dt.UTC) + (dt.timedelta(seconds=1) if end else dt.timedelta())

@@ -1,0 +1,169 @@
+"""CallRail (call tracking). shared/providers.md, "CallRail".
+
+Credentials: the connection's password is the API key (a URI with only a login uses the login),
+sent as ``Authorization: Token token="<key>"``. The window is the local days of the account's
+time zone (``start_date``/``end_date``, end inclusive). Paging is relative by default
+(``next_page`` is followed only on the connection's own host, so the key never leaves it);
+``paging: offset`` in the source's options switches to page numbers.
+
+CallRail reports one ``duration`` per call, ringing included: an answered call's talk time is
+taken to be its duration, which overstates talk by the ring time (no separate figure exists).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+from ringback.sources.base import (
+    Connector,
+    FetchResult,
+    MappingError,
+    Window,
+    gclid_from_url,
+    marketing_value,
+    to_e164,
+    to_int,
+)
+from ringback.sources.transport import ProviderError, ProviderHttp, parse_json
+
+FIELDS = (
+    "first_call",
+    "source",
+    "medium",
+    "campaign",
+    "keywords",
+    "landing_page_url",
+    "gclid",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "company_time_zone",
+)
+MAX_PAGES = 10_000
+
+
+class CallRailConnector(Connector):
+    provider = "callrail"
+    system = "calltracking"
+    default_base_url = "https://api.callrail.com"
+    id_field = "id"
+    statuses: dict[str, str] = {}
+    live_dispositions = frozenset()
+
+    def _http(self) -> ProviderHttp:
+        key = self.connection.password or self.connection.login
+        return ProviderHttp(
+            self.provider,
+            self.connection.base_url or self.default_base_url,
+            headers={"Authorization": f'Token token="{key}"', "Accept": "application/json"},
+            timeout=float(self.source.options.get("timeout_seconds", 60)),
+            max_attempts=int(self.source.options.get("max_attempts", 6)),
+            min_interval=float(self.source.options.get("request_interval_seconds", 0)),
+        )
+
+    def fetch(self, window: Window) -> FetchResult:
+        http = self._http()
+        path = f"/v3/a/{self.source.account_id}/calls.json"
+        per_page = int(self.source.options.get("per_page", 250))
+        params: dict[str, Any] = {
+            "start_date": window.first_day.isoformat(),
+            "end_date": window.last_day.isoformat(),
+            "fields": ",".join(FIELDS),
+            "per_page": per_page,
+        }
+        relative = self.source.options.get("paging", "relative") == "relative"
+        records: list[dict] = []
+        try:
+            if relative:
+                params["relative_pagination"] = "true"
+                url: str | None = path
+                seen: set[str] = set()
+                while url:
+                    if url in seen or len(seen) > MAX_PAGES:
+                        raise ProviderError(f"callrail paging loops at {url}")
+                    seen.add(url)
+                    doc = self._page(http, url, params if url == path else None)
+                    records += doc.get("calls") or []
+                    url = doc.get("next_page") if doc.get("has_next_page") else None
+                    if url:
+                        self._check_same_host(url)
+            else:
+                page, total_pages = 1, 1
+                while page <= total_pages:
+                    doc = self._page(http, path, {**params, "page": page})
+                    records += doc.get("calls") or []
+                    total_pages = min(int(doc.get("total_pages") or 1), MAX_PAGES)
+                    page += 1
+        finally:
+            http.close()
+        return FetchResult(records, http.requests, http.retries)
+
+    def _check_same_host(self, url: str) -> None:
+        if "://" in url and urlsplit(url).netloc != urlsplit(self.connection.base_url).netloc:
+            raise ProviderError(
+                f"callrail next_page points to another host ({urlsplit(url).netloc}); "
+                "not following it with the API key"
+            )
+
+    def _page(self, http: ProviderHttp, url: str, params: dict | None) -> dict:
+        def attempt() -> dict:
+            doc = parse_json(http.request("GET", url, params=params))
+            if not isinstance(doc, dict) or not isinstance(doc.get("calls", []), list):
+                raise ProviderError("callrail answered without a 'calls' list")
+            return doc
+
+        return http.call("calls.json", attempt)
+
+    def map_record(self, record: dict) -> dict:
+        call_id = self.required_id(record)
+        if record.get("duration") is None:  # assumed: a live call has no duration yet
+            raise MappingError("call_in_progress", "no duration yet; next pull")
+        try:
+            started_at = dt.datetime.fromisoformat(str(record.get("start_time") or ""))
+        except ValueError:
+            raise MappingError(
+                "unparseable_time", f"start_time {record.get('start_time')!r}"
+            ) from None
+        if started_at.tzinfo is None:
+            started_at = started_at.replace(tzinfo=self.source.tz)
+        started_at = started_at.astimezone(dt.UTC)
+        direction = str(record.get("direction") or "").lower()
+        if direction not in ("inbound", "outbound"):
+            raise MappingError("unknown_direction", f"direction {record.get('direction')!r}")
+        duration = to_int(record, "duration", default=0)
+        if duration < 0:
+            raise MappingError("invalid_number", f"negative duration {duration}")
+        if record.get("voicemail") is True:
+            status = "voicemail"
+        elif record.get("answered") is True:
+            status = "answered"
+        else:
+            status = "missed"
+        region = self.source.default_region
+        landing = marketing_value(record.get("landing_page_url"))
+        source = record.get("utm_source") or record.get("source")
+        return {
+            **self.base_row(call_id, started_at),
+            "direction": direction,
+            "customer_number": to_e164(record.get("customer_phone_number"), region),
+            "company_number": to_e164(
+                record.get("tracking_phone_number") or record.get("business_phone_number"), region
+            ),
+            "wait_seconds": None,
+            "talk_seconds": duration if status == "answered" else 0,
+            "status": status,
+            "traffic_source": marketing_value(source),
+            "traffic_medium": marketing_value(record.get("utm_medium") or record.get("medium")),
+            "campaign": marketing_value(record.get("utm_campaign") or record.get("campaign")),
+            "keyword": marketing_value(record.get("utm_term") or record.get("keywords")),
+            "landing_page": landing,
+            "gclid": marketing_value(record.get("gclid")) or gclid_from_url(landing),
+            "ga_client_id": None,
+            "provider_status": "voicemail"
+            if status == "voicemail"
+            else ("answered" if status == "answered" else "not_answered"),
+            "total_seconds": duration,
+        }
