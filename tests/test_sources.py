@@ -669,3 +669,30 @@ def test_twilio_outbound_api_and_bad_legs():
         with pytest.raises(MappingError) as info:
             conn.map_record({**TWILIO_PARENT, **patch})
         assert info.value.reason == reason
+
+
+@pytest.mark.parametrize("fault", ["http_429", "http_500", "http_503", "truncate", "slow"])
+def test_binotel_survives_http_faults(gen, fault):
+    with BinotelSimulator(gen, now=NOW) as sim:
+        sim.faults.add(fault, times=2, seconds=1.5)
+        result = binotel(sim, timeout_seconds=0.5).fetch(WINDOW)
+        assert len(result.records) == truth(gen, "telephony") and result.retries == 2
+
+
+def test_twilio_slow_answers_and_page_overlap(us_gen):
+    with TwilioSimulator(us_gen, now=NOW) as sim:
+        sim.faults.add("slow", seconds=1.5)
+        sim.faults.add("duplicate_across_pages")
+        legs = twilio(sim, page_size=100, timeout_seconds=0.5).fetch(US_WINDOW).records
+        sids = [leg["sid"] for leg in legs]
+        assert len(sids) == len(set(sids)) + 1  # one leg twice: ingest quarantines the copy
+
+
+@pytest.mark.parametrize("status", ["queued", "initiated", "ringing", "in-progress"])
+def test_twilio_live_statuses_wait_for_the_next_pull(status):
+    conn = TwilioConnector(
+        us_source("twilio", "AC"), parse_connection("t", "http://a:b@h"), load_settings()
+    )
+    with pytest.raises(MappingError) as info:
+        conn.map_record({**TWILIO_PARENT, "status": status})
+    assert info.value.reason == "call_in_progress"
