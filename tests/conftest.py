@@ -22,11 +22,14 @@ def _isolated(tmp_path, monkeypatch):
     """Each test gets its own batch folder; environment overrides never leak between tests."""
     monkeypatch.setenv("RINGBACK_BATCH_DIR", str(tmp_path / "batches"))
     monkeypatch.setenv("RINGBACK_HASH_SALT", TEST_SALT)
+    # Rebuilding Data Docs costs seconds per call; tests that check the docs turn it back on.
+    monkeypatch.setenv("RINGBACK_BUILD_DATA_DOCS", "false")
     for key in list(os.environ):
         if key.startswith("RINGBACK_") and key not in (
             "RINGBACK_HOME",
             "RINGBACK_BATCH_DIR",
             "RINGBACK_HASH_SALT",
+            "RINGBACK_BUILD_DATA_DOCS",
         ):
             monkeypatch.delenv(key)
 

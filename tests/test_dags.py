@@ -38,6 +38,7 @@ def test_every_dag_has_owner_tags_retries_doc_and_no_catchup(dagbag):
         for t in dag.tasks:
             assert t.retries >= 2, (dag_id, t.task_id)
             assert t.retry_exponential_backoff, (dag_id, t.task_id)
+            assert t.on_failure_callback, (dag_id, t.task_id)
 
 
 def test_ingest_dags_extract_validate_publish_and_update_an_asset(dagbag):

@@ -107,20 +107,67 @@ def test_failed_validation_leaves_published_data_untouched(simulators, warehouse
     source = ingest.get_source("ringostat_main")
     folder = ingest.extract(source, RUN_DATE + dt.timedelta(days=1), settings)
     staged = pq.read_table(folder / "staged.parquet").to_pandas()
-    staged.loc[0, "customer_number"] = "12345"  # not E.164: a critical expectation
-    staged.loc[1, "talk_seconds"] = 10_000_000
+    staged.loc[1, "call_key"] = staged.loc[0, "call_key"]  # batch-level: keys must be unique
+    staged.loc[2, "status"] = "teleported"  # batch-level: contract domain
     staged.to_parquet(folder / "staged.parquet", index=False)
-    report = ingest.validate(folder, settings)
+    report = ingest.validate(folder, settings, warehouse_url)
     assert not report["success"]
-    failed = {(f["expectation"], f["column"]) for f in report["failed"]}
-    assert ("expect_column_values_to_match_regex", "customer_number") in failed
-    assert ("expect_column_values_to_be_between", "talk_seconds") in failed
+    failed = {(f["expectation"], f["column"]) for s in report["suites"] for f in s["failed"]}
+    assert ("expect_column_values_to_be_unique", "call_key") in failed
+    assert ("expect_column_values_to_be_in_set", "status") in failed
     with pytest.raises(ingest.ValidationFailed, match=r"staging\.calls was not changed"):
         ingest.publish(folder, warehouse_url)
     assert staging_checksum(warehouse_url) == before
     with connect(warehouse_url, read_only=True) as wh:
         loads = table_rows(wh, "raw.loads", "load_date")
+        results = table_rows(wh, "raw.validation_results", "validation_id")
     assert [r["validation_success"] for r in loads] == [True, False]
+    assert {(r["checkpoint"], r["success"]) for r in results} == {
+        ("raw_ringostat_load", True),
+        ("staging_calls_load", True),
+        ("staging_calls_load", False),
+    } | {("raw_ringostat_load", True)}
+
+
+def test_row_level_failures_are_quarantined_and_the_load_goes_on(simulators, warehouse_url):
+    simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
+    settings = load_settings({"warehouse_url": warehouse_url})
+    folder = ingest.extract(ingest.get_source("ringostat_main"), RUN_DATE, settings)
+    staged = pq.read_table(folder / "staged.parquet").to_pandas()
+    bad = {
+        staged.loc[0, "call_key"]: "invalid_customer_number",
+        staged.loc[1, "call_key"]: "talk_exceeds_total",
+        staged.loc[2, "call_key"]: "implausible_talk_time",
+    }
+    staged.loc[0, "customer_number"] = "12345"
+    staged.loc[1, "total_seconds"] = int(staged.loc[1, "talk_seconds"]) - 1
+    staged.loc[1, "talk_seconds"] = max(int(staged.loc[1, "talk_seconds"]), 1)
+    staged.loc[2, "talk_seconds"] = 100_000
+    staged.loc[2, "total_seconds"] = 200_000
+    staged.to_parquet(folder / "staged.parquet", index=False)
+    report = ingest.validate(folder, settings, warehouse_url)
+    assert report["success"] and report["quarantined_by_expectations"] == 3
+    manifest = ingest.publish(folder, warehouse_url)
+    assert manifest.received_records == manifest.staged_records + manifest.quarantined_records
+    with connect(warehouse_url, read_only=True) as wh:
+        quarantined = {r["provider_call_id"]: r for r in table_rows(wh, "staging.calls_quarantine")}
+        staged_keys = {r["call_key"] for r in table_rows(wh, "staging.calls")}
+    for key, reason in bad.items():
+        assert key not in staged_keys
+        row = quarantined[key.rsplit(":", 1)[1]]
+        assert row["reason"] == reason and row["record"]  # the record as received comes along
+
+
+def test_too_many_quarantined_records_stop_the_load(simulators, warehouse_url):
+    simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
+    settings = load_settings({"warehouse_url": warehouse_url, "max_quarantine_ratio": 0.05})
+    folder = ingest.extract(ingest.get_source("binotel_main"), RUN_DATE, settings)
+    staged = pq.read_table(folder / "staged.parquet").to_pandas()
+    staged.loc[: len(staged) // 10, "customer_number"] = "not-a-number"
+    staged.to_parquet(folder / "staged.parquet", index=False)
+    report = ingest.validate(folder, settings, warehouse_url)
+    assert not report["success"] and report["quarantine_ratio"] > 0.05
+    assert report["failed"][0]["expectation"] == "quarantine_ratio"
 
 
 def test_publish_refuses_an_unvalidated_batch(simulators, warehouse_url):
@@ -178,15 +225,15 @@ def test_duplicates_across_pages_are_quarantined_not_doubled(
     assert clean.received_records == clean.staged_records + 1
 
 
-def test_an_ignored_twilio_window_is_quarantined_not_loaded(simulators, warehouse_url, monkeypatch):
+def test_an_ignored_twilio_window_stops_the_load(simulators, warehouse_url):
+    """A server that ignores the date filter returns weeks of legs: quarantined, and the share of
+    quarantined records stops the load instead of publishing a partial picture."""
     sims = simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
     sims["twilio"].ignore_window = True
     settings = load_settings({"warehouse_url": warehouse_url})
-    manifest = ingest.run_extract("twilio_main", RUN_DATE, warehouse_url, settings)
-    assert manifest.quarantine_reasons["outside_window"] > 100
-    window = ingest.Window.for_run(RUN_DATE, 3, ingest.get_source("twilio_main").tz)
+    with pytest.raises(ingest.ValidationFailed, match="quarantine_ratio"):
+        ingest.run_extract("twilio_main", RUN_DATE, warehouse_url, settings)
     with connect(warehouse_url, read_only=True) as wh:
-        bounds = wh.query(
-            "SELECT MIN(started_at) AS lo, MAX(started_at) AS hi FROM staging.calls"
-        ).to_pylist()[0]
-    assert window.start_at <= bounds["lo"] and bounds["hi"] < window.end_at
+        staged = wh.query("SELECT COUNT(*) AS n FROM staging.calls").to_pylist()[0]["n"]
+        reasons = {r["reason"] for r in table_rows(wh, "staging.calls_quarantine")}
+    assert staged == 0 and "outside_window" in reasons

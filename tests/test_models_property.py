@@ -77,7 +77,7 @@ def _reset(wh) -> None:
 @given(specs=call_sets())
 def test_sql_matches_reference(shared_warehouse, specs):
     wh = shared_warehouse
-    settings = load_settings()
+    settings = load_settings({"validate_marts": False})  # mart suites: test_quality.py
     _reset(wh)
     rows = [staging_row(s, settings) for s in specs]
     load_calls(wh, rows)

@@ -30,7 +30,7 @@ def test_every_case_is_complete():
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_sql_case(case: Path, warehouse):
     params = yaml.safe_load((case / "params.yaml").read_text())
-    settings = load_settings(params.get("settings") or {})
+    settings = load_settings({"validate_marts": False, **(params.get("settings") or {})})
     calls = yaml.safe_load((case / "input.yaml").read_text())["calls"]
     load_calls(warehouse, [staging_row(c, settings) for c in calls])
     build(

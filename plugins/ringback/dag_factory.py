@@ -18,6 +18,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, dag, task
 
+from ringback.alerts import on_failure
 from ringback.settings import SourceConfig, load_settings, load_sources
 
 OWNER = "data-engineering"
@@ -28,6 +29,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_delay": dt.timedelta(minutes=2),
     "retry_exponential_backoff": True,
     "max_retry_delay": dt.timedelta(minutes=30),
+    "on_failure_callback": on_failure,
 }
 START_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 # One writer at a time on a DuckDB file: tasks that write take a slot in this pool (created by
@@ -101,7 +103,8 @@ Rerunning a day replaces that day's load: the tables come out the same.
 
             from ringback import ingest as pipeline
 
-            report = pipeline.validate(Path(folder), load_settings())
+            settings = load_settings()
+            report = pipeline.validate(Path(folder), settings, settings.warehouse_url)
             if not report["success"]:
                 # Record the failed load (raw + load log) before stopping the run.
                 try:

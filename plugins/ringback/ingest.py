@@ -24,18 +24,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ringback import catalog
+from ringback.quality import ValidationFailed, record_results
 from ringback.settings import Settings, SourceConfig, get_source, project_root
-from ringback.sources import connector_for
+from ringback.sources import CONNECTORS, connector_for
 from ringback.sources.base import MappingError, Window
+from ringback.sources.connection import ProviderConnection
 from ringback.warehouse.base import connect
 
 log = logging.getLogger(__name__)
 
-STAGED_EXTRAS = ("provider_status", "total_seconds")
-
-
-class ValidationFailed(RuntimeError):
-    """A fail-severity expectation failed: the batch was not published."""
+# Columns the batch carries for validation and quarantine that staging.calls does not have.
+STAGED_EXTRAS = ("provider_status", "total_seconds", "record_index")
+# Quarantine reasons that are part of normal operation, left out of the quarantine-ratio check.
+EXPECTED_QUARANTINE = {"child_leg", "call_in_progress"}
 
 
 def batch_root() -> Path:
@@ -145,6 +146,7 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
                 "duplicate_in_batch",
                 f"{key} appears again at record {index}; the later copy was kept",
             )
+        row["record_index"] = index
         staged[key] = row
         staged_index[key] = index
 
@@ -155,7 +157,12 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
     calls = catalog.table("staging.calls")
     staged_rows = list(staged.values())
     staged_table = calls.to_arrow(staged_rows)
-    for extra, typ in (("provider_status", pa.string()), ("total_seconds", pa.int64())):
+    extras = (
+        ("provider_status", pa.string()),
+        ("total_seconds", pa.int64()),
+        ("record_index", pa.int64()),
+    )
+    for extra, typ in extras:
         staged_table = staged_table.append_column(
             extra, pa.array([r.get(extra) for r in staged_rows], type=typ)
         )
@@ -165,9 +172,6 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
         catalog.table("staging.calls_quarantine").to_arrow(quarantine),
         folder / "quarantine.parquet",
     )
-    reasons: dict[str, int] = {}
-    for q in quarantine:
-        reasons[q["reason"]] = reasons.get(q["reason"], 0) + 1
     manifest = Manifest(
         load_id=load_id,
         source_id=source.id,
@@ -181,7 +185,7 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
         received_records=len(fetched.records),
         staged_records=len(staged_rows),
         quarantined_records=len(quarantine),
-        quarantine_reasons=reasons,
+        quarantine_reasons=_reasons(quarantine),
     )
     if manifest.received_records != manifest.staged_records + manifest.quarantined_records:
         raise RuntimeError(f"{load_id}: received != staged + quarantined; this is a bug")
@@ -192,7 +196,7 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
         manifest.received_records,
         manifest.staged_records,
         manifest.quarantined_records,
-        reasons or "",
+        manifest.quarantine_reasons or "",
         manifest.requests,
     )
     return folder
@@ -206,20 +210,167 @@ def read_staged(folder: Path) -> pd.DataFrame:
     return pq.read_table(folder / "staged.parquet").to_pandas()
 
 
-def validate(folder: Path, settings: Settings) -> dict[str, Any]:
-    """Run the staging checkpoint on a batch written aside; record the result next to it."""
+def _reasons(quarantine: list[dict[str, Any]]) -> dict[str, int]:
+    reasons: dict[str, int] = {}
+    for q in quarantine:
+        reasons[q["reason"]] = reasons.get(q["reason"], 0) + 1
+    return reasons
+
+
+def raw_view(folder: Path, manifest: Manifest, settings: Settings) -> pd.DataFrame:
+    """The raw records as the raw suites see them: id, start, disposition, inside the window."""
+    source = get_source(manifest.source_id)
+    offline = CONNECTORS[manifest.provider](source, ProviderConnection(source.id, ""), settings)
+    raw = pq.read_table(folder / "raw.parquet", columns=["record_index", "record"]).to_pylist()
+    start = dt.datetime.fromisoformat(manifest.window_start_at)
+    end = dt.datetime.fromisoformat(manifest.window_end_at)
+    rows = []
+    for r in raw:
+        view = offline.raw_view(json.loads(r["record"]))
+        at = view["started_at"]
+        rows.append(
+            {
+                **view,
+                "record_index": r["record_index"],
+                "in_window": None if at is None else start <= at < end,
+            }
+        )
+    frame = pd.DataFrame(
+        rows, columns=["record_index", "provider_call_id", "started_at", "disposition", "in_window"]
+    )
+    return frame.astype({"provider_call_id": "object", "disposition": "object"})
+
+
+def volume_bounds(
+    warehouse_url: str | None, source_id: str, run_date: dt.date
+) -> tuple[int, int] | None:
+    """50 % .. 200 % of the median staged rows of the source's last 14 good loads (>= 3 needed)."""
+    if not warehouse_url:
+        return None
+    with connect(warehouse_url) as wh:
+        wh.init()
+        history = (
+            wh.query(
+                """
+            SELECT staged_records FROM raw.loads
+            WHERE source_id = @source AND load_date < @day AND validation_success
+            QUALIFY ROW_NUMBER() OVER (PARTITION BY load_date ORDER BY finished_at DESC) = 1
+            ORDER BY load_date DESC LIMIT 14""",
+                {"source": source_id, "day": run_date},
+            )
+            .column("staged_records")
+            .to_pylist()
+        )
+    if len(history) < 3:
+        return None
+    median = sorted(history)[len(history) // 2]
+    return int(median * 0.5), int(median * 2) + 1
+
+
+def validate(folder: Path, settings: Settings, warehouse_url: str | None = None) -> dict[str, Any]:
+    """Audit a batch written aside: raw suite, staging suite, row-level quarantine, the ratio.
+
+    Rows failing a row-level expectation move from the staged rows to quarantine (with the
+    record as received), so the load goes on without them; the batch fails when a critical
+    expectation fails or when unexpectedly many records were quarantined.
+    """
     from ringback import quality  # Great Expectations takes seconds to import
 
     manifest = read_manifest(folder)
-    report = quality.validate_staged_calls(read_staged(folder), settings, manifest.load_id)
+    raw_report = quality.validate_raw(
+        raw_view(folder, manifest, settings), manifest.provider, manifest.load_id
+    )
+    staged = read_staged(folder)
+    volume = volume_bounds(
+        warehouse_url, manifest.source_id, dt.date.fromisoformat(manifest.run_date)
+    )
+    staging_report = quality.validate_staged_calls(staged, settings, manifest.load_id, volume)
+
+    moved = {key: reason for reason, keys in staging_report["row_failures"].items() for key in keys}
+    if moved:
+        records = {
+            r["record_index"]: r["record"]
+            for r in pq.read_table(
+                folder / "raw.parquet", columns=["record_index", "record"]
+            ).to_pylist()
+        }
+        quarantine = pq.read_table(folder / "quarantine.parquet").to_pylist()
+        for row in staged[staged["call_key"].isin(moved)].itertuples():
+            quarantine.append(
+                {
+                    "load_id": manifest.load_id,
+                    "source_id": manifest.source_id,
+                    "provider": manifest.provider,
+                    "provider_call_id": row.provider_call_id,
+                    "reason": moved[row.call_key],
+                    "detail": "failed a row-level expectation "
+                    f"of staging_calls ({moved[row.call_key]})",
+                    "record": records[row.record_index],
+                    "load_date": dt.date.fromisoformat(manifest.run_date),
+                }
+            )
+        staged = staged[~staged["call_key"].isin(moved)]
+        calls = catalog.table("staging.calls")
+        kept = pa.Table.from_pandas(staged, preserve_index=False)
+        pq.write_table(
+            kept.cast(
+                pa.schema(
+                    [
+                        *calls.arrow_schema(),
+                        pa.field("provider_status", pa.string()),
+                        pa.field("total_seconds", pa.int64()),
+                        pa.field("record_index", pa.int64()),
+                    ]
+                )
+            ),
+            folder / "staged.parquet",
+        )
+        pq.write_table(
+            catalog.table("staging.calls_quarantine").to_arrow(quarantine),
+            folder / "quarantine.parquet",
+        )
+        manifest.staged_records = len(staged)
+        manifest.quarantined_records = len(quarantine)
+        manifest.quarantine_reasons = _reasons(quarantine)
+        (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2))
+
+    expected = sum(n for r, n in manifest.quarantine_reasons.items() if r in EXPECTED_QUARANTINE)
+    unexpected = manifest.quarantined_records - expected
+    considered = manifest.received_records - expected
+    ratio = unexpected / considered if considered else 0.0
+    ratio_ok = ratio <= settings.max_quarantine_ratio
+    report = {
+        "load_id": manifest.load_id,
+        "success": raw_report["success"] and staging_report["success"] and ratio_ok,
+        "critical_failures": raw_report["critical_failures"]
+        + staging_report["critical_failures"]
+        + (0 if ratio_ok else 1),
+        "warnings": raw_report["warnings"] + staging_report["warnings"],
+        "rows": len(staged),
+        "quarantined_by_expectations": len(moved),
+        "quarantine_ratio": round(ratio, 4),
+        "suites": [raw_report, staging_report],
+        "data_docs": quality.data_docs_index(),
+    }
+    if not ratio_ok:
+        report["failed"] = [
+            {
+                "expectation": "quarantine_ratio",
+                "column": None,
+                "severity": "critical",
+                "unexpected_count": unexpected,
+                "examples": [f"{ratio:.1%} > {settings.max_quarantine_ratio:.1%}"],
+            }
+        ]
     (folder / "validation.json").write_text(json.dumps(report, indent=2, default=str))
+    quality.update_data_docs(settings)
     return report
 
 
 def publish(folder: Path, warehouse_url: str, *, require_validation: bool = True) -> Manifest:
-    """Write a validated batch: raw and quarantine always, staging only when validation passed.
+    """Write an audited batch: raw, quarantine and results always; staging only if it passed.
 
-    Raises ValidationFailed (after recording the failed load) when fail-severity expectations
+    Raises ValidationFailed (after recording the failed load) when critical expectations
     failed, so nothing downstream runs on a bad batch.
     """
     manifest = read_manifest(folder)
@@ -243,6 +394,7 @@ def publish(folder: Path, warehouse_url: str, *, require_validation: bool = True
         if report["success"]:
             staged = pq.read_table(folder / "staged.parquet").drop_columns(list(STAGED_EXTRAS))
             wh.write(catalog.table("staging.calls"), staged)
+        record_results(wh, report.get("suites", []))
         loads = catalog.table("raw.loads")
         wh.write(
             loads,
@@ -268,14 +420,12 @@ def publish(folder: Path, warehouse_url: str, *, require_validation: bool = True
             ),
         )
     if not report["success"]:
-        failed = "; ".join(
-            f"{f['expectation']} on {f.get('column') or 'table'}"
-            for f in report.get("failed", [])
-            if f.get("severity") == "critical"
-        )
+        from ringback.quality import failure_message
+
         raise ValidationFailed(
-            f"{manifest.load_id}: validation failed ({failed}); staging.calls was not changed. "
-            f"Data Docs: {report.get('data_docs')}"
+            f"{manifest.load_id}: validation failed "
+            f"({failure_message([*report.get('suites', []), report])}); staging.calls was not "
+            f"changed. Data Docs: {report.get('data_docs')}"
         )
     return manifest
 
@@ -286,5 +436,5 @@ def run_extract(
     """``ringback extract``: the three steps in one process."""
     source = get_source(source_id)
     folder = extract(source, run_date, settings)
-    validate(folder, settings)
+    validate(folder, settings, warehouse_url)
     return publish(folder, warehouse_url)

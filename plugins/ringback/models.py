@@ -124,7 +124,52 @@ def run_models(
     if full_refresh:
         for table in models:
             warehouse.truncate(table)
-    results = []
+    results: list[ModelResult] = []
+    reports: list[dict[str, Any]] = []
+    try:
+        _build_all(warehouse, settings, window, models, results, reports)
+    finally:
+        if reports:
+            from ringback import quality
+
+            quality.record_results(warehouse, reports)
+            quality.update_data_docs(settings)
+    return results
+
+
+def _audit_for(
+    table: Table, settings: Settings, window: RebuildWindow, reports: list[dict[str, Any]]
+) -> Any:
+    """The mart's checkpoint, run on its rows before they replace the partitions."""
+    if not settings.validate_marts or table.layer != "marts":
+        return None
+
+    def audit(rows: Any) -> None:
+        from ringback import quality
+
+        subject = f"{table.ref}:{window.start}..{window.end}"
+        report = quality.validate_mart(table.ref, rows.to_pandas(), settings, subject)
+        if report is None:
+            return
+        reports.append(report)
+        if not report["success"]:
+            raise quality.ValidationFailed(
+                f"{table.ref} for {window.start}..{window.end} failed validation "
+                f"({quality.failure_message([report])}); its partitions were not replaced. "
+                f"Data Docs: {report['data_docs']}"
+            )
+
+    return audit
+
+
+def _build_all(
+    warehouse: Warehouse,
+    settings: Settings,
+    window: RebuildWindow,
+    models: list[Table],
+    results: list[ModelResult],
+    reports: list[dict[str, Any]],
+) -> None:
     for table in models:
         began = time.perf_counter()
         table_window = window
@@ -135,7 +180,11 @@ def run_models(
         if table.write_mode == "partitions":
             partitions = PartitionRange(table_window.start, table_window.end)
         rows = warehouse.run_model(
-            table, render(table, settings), query_params(table_window, settings), partitions
+            table,
+            render(table, settings),
+            query_params(table_window, settings),
+            partitions,
+            _audit_for(table, settings, table_window, reports),
         )
         took = time.perf_counter() - began
         log.info(
@@ -147,4 +196,3 @@ def run_models(
             took,
         )
         results.append(ModelResult(table.ref, rows, took))
-    return results

@@ -61,6 +61,9 @@ class Settings:
     tracked_numbers: tuple[str, ...] = ()
     rebuild_lookback_days: int = 3
     repull_days: int = 3
+    max_quarantine_ratio: float = 0.1
+    validate_marts: bool = True
+    build_data_docs: bool = True
     warehouse_url: str = "duckdb:///data/ringback.duckdb"
     bigquery_raw_dataset: str = "ringback_raw"
     bigquery_staging_dataset: str = "ringback_staging"
@@ -84,6 +87,7 @@ class Settings:
             "mismatch_min_ratio": 0 <= self.mismatch_min_ratio <= 1,
             "rebuild_lookback_days": self.rebuild_lookback_days >= 0,
             "repull_days": self.repull_days >= 0,
+            "max_quarantine_ratio": 0 <= self.max_quarantine_ratio <= 1,
             "uniqueness_window_days": self.uniqueness_window_days is None
             or self.uniqueness_window_days >= 1,
         }
@@ -122,6 +126,12 @@ def _coerce(name: str, raw: Any) -> Any:
             return None
         if kind.startswith("tuple"):
             return tuple(str(x).strip() for x in raw if str(x).strip())
+        if kind == "bool":
+            if isinstance(raw, str):
+                if raw.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(raw)
+                return raw.strip().lower() in ("true", "1", "yes")
+            return bool(raw)
         if kind.startswith("int"):
             if isinstance(raw, float) and not raw.is_integer():
                 raise ValueError(raw)

@@ -160,6 +160,14 @@ class Connector(abc.ABC):
             raise MappingError("unknown_disposition", f"disposition {disposition!r}")
         return disposition, status
 
+    @abc.abstractmethod
+    def raw_view(self, record: Any) -> dict[str, Any]:
+        """What the raw suites check of a record as received: ``provider_call_id``,
+        ``started_at`` (UTC, None when unparseable) and ``disposition`` (as sent)."""
+
+    def known_dispositions(self) -> list[str]:
+        return sorted(set(self.statuses) | set(self.live_dispositions))
+
     def prepare(self, records: list[Any]) -> None:  # noqa: B027 - an optional hook
         """Look at the whole batch before mapping (Twilio folds child legs into parents)."""
 

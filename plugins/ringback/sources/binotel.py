@@ -9,6 +9,7 @@ as HTTP 200 with ``status: error``; requests are spaced ``request_interval_secon
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ringback.sources.base import (
     Connector,
@@ -124,6 +125,19 @@ class BinotelConnector(Connector):
             raise ProviderError(f"binotel callDetails is {type(details).__name__}")
 
         return http.call(f"{method} for {day}", attempt)
+
+    def raw_view(self, record: Any) -> dict[str, Any]:
+        record = record if isinstance(record, dict) else {}
+        try:
+            start = to_int(record, "startTime")
+        except MappingError:
+            start = None
+        disposition = str(record.get("disposition") or "").strip().upper() or None
+        return {
+            "provider_call_id": self.record_id(record),
+            "started_at": dt.datetime.fromtimestamp(start, dt.UTC) if start and start > 0 else None,
+            "disposition": disposition,
+        }
 
     def map_record(self, record: dict) -> dict:
         call_id = self.required_id(record)

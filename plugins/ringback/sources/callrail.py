@@ -117,6 +117,30 @@ class CallRailConnector(Connector):
 
         return http.call("calls.json", attempt)
 
+    def known_dispositions(self) -> list[str]:
+        return ["ANSWERED", "LIVE", "NOT_ANSWERED", "VOICEMAIL"]
+
+    def raw_view(self, record: Any) -> dict[str, Any]:
+        record = record if isinstance(record, dict) else {}
+        try:
+            started_at = dt.datetime.fromisoformat(str(record.get("start_time") or ""))
+            started_at = (
+                started_at if started_at.tzinfo else started_at.replace(tzinfo=self.source.tz)
+            ).astimezone(dt.UTC)
+        except ValueError:
+            started_at = None
+        if record.get("duration") is None:
+            disposition = "LIVE"
+        elif record.get("voicemail") is True:
+            disposition = "VOICEMAIL"
+        else:
+            disposition = "ANSWERED" if record.get("answered") is True else "NOT_ANSWERED"
+        return {
+            "provider_call_id": self.record_id(record),
+            "started_at": started_at,
+            "disposition": disposition,
+        }
+
     def map_record(self, record: dict) -> dict:
         call_id = self.required_id(record)
         if record.get("duration") is None:  # assumed: a live call has no duration yet

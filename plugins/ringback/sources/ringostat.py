@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from typing import Any
 
 from ringback.sources.base import (
     Connector,
@@ -161,6 +162,19 @@ class RingostatConnector(Connector):
             "ga_client_id": marketing_value(record.get("client_id")),
             "provider_status": disposition,
             "total_seconds": total,
+        }
+
+    def raw_view(self, record: Any) -> dict[str, Any]:
+        record = record if isinstance(record, dict) else {}
+        try:
+            started_at = self._parse_calldate(record.get("calldate"))
+        except MappingError:
+            started_at = None
+        disposition = str(record.get("disposition") or "").strip().upper() or None
+        return {
+            "provider_call_id": self.record_id(record),
+            "started_at": started_at,
+            "disposition": disposition,
         }
 
     def _parse_calldate(self, value: object) -> dt.datetime:

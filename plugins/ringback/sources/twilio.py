@@ -142,6 +142,15 @@ class TwilioConnector(Connector):
             if isinstance(leg, dict) and leg.get("parent_call_sid"):
                 self._children[str(leg["parent_call_sid"])].append(leg)
 
+    def raw_view(self, record: Any) -> dict[str, Any]:
+        record = record if isinstance(record, dict) else {}
+        status = str(record.get("status") or "").strip().upper() or None
+        return {
+            "provider_call_id": self.record_id(record),
+            "started_at": parse_start(record.get("start_time")),
+            "disposition": status,
+        }
+
     def map_record(self, record: dict) -> dict:
         call_id = self.required_id(record)
         if record.get("parent_call_sid"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,9 +61,18 @@ class Warehouse(abc.ABC):
 
     @abc.abstractmethod
     def run_model(
-        self, table: Table, sql: str, params: dict[str, Any], partitions: PartitionRange | None
+        self,
+        table: Table,
+        sql: str,
+        params: dict[str, Any],
+        partitions: PartitionRange | None,
+        audit: Callable[[pa.Table], None] | None = None,
     ) -> int:
-        """Run a model query (BigQuery dialect) and write its result into ``table``."""
+        """Run a model query (BigQuery dialect) and write its result into ``table``.
+
+        The result is computed aside first; ``audit`` sees it and may raise, in which case
+        nothing is written (write-audit-publish).
+        """
 
     @abc.abstractmethod
     def truncate(self, table: Table) -> None:

@@ -207,19 +207,21 @@ class DuckDBWarehouse(Warehouse):
         finally:
             self.con.unregister("_incoming")
 
-    def run_model(self, table, sql, params, partitions) -> int:
+    def run_model(self, table, sql, params, partitions, audit=None) -> int:
         duck_sql, names = to_duckdb_sql(sql)
         bound = {k: v for k, v in params.items() if k in names}
         if missing := names - bound.keys():
             raise WarehouseError(f"model {table.ref} needs parameters {sorted(missing)}")
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE _model_out AS {duck_sql}", bound)
-        produced = [r[0] for r in self.con.execute("DESCRIBE _model_out").fetchall()]
-        if produced != table.column_names:
-            raise WarehouseError(
-                f"model {table.ref} returns columns {produced}, but its schema.yaml lists "
-                f"{table.column_names}; keep query and schema in step"
-            )
         try:
+            produced = [r[0] for r in self.con.execute("DESCRIBE _model_out").fetchall()]
+            if produced != table.column_names:
+                raise WarehouseError(
+                    f"model {table.ref} returns columns {produced}, but its schema.yaml lists "
+                    f"{table.column_names}; keep query and schema in step"
+                )
+            if audit is not None:
+                audit(self.con.sql("SELECT * FROM _model_out").to_arrow_table())
             return self._replace_from("_model_out", table, partitions, None)
         finally:
             self.con.execute("DROP TABLE IF EXISTS _model_out")

@@ -1,0 +1,323 @@
+"""Great Expectations suites per layer: each family rejects or quarantines a crafted bad batch
+and accepts a good one; marts are audited before they replace partitions; results are kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ringback import catalog, models, quality
+from ringback.alerts import notify_failure
+from ringback.settings import load_settings
+from ringback.simulators.journeys import JourneyGenerator, staging_rows
+
+from helpers import build, load_calls, table_rows
+
+DAY = dt.date(2026, 11, 10)
+START = dt.datetime(2026, 11, 9, 22, 0, tzinfo=dt.UTC)
+
+
+def failed(report: dict) -> dict[tuple[str, str | None], str]:
+    return {(f["expectation"], f["column"]): f["severity"] for f in report["failed"]}
+
+
+# -- raw -----------------------------------------------------------------------------------------
+def raw_frame(n: int = 200, disposition: str = "ANSWER") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "record_index": range(n),
+            "provider_call_id": [str(1000 + i) for i in range(n)],
+            "started_at": [START + dt.timedelta(minutes=i) for i in range(n)],
+            "disposition": [disposition] * n,
+            "in_window": [True] * n,
+        }
+    ).astype({"provider_call_id": "object"})
+
+
+@pytest.mark.parametrize(
+    ("provider", "disposition"),
+    [
+        ("ringostat", "PROPER"),
+        ("binotel", "ANSWER"),
+        ("callrail", "ANSWERED"),
+        ("twilio", "COMPLETED"),
+    ],
+)
+def test_raw_suites_accept_good_records(provider, disposition):
+    report = quality.validate_raw(raw_frame(disposition=disposition), provider, "t")
+    assert report["success"] and report["failed"] == []
+
+
+def test_raw_suite_families():
+    frame = raw_frame()
+    frame.loc[:9, "provider_call_id"] = None  # 5 % without an id: the format changed
+    frame.loc[10, "provider_call_id"] = frame.loc[11, "provider_call_id"]
+    frame.loc[12, "disposition"] = "TELEPORTED"
+    frame.loc[13, "in_window"] = False
+    frame.loc[14:30, "started_at"] = None
+    report = quality.validate_raw(frame, "binotel", "t")
+    got = failed(report)
+    assert not report["success"]
+    assert got[("expect_column_values_to_not_be_null", "provider_call_id")] == "critical"
+    assert got[("expect_column_values_to_not_be_null", "started_at")] == "critical"
+    assert got[("expect_column_values_to_be_unique", "provider_call_id")] == "warning"
+    assert got[("expect_column_values_to_be_in_set", "disposition")] == "warning"
+    assert got[("expect_column_values_to_be_in_set", "in_window")] == "warning"
+    few = raw_frame()
+    few.loc[0, "provider_call_id"] = None  # 0.5 %: quarantined by mapping, load goes on
+    assert quality.validate_raw(few, "binotel", "t")["success"]
+
+
+# -- staging -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def staged_frame() -> pd.DataFrame:
+    settings = load_settings()
+    rows = staging_rows(JourneyGenerator(seed=2, customers_per_day=20), DAY, DAY, settings.tz)
+    frame = catalog.table("staging.calls").to_arrow(rows).to_pandas()
+    frame["total_seconds"] = frame["talk_seconds"] + frame["wait_seconds"]
+    frame["provider_status"] = "X"
+    return frame
+
+
+def test_staging_accepts_a_good_batch(staged_frame):
+    report = quality.validate_staged_calls(staged_frame, load_settings(), "t", (1, 10**6))
+    assert report["success"] and report["failed"] == []
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expectation"),
+    [
+        ("call_key", "dup", "expect_column_values_to_be_unique"),
+        ("system", "crm", "expect_column_values_to_be_in_set"),
+        ("direction", "sideways", "expect_column_values_to_be_in_set"),
+        ("status", "teleported", "expect_column_values_to_be_in_set"),
+        ("call_date", dt.date(2020, 1, 1), "expect_column_values_to_be_in_set"),
+        ("started_at", None, "expect_column_values_to_not_be_null"),
+    ],
+)
+def test_staging_batch_level_rules_fail_the_load(staged_frame, column, value, expectation):
+    frame = staged_frame.copy()
+    frame.loc[[0, 1], column] = value
+    report = quality.validate_staged_calls(frame, load_settings(), "t")
+    assert not report["success"]
+    check_column = "call_date_matches_started_at" if column == "call_date" else column
+    assert failed(report).get((expectation, check_column)) == "critical", failed(report)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("customer_number", "0671234567", "invalid_customer_number"),
+        ("talk_seconds", 10**6, "implausible_talk_time"),
+        ("total_seconds", 0, "talk_exceeds_total"),
+    ],
+)
+def test_staging_row_level_rules_name_rows_to_quarantine(staged_frame, column, value, reason):
+    frame = staged_frame.copy()
+    answered = frame.index[frame["talk_seconds"] > 0][:2]
+    frame.loc[answered, column] = value
+    if column == "talk_seconds":
+        frame.loc[answered, "total_seconds"] = value
+    report = quality.validate_staged_calls(frame, load_settings(), "t")
+    assert report["success"]  # the rows go to quarantine, the load goes on
+    assert sorted(report["row_failures"][reason]) == sorted(frame.loc[answered, "call_key"])
+    entry = next(f for f in report["failed"] if f["quarantine_reason"] == reason)
+    assert entry["severity"] == "quarantine"
+    if column == "customer_number":
+        assert entry["examples"] == []  # no phone numbers in reports
+
+
+def test_staging_warnings_volume_and_empty(staged_frame):
+    report = quality.validate_staged_calls(
+        staged_frame, load_settings(), "t", (len(staged_frame) * 2, len(staged_frame) * 4)
+    )
+    assert report["success"]
+    assert failed(report) == {("expect_table_row_count_to_be_between", None): "warning"}
+    empty = quality.validate_staged_calls(staged_frame.iloc[0:0], load_settings(), "t")
+    assert empty["success"] and empty["warnings"] >= 1
+
+
+# -- marts ---------------------------------------------------------------------------------------
+@pytest.fixture
+def built(warehouse):
+    settings = load_settings()
+    rows = staging_rows(
+        JourneyGenerator(seed=4, customers_per_day=30), DAY, DAY + dt.timedelta(days=2), settings.tz
+    )
+    load_calls(warehouse, rows)
+    build(warehouse, settings, DAY, DAY + dt.timedelta(days=2))
+    return warehouse
+
+
+def mart(wh, name: str) -> pd.DataFrame:
+    return wh.query(f"SELECT * FROM marts.{name}").to_pandas()
+
+
+def test_model_runs_validate_every_mart_and_keep_the_results(built):
+    results = {r["checkpoint"]: r for r in table_rows(built, "raw.validation_results")}
+    assert set(results) == {
+        f"marts_{n}_build"
+        for n in ("attributed_leads", "missed_calls", "call_reconciliation", "unmatched_calls")
+    }
+    assert all(r["success"] and r["rows"] > 0 for r in results.values())
+
+
+@pytest.mark.parametrize(
+    ("name", "breaks", "expectation", "column"),
+    [
+        (
+            "attributed_leads",
+            lambda d: d.assign(lead_id=d["lead_id"].iloc[0]),
+            "expect_column_values_to_be_unique",
+            "lead_id",
+        ),
+        (
+            "attributed_leads",
+            lambda d: d.assign(customer_hash="+380671234567"),
+            "expect_column_values_to_match_regex",
+            "customer_hash",
+        ),
+        (
+            "attributed_leads",
+            lambda d: d.assign(recovery_seconds=90_000),
+            "expect_column_values_to_be_between",
+            "recovery_seconds",
+        ),
+        (
+            "attributed_leads",
+            lambda d: d.assign(talk_seconds=5),
+            "expect_column_values_to_be_in_set",
+            "lead_is_conversation",
+        ),
+        (
+            "attributed_leads",
+            lambda d: d.assign(
+                lead_call_key=d["lead_call_key"] + "x", attribution_type="primary_call"
+            ),
+            "expect_column_values_to_be_in_set",
+            "primary_has_no_recovery",
+        ),
+        (
+            "missed_calls",
+            lambda d: d.assign(outcome="lost"),
+            "expect_column_values_to_be_in_set",
+            "outcome",
+        ),
+        (
+            "missed_calls",
+            lambda d: d.assign(recovered_by_call_key=None, outcome="recovered_retry"),
+            "expect_column_values_to_be_in_set",
+            "recovered_iff_call",
+        ),
+        (
+            "call_reconciliation",
+            lambda d: d.assign(matched_calls=d["matched_calls"] + 1),
+            "expect_column_values_to_be_in_set",
+            "counts_add_up",
+        ),
+        (
+            "call_reconciliation",
+            lambda d: d.assign(mismatch_reason="untracked_number", is_mismatch=False),
+            "expect_column_values_to_be_in_set",
+            "reason_iff_mismatch",
+        ),
+        (
+            "unmatched_calls",
+            lambda d: d.assign(reason="aliens"),
+            "expect_column_values_to_be_in_set",
+            "reason",
+        ),
+    ],
+)
+def test_mart_suites_reject_broken_rows(built, name, breaks, expectation, column):
+    settings = load_settings()
+    good = mart(built, name)
+    assert quality.validate_mart(f"marts.{name}", good, settings, "t")["success"]
+    report = quality.validate_mart(f"marts.{name}", breaks(good), settings, "t")
+    assert not report["success"]
+    assert failed(report).get((expectation, column)) == "critical", failed(report)
+
+
+def test_a_failed_mart_leaves_its_partitions_untouched(built):
+    settings = load_settings()
+    table = catalog.table("marts.attributed_leads")
+    before = table_rows(built, table.ref, "lead_id")
+    broken = models.render(table, settings) + "\nUNION ALL\n" + models.render(table, settings)
+    window = models.RebuildWindow.for_run(DAY, DAY, settings)
+    reports: list = []
+    with pytest.raises(quality.ValidationFailed, match="partitions were not replaced"):
+        built.run_model(
+            table,
+            broken,
+            models.query_params(window, settings),
+            models.PartitionRange(window.start, window.end),
+            models._audit_for(table, settings, window, reports),
+        )
+    assert table_rows(built, table.ref, "lead_id") == before
+    assert reports and not reports[0]["success"]
+
+
+def test_data_docs_are_built(built, monkeypatch):
+    monkeypatch.setenv("RINGBACK_BUILD_DATA_DOCS", "true")
+    index = quality.update_data_docs(load_settings())
+    assert index and Path(index).exists() and "marts_attributed_leads" in Path(index).read_text()
+
+
+# -- alerts --------------------------------------------------------------------------------------
+class FakeTaskInstance:
+    dag_id, task_id, try_number = "ringback_ingest_binotel_main", "validate", 2
+
+
+def test_failure_alert_goes_to_the_slack_webhook(monkeypatch):
+    received: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_RINGBACK_SLACK",
+            f"http://127.0.0.1:{server.server_address[1]}/services/T0/B0/secret",
+        )
+        error = quality.ValidationFailed(
+            "binotel_main:2026-11-10: validation failed (critical "
+            "expect_column_values_to_be_unique on call_key (2 rows))"
+        )
+        sent = notify_failure(
+            {
+                "task_instance": FakeTaskInstance(),
+                "exception": error,
+                "params": {"run_date": "2026-11-10"},
+            }
+        )
+    finally:
+        server.shutdown()
+    assert sent and len(received) == 1
+    text = received[0]["text"]
+    assert "ringback_ingest_binotel_main.validate failed for 2026-11-10 (try 2)" in text
+    assert "2 rows" in text and "Data Docs" in text and "secret" not in text
+
+
+def test_failure_alert_without_slack_goes_to_the_log(caplog, capsys, monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_RINGBACK_SLACK", raising=False)
+    with caplog.at_level("ERROR"):
+        assert not notify_failure(
+            {"task_instance": FakeTaskInstance(), "exception": RuntimeError("boom")}
+        )
+    # Airflow, once imported, routes logging through structlog to stdout.
+    logged = caplog.text + capsys.readouterr().out
+    assert "validate failed" in logged and "boom" in logged
