@@ -30,7 +30,7 @@ airflow-init: setup ## migrate the local Airflow metadata DB (SQLite) and create
 	$(RUN) airflow pools set ringback_warehouse 1 "one writer at a time on the DuckDB file" > /dev/null
 
 demo: airflow-init ## run the pipeline under Airflow for the last 7 days on DuckDB + simulators
-	rm -rf data/ringback.duckdb data/ringback.duckdb.wal data/batches
+	rm -rf data/ringback.duckdb data/ringback.duckdb.wal data/batches expectations/uncommitted
 	$(RUN) ringback init --warehouse $(RINGBACK_WAREHOUSE_URL)
 	$(RUN) ringback demo
 

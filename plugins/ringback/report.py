@@ -138,6 +138,21 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
         )
         sections.append(
             (
+                "Validation (Great Expectations checkpoints)",
+                _table(
+                    ["checkpoint", "runs", "failed", "warnings", "rows checked", "quarantined"],
+                    rows("""
+                        SELECT checkpoint, COUNT(*) AS runs, COUNTIF(NOT success) AS failed,
+                               SUM(warnings) AS warnings, SUM(rows) AS checked,
+                               SUM(quarantined_rows) AS quarantined
+                        FROM raw.validation_results
+                        WHERE checked_date >= @start
+                        GROUP BY checkpoint ORDER BY checkpoint"""),
+                ),
+            )
+        )
+        sections.append(
+            (
                 "Quarantined records by reason (child_leg and call_in_progress are "
                 "expected: folded into their call, or staged on the next pull)",
                 _table(
