@@ -321,3 +321,37 @@ def test_failure_alert_without_slack_goes_to_the_log(caplog, capsys, monkeypatch
     # Airflow, once imported, routes logging through structlog to stdout.
     logged = caplog.text + capsys.readouterr().out
     assert "validate failed" in logged and "boom" in logged
+
+
+def test_volume_bounds_follow_the_median_of_the_last_14_good_loads(warehouse, warehouse_url):
+    from ringback.ingest import volume_bounds
+
+    loads = catalog.table("raw.loads")
+    now = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+    rows = []
+    for n in range(20):
+        day = DAY - dt.timedelta(days=n + 1)
+        rows.append(
+            {
+                "load_id": f"s:{day}",
+                "source_id": "s",
+                "provider": "binotel",
+                "load_date": day,
+                "window_start_at": now,
+                "window_end_at": now,
+                "requests": 1,
+                "received_records": 100 + n,
+                "staged_records": 100 + n if n < 14 else 5000,
+                "quarantined_records": 0,
+                "validation_success": n != 3,
+                "validation_warnings": 0,
+                "started_at": now,
+                "finished_at": now,
+            }
+        )
+    warehouse.write(loads, loads.to_arrow(rows))
+    warehouse.close()
+    # The 14 most recent good loads skip the failed one (n=3) and so reach n=14, an outlier of
+    # 5,000 rows: 100, 101, 102, 104..113, 5000. The median (108) shrugs it off.
+    assert volume_bounds(warehouse_url, "s", DAY) == (54, 217)
+    assert volume_bounds(warehouse_url, "other", DAY) is None  # no history: no bounds
