@@ -78,7 +78,7 @@ class TwilioSimulator(ProviderSimulator):
                 }
             ]
         caller = call.customer_number or "anonymous"
-        if live:
+        if live or call.status == "failed":  # one leg: still ringing, or never connected
             return [
                 {
                     **base,
@@ -87,20 +87,7 @@ class TwilioSimulator(ProviderSimulator):
                     "from": caller,
                     "to": call.company_number,
                     "direction": "inbound",
-                    "status": "in-progress",
-                    "duration": "0",
-                }
-            ]
-        if call.status == "failed":
-            return [
-                {
-                    **base,
-                    "sid": parent_sid,
-                    "parent_call_sid": None,
-                    "from": caller,
-                    "to": call.company_number,
-                    "direction": "inbound",
-                    "status": "failed",
+                    "status": "in-progress" if live else "failed",
                     "duration": "0",
                 }
             ]
