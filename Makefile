@@ -15,7 +15,9 @@ export RINGBACK_HOME := $(CURDIR)
 export RINGBACK_WAREHOUSE_URL ?= duckdb:///$(CURDIR)/data/ringback.duckdb
 RUN := $(UV) run --frozen
 
-.PHONY: help setup airflow-init demo test lint airflow-ui clean
+BENCH_CALLS ?= 1000000
+
+.PHONY: help setup airflow-init demo test bench lint airflow-ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -36,6 +38,9 @@ demo: airflow-init ## run the pipeline under Airflow for the last 7 days on Duck
 
 test: airflow-init ## run the test suite
 	$(RUN) pytest -q
+
+bench: setup ## benchmark: BENCH_CALLS calls (default 1M; try 10000000), figures to bench/results.md
+	$(RUN) python -m ringback.bench --calls $(BENCH_CALLS)
 
 lint: setup ## ruff and sqlfluff
 	$(RUN) ruff check plugins dags tests
