@@ -12,6 +12,7 @@ Data Docs are rebuilt locally under ``expectations/uncommitted/data_docs``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -42,6 +43,7 @@ def data_docs_index() -> str:
     return str(project_root() / "expectations/uncommitted/data_docs/local_site/index.html")
 
 
+@functools.cache
 def _context():
     import great_expectations as gx
 
