@@ -40,7 +40,7 @@ test: airflow-init ## run the test suite
 	$(RUN) pytest -q
 
 bench: setup ## benchmark: BENCH_CALLS calls (default 1M; try 10000000), figures to bench/results.md
-	$(RUN) python -m ringback.bench --calls $(BENCH_CALLS)
+	$(RUN) python -m ringback.bench --calls $(BENCH_CALLS) $(if $(BENCH_MEMORY_LIMIT),--memory-limit $(BENCH_MEMORY_LIMIT))
 
 lint: setup ## ruff and sqlfluff
 	$(RUN) ruff check plugins dags tests

@@ -192,16 +192,20 @@ STEPS = {
 }
 
 
-def _child(step: str, *args: Any) -> dict[str, Any]:
+def _child(step: str, *args: Any, env: dict[str, str] | None = None) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "ringback.bench", "--step", step, *map(str, args)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603 - our module
+    out = subprocess.run(  # noqa: S603 - our own module
+        cmd, capture_output=True, text=True, check=False, env={**os.environ, **(env or {})}
+    )
     if out.returncode != 0:
         raise RuntimeError(f"bench step {step} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 # -- the benchmark -----------------------------------------------------------------------------
-def run(calls: int, baseline_calls: int, results_file: Path) -> list[tuple[str, str, str]]:
+def run(
+    calls: int, baseline_calls: int, results_file: Path, memory_limit: str | None = None
+) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory(prefix="ringback-bench-") as tmp:
         year, month = f"{tmp}/year.duckdb", f"{tmp}/month.duckdb"
@@ -222,6 +226,17 @@ def run(calls: int, baseline_calls: int, results_file: Path) -> list[tuple[str, 
                 f"{gen['rows'] / full['seconds']:,.0f} staging rows/s",
             )
         )
+        if memory_limit:
+            capped = _child(
+                "models", year, first, LAST_DAY, env={"RINGBACK_DUCKDB_MEMORY_LIMIT": memory_limit}
+            )
+            rows.append(
+                (
+                    f"full rebuild with DuckDB memory_limit {memory_limit}",
+                    f"{capped['seconds']:.1f} s, peak {capped['peak_mb']:,.0f} MB",
+                    "spills to disk beyond the limit",
+                )
+            )
         incr_year = _child("models", year, LAST_DAY, LAST_DAY)
         rows.append(
             (
@@ -285,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=1_000_000)
     parser.add_argument("--baseline-calls", type=int, default=200_000)
     parser.add_argument("--results", default="bench/results.md")
+    parser.add_argument(
+        "--memory-limit", help="also time a full rebuild under this DuckDB memory_limit, e.g. 6GB"
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -295,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         result["peak_mb"] = _peak_mb()
         print(json.dumps(result))
         return 0
-    run(args.calls, args.baseline_calls, Path(args.results))
+    run(args.calls, args.baseline_calls, Path(args.results), args.memory_limit)
     return 0
 
 

@@ -39,6 +39,9 @@ LOCK_TIMEOUT_SECONDS = float(os.environ.get("RINGBACK_DUCKDB_LOCK_TIMEOUT", "900
 # DuckDB 2.x writes a storage format 1.x clients cannot open ("version number 999"). New files
 # use the 1.0 format so analysts' and other tools' DuckDB 1.x can read the warehouse.
 STORAGE_VERSION = os.environ.get("RINGBACK_DUCKDB_STORAGE_VERSION", "v1.0.0")
+# DuckDB takes up to 80 % of RAM by default and spills to disk beyond a limit: set one (e.g. 6GB)
+# where the pipeline shares the machine.
+MEMORY_LIMIT = os.environ.get("RINGBACK_DUCKDB_MEMORY_LIMIT")
 
 
 def duckdb_path(url: str) -> Path:
@@ -98,6 +101,8 @@ class DuckDBWarehouse(Warehouse):
             self._release_lock()
             raise WarehouseError(f"cannot open {self.path}: {exc}") from exc
         self.con.execute("SET TimeZone = 'UTC'")
+        if MEMORY_LIMIT:
+            self.con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
 
     # -- locking -------------------------------------------------------------------------
     def _acquire_lock(self) -> None:
