@@ -298,7 +298,7 @@ def _report(rows: list[tuple[str, str, str]], calls: int, results_file: Path) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ringback.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=1_000_000)
-    parser.add_argument("--baseline-calls", type=int, default=200_000)
+    parser.add_argument("--baseline-calls", type=int, default=50_000)
     parser.add_argument("--results", default="bench/results.md")
     parser.add_argument(
         "--memory-limit", help="also time a full rebuild under this DuckDB memory_limit, e.g. 6GB"
