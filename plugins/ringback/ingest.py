@@ -34,7 +34,11 @@ from ringback.warehouse.base import connect
 log = logging.getLogger(__name__)
 
 # Columns the batch carries for validation and quarantine that staging.calls does not have.
-STAGED_EXTRAS = ("provider_status", "total_seconds", "record_index")
+STAGED_EXTRAS = {
+    "provider_status": pa.string(),
+    "total_seconds": pa.int64(),
+    "record_index": pa.int64(),
+}
 # Quarantine reasons that are part of normal operation, left out of the quarantine-ratio check.
 EXPECTED_QUARANTINE = {"child_leg", "call_in_progress"}
 
@@ -58,6 +62,12 @@ class Manifest:
     staged_records: int
     quarantined_records: int
     quarantine_reasons: dict[str, int]
+
+
+def staged_schema() -> pa.Schema:
+    """The batch's staged rows: the staging.calls contract plus STAGED_EXTRAS."""
+    contract = catalog.table("staging.calls").arrow_schema()
+    return pa.schema([*contract, *(pa.field(n, t) for n, t in STAGED_EXTRAS.items())])
 
 
 def load_id_for(source_id: str, run_date: dt.date) -> str:
@@ -154,19 +164,10 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    calls = catalog.table("staging.calls")
     staged_rows = list(staged.values())
-    staged_table = calls.to_arrow(staged_rows)
-    extras = (
-        ("provider_status", pa.string()),
-        ("total_seconds", pa.int64()),
-        ("record_index", pa.int64()),
+    pq.write_table(
+        pa.Table.from_pylist(staged_rows, schema=staged_schema()), folder / "staged.parquet"
     )
-    for extra, typ in extras:
-        staged_table = staged_table.append_column(
-            extra, pa.array([r.get(extra) for r in staged_rows], type=typ)
-        )
-    pq.write_table(staged_table, folder / "staged.parquet")
     pq.write_table(catalog.table("raw.call_records").to_arrow(raw_rows), folder / "raw.parquet")
     pq.write_table(
         catalog.table("staging.calls_quarantine").to_arrow(quarantine),
@@ -310,21 +311,8 @@ def validate(folder: Path, settings: Settings, warehouse_url: str | None = None)
                 }
             )
         staged = staged[~staged["call_key"].isin(moved)]
-        calls = catalog.table("staging.calls")
         kept = pa.Table.from_pandas(staged, preserve_index=False)
-        pq.write_table(
-            kept.cast(
-                pa.schema(
-                    [
-                        *calls.arrow_schema(),
-                        pa.field("provider_status", pa.string()),
-                        pa.field("total_seconds", pa.int64()),
-                        pa.field("record_index", pa.int64()),
-                    ]
-                )
-            ),
-            folder / "staged.parquet",
-        )
+        pq.write_table(kept.cast(staged_schema()), folder / "staged.parquet")
         pq.write_table(
             catalog.table("staging.calls_quarantine").to_arrow(quarantine),
             folder / "quarantine.parquet",
