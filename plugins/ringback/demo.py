@@ -60,7 +60,6 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
 
 def _run_dags(run_dates: list[dt.date]) -> None:
     from airflow.dag_processing.dagbag import DagBag
-    from airflow.utils.state import DagRunState
 
     bag = DagBag(dag_folder=str(project_root() / "dags"))
     if bag.import_errors:
@@ -68,15 +67,16 @@ def _run_dags(run_dates: list[dt.date]) -> None:
     ingest = sorted(d for d in bag.dags if d.startswith("ringback_ingest_"))
     for run_date in run_dates:
         for dag_id in ingest:
-            _test(bag.dags[dag_id], {"run_date": run_date.isoformat()}, DagRunState)
+            _test(bag.dags[dag_id], {"run_date": run_date.isoformat()})
     _test(
         bag.dags["ringback_build_marts"],
         {"start": run_dates[0].isoformat(), "end": run_dates[-1].isoformat()},
-        DagRunState,
     )
 
 
-def _test(dag, conf: dict[str, str], states) -> None:
+def _test(dag, conf: dict[str, str]) -> None:
+    from airflow.utils.state import DagRunState
+
     began = time.perf_counter()
     run = dag.test(run_conf=conf, logical_date=None)
     state = getattr(run, "state", None)
@@ -85,5 +85,5 @@ def _test(dag, conf: dict[str, str], states) -> None:
         f"({time.perf_counter() - began:.1f} s)",
         flush=True,
     )
-    if state != states.SUCCESS:
+    if state != DagRunState.SUCCESS:
         raise RuntimeError(f"{dag.dag_id} {conf} ended {state}; see the task logs above")

@@ -63,12 +63,11 @@ def recovery_days(settings: Settings) -> int:
 
     A 24 h window can end on the next local date, or the one after across a DST change.
     """
-    return math.ceil(round(settings.recovery_window_hours * 3600) / 86400) + 1
+    return math.ceil(settings.recovery_window_seconds / 86400) + 1
 
 
 def query_params(window: RebuildWindow, settings: Settings) -> dict[str, Any]:
     """Named parameters every model may use (design.md §4 defaults come from settings)."""
-    recovery_seconds = round(settings.recovery_window_hours * 3600)
     if settings.uniqueness_window_days is None:
         history_start = window.start
         uniqueness_seconds = 0
@@ -84,7 +83,7 @@ def query_params(window: RebuildWindow, settings: Settings) -> dict[str, Any]:
         "recovery_end_date": window.end + dt.timedelta(days=recovery_days(settings)),
         "reporting_time_zone": settings.reporting_time_zone,
         "talk_threshold_seconds": settings.talk_threshold_seconds,
-        "recovery_window_seconds": recovery_seconds,
+        "recovery_window_seconds": settings.recovery_window_seconds,
         "uniqueness_window_seconds": uniqueness_seconds,
         "match_tolerance_seconds": settings.match_tolerance_seconds,
         "mismatch_min_unmatched": settings.mismatch_min_unmatched,

@@ -233,9 +233,11 @@ def validate_mart(
     name = mart_checkpoint(ref)
     if name is None:
         return None
-    window = round(settings.recovery_window_hours * 3600)
     return run_checkpoint(
-        name, prepare_mart(ref, df, settings), subject, {"recovery_window_seconds": window}
+        name,
+        prepare_mart(ref, df, settings),
+        subject,
+        {"recovery_window_seconds": settings.recovery_window_seconds},
     )
 
 

@@ -100,6 +100,10 @@ class Settings:
         return zoneinfo.ZoneInfo(self.reporting_time_zone)
 
     @property
+    def recovery_window_seconds(self) -> int:
+        return round(self.recovery_window_hours * 3600)
+
+    @property
     def effective_salt(self) -> str:
         return self.hash_salt or DEVELOPMENT_SALT
 
