@@ -27,7 +27,7 @@ from ringback import catalog
 from ringback.quality import ValidationFailed, record_results
 from ringback.settings import Settings, SourceConfig, get_source, project_root
 from ringback.sources import CONNECTORS, connector_for
-from ringback.sources.base import MappingError, Window
+from ringback.sources.base import Connector, MappingError, Window
 from ringback.sources.connection import ProviderConnection
 from ringback.warehouse.base import connect
 
@@ -78,26 +78,39 @@ def batch_dir(source_id: str, run_date: dt.date) -> Path:
     return batch_root() / source_id / run_date.isoformat()
 
 
-def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path:
-    """Pull and map one run date of a source; write the batch aside; return its folder."""
-    started_at = dt.datetime.now(dt.UTC)
-    connector = connector_for(source, settings)
-    window = Window.for_run(run_date, settings.repull_days, source.tz)
-    log.info(
-        "%s: pulling %s..%s (%s)", source.id, window.first_day, window.last_day, source.time_zone
-    )
-    fetched = connector.fetch(window)
-    load_id = load_id_for(source.id, run_date)
-    connector.prepare(fetched.records)
+@dataclass
+class Batch:
+    """One pull mapped: every raw record, and each either staged or quarantined with a reason."""
 
+    load_id: str
+    raw: pa.Table
+    staged: pa.Table
+    quarantine: pa.Table
+
+    def quarantine_reasons(self) -> dict[str, int]:
+        return _reasons(self.quarantine.to_pylist())
+
+
+def map_batch(
+    connector: Connector,
+    records: list[Any],
+    window: Window,
+    load_id: str,
+    extracted_at: dt.datetime,
+) -> Batch:
+    """Map a pull's raw records to staged rows; whatever cannot be mapped goes to quarantine.
+
+    Never raises on a record's content: an unforeseen shape is quarantined as ``mapping_failed``
+    and a value the contract's types cannot hold as ``contract_type_mismatch``.
+    """
+    source = connector.source
+    run_date = window.last_day
     raw_rows: list[dict[str, Any]] = []
     quarantine: list[dict[str, Any]] = []
     staged: dict[str, dict[str, Any]] = {}
     staged_index: dict[str, int] = {}
 
-    def to_quarantine(
-        index: int, record: Any, call_id: str | None, reason: str, detail: str
-    ) -> None:
+    def to_quarantine(index: int, call_id: str | None, reason: str, detail: str) -> None:
         quarantine.append(
             {
                 "load_id": load_id,
@@ -111,8 +124,20 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
             }
         )
 
-    for index, record in enumerate(fetched.records):
-        call_id = connector.record_id(record)
+    try:
+        connector.prepare(records)
+    except Exception as exc:  # the batch-level pass must not sink the batch either
+        log.warning(
+            "%s: prepare failed (%s: %s); mapping records one by one",
+            load_id,
+            type(exc).__name__,
+            exc,
+        )
+    for index, record in enumerate(records):
+        try:
+            call_id = connector.record_id(record)
+        except Exception:  # an id field of a shape nobody foresaw
+            call_id = None
         raw_rows.append(
             {
                 "load_id": load_id,
@@ -124,22 +149,21 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
                 "record": json.dumps(record, ensure_ascii=False, default=str),
                 "window_start_at": window.start_at,
                 "window_end_at": window.end_at,
-                "extracted_at": started_at,
+                "extracted_at": extracted_at,
                 "load_date": run_date,
             }
         )
         try:
             row = connector.map_record(record)
         except MappingError as exc:
-            to_quarantine(index, record, call_id, exc.reason, exc.detail)
+            to_quarantine(index, call_id, exc.reason, exc.detail)
             continue
         except Exception as exc:  # a record shape nobody foresaw must not sink the batch
-            to_quarantine(index, record, call_id, "mapping_failed", f"{type(exc).__name__}: {exc}")
+            to_quarantine(index, call_id, "mapping_failed", f"{type(exc).__name__}: {exc}")
             continue
         if not window.start_at <= row["started_at"] < window.end_at:
             to_quarantine(
                 index,
-                record,
                 call_id,
                 "outside_window",
                 f"started_at {row['started_at']:%Y-%m-%d %H:%M:%S}Z is outside "
@@ -148,10 +172,8 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
             continue
         key = row["call_key"]
         if key in staged:  # the same call twice in one pull: keep the later copy
-            earlier = staged_index[key]
             to_quarantine(
-                earlier,
-                fetched.records[earlier],
+                staged_index[key],
                 call_id,
                 "duplicate_in_batch",
                 f"{key} appears again at record {index}; the later copy was kept",
@@ -160,21 +182,58 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
         staged[key] = row
         staged_index[key] = index
 
+    schema = staged_schema()
+    try:
+        staged_table = pa.Table.from_pylist(list(staged.values()), schema=schema)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        # Some mapped value does not fit its contract type: find the rows, quarantine them.
+        fitting = []
+        for key, row in staged.items():
+            try:
+                pa.Table.from_pylist([row], schema=schema)
+            except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+                to_quarantine(
+                    staged_index[key],
+                    row.get("provider_call_id"),
+                    "contract_type_mismatch",
+                    f"a mapped value does not fit the staging.calls types ({exc})",
+                )
+                continue
+            fitting.append(row)
+        staged_table = pa.Table.from_pylist(fitting, schema=schema)
+    batch = Batch(
+        load_id=load_id,
+        raw=catalog.table("raw.call_records").to_arrow(raw_rows),
+        staged=staged_table,
+        quarantine=catalog.table("staging.calls_quarantine").to_arrow(quarantine),
+    )
+    if batch.raw.num_rows != batch.staged.num_rows + batch.quarantine.num_rows:
+        raise RuntimeError(f"{load_id}: received != staged + quarantined; this is a bug")
+    return batch
+
+
+def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path:
+    """Pull and map one run date of a source; write the batch aside; return its folder."""
+    started_at = dt.datetime.now(dt.UTC)
+    connector = connector_for(source, settings)
+    window = Window.for_run(run_date, settings.repull_days, source.tz)
+    log.info(
+        "%s: pulling %s..%s (%s)", source.id, window.first_day, window.last_day, source.time_zone
+    )
+    fetched = connector.fetch(window)
+    batch = map_batch(
+        connector, fetched.records, window, load_id_for(source.id, run_date), started_at
+    )
+
     folder = batch_dir(source.id, run_date)
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    staged_rows = list(staged.values())
-    pq.write_table(
-        pa.Table.from_pylist(staged_rows, schema=staged_schema()), folder / "staged.parquet"
-    )
-    pq.write_table(catalog.table("raw.call_records").to_arrow(raw_rows), folder / "raw.parquet")
-    pq.write_table(
-        catalog.table("staging.calls_quarantine").to_arrow(quarantine),
-        folder / "quarantine.parquet",
-    )
+    pq.write_table(batch.staged, folder / "staged.parquet")
+    pq.write_table(batch.raw, folder / "raw.parquet")
+    pq.write_table(batch.quarantine, folder / "quarantine.parquet")
     manifest = Manifest(
-        load_id=load_id,
+        load_id=batch.load_id,
         source_id=source.id,
         provider=source.provider,
         run_date=run_date.isoformat(),
@@ -183,17 +242,15 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
         started_at=started_at.isoformat(),
         requests=fetched.requests,
         retries=fetched.retries,
-        received_records=len(fetched.records),
-        staged_records=len(staged_rows),
-        quarantined_records=len(quarantine),
-        quarantine_reasons=_reasons(quarantine),
+        received_records=batch.raw.num_rows,
+        staged_records=batch.staged.num_rows,
+        quarantined_records=batch.quarantine.num_rows,
+        quarantine_reasons=batch.quarantine_reasons(),
     )
-    if manifest.received_records != manifest.staged_records + manifest.quarantined_records:
-        raise RuntimeError(f"{load_id}: received != staged + quarantined; this is a bug")
     (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2))
     log.info(
         "%s: received %d, staged %d, quarantined %d %s in %d requests",
-        load_id,
+        batch.load_id,
         manifest.received_records,
         manifest.staged_records,
         manifest.quarantined_records,
@@ -203,19 +260,19 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
     return folder
 
 
+def _reasons(quarantine: list[dict[str, Any]]) -> dict[str, int]:
+    reasons: dict[str, int] = {}
+    for q in quarantine:
+        reasons[q["reason"]] = reasons.get(q["reason"], 0) + 1
+    return reasons
+
+
 def read_manifest(folder: Path) -> Manifest:
     return Manifest(**json.loads((folder / "manifest.json").read_text()))
 
 
 def read_staged(folder: Path) -> pd.DataFrame:
     return pq.read_table(folder / "staged.parquet").to_pandas()
-
-
-def _reasons(quarantine: list[dict[str, Any]]) -> dict[str, int]:
-    reasons: dict[str, int] = {}
-    for q in quarantine:
-        reasons[q["reason"]] = reasons.get(q["reason"], 0) + 1
-    return reasons
 
 
 def raw_view(folder: Path, manifest: Manifest, settings: Settings) -> pd.DataFrame:
