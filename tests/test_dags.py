@@ -37,7 +37,7 @@ def test_every_dag_has_owner_tags_retries_doc_and_no_catchup(dagbag):
         assert dag.max_active_runs == 1, dag_id
         for t in dag.tasks:
             assert t.retries >= 2, (dag_id, t.task_id)
-            assert t.retry_exponential_backoff, (dag_id, t.task_id)
+            assert t.retry_exponential_backoff >= 2, (dag_id, t.task_id)  # a multiplier
             assert t.on_failure_callback, (dag_id, t.task_id)
 
 

@@ -107,3 +107,26 @@ def test_a_second_writer_waits_for_the_first(warehouse_url):
     first.close()
     thread.join(timeout=10)
     assert got_in and got_in[0] >= released
+
+
+def test_a_reader_waits_for_the_writer_and_readers_share(warehouse_url):
+    """DuckDB refuses a read-only open while another process writes; readers wait instead."""
+    with connect(warehouse_url) as wh:
+        wh.init()
+    first_reader = connect(warehouse_url, read_only=True)
+    with connect(warehouse_url, read_only=True) as second_reader:  # readers do not wait
+        assert second_reader.query("SELECT 1 AS one").to_pylist() == [{"one": 1}]
+    writer_in = []
+
+    def writer():
+        with connect(warehouse_url):
+            writer_in.append(time.monotonic())
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    time.sleep(0.8)
+    assert not writer_in  # the writer waits for the reader
+    released = time.monotonic()
+    first_reader.close()
+    thread.join(timeout=10)
+    assert writer_in and writer_in[0] >= released

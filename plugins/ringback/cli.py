@@ -4,7 +4,7 @@ Public contract (design.md §5, kept exactly):
   ringback init --warehouse URL
   ringback models run --warehouse URL --start YYYY-MM-DD --end YYYY-MM-DD
   ringback extract --source ID --date YYYY-MM-DD --warehouse URL
-Project commands: ``models render``, ``summary``, ``simulators serve``, ``demo``.
+Project commands: ``models render``, ``summary``, ``dags test``, ``simulators serve``, ``demo``.
 """
 
 from __future__ import annotations
@@ -119,6 +119,22 @@ def cmd_simulators(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dags_test(args: argparse.Namespace) -> int:
+    """Run the ingestion DAGs for each day of --start..--end, then the marts DAG, in this
+    process (Airflow's dag.test); the connections must already point somewhere."""
+    from ringback import local_runs
+
+    if args.end < args.start:
+        raise ConfigError(f"--end {args.end} is before --start {args.start}")
+    days = [args.start + dt.timedelta(days=n) for n in range((args.end - args.start).days + 1)]
+    try:
+        local_runs.run_days(days, args.source or None, marts=not args.no_marts)
+    except local_runs.DagRunFailed as exc:
+        print(f"ringback: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Simulators + Airflow + DuckDB: the last N days end to end, then the summary."""
     from ringback.demo import run_demo
@@ -179,6 +195,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_date, required=True)
     p.add_argument("--end", type=_date, required=True)
     p.set_defaults(func=cmd_summary)
+
+    dags_p = sub.add_parser("dags", help="run the Airflow DAGs in this process")
+    dags_sub = dags_p.add_subparsers(dest="dags_command", required=True)
+    p = dags_sub.add_parser("test", help=cmd_dags_test.__doc__)
+    p.add_argument("--start", type=_date, required=True)
+    p.add_argument("--end", type=_date, required=True)
+    p.add_argument("--source", action="append", metavar="ID", help="only this source (repeatable)")
+    p.add_argument("--no-marts", action="store_true", help="skip the marts DAG")
+    p.set_defaults(func=cmd_dags_test)
 
     sim_p = sub.add_parser("simulators", help="local provider API simulators")
     sim_sub = sim_p.add_subparsers(dest="simulators_command", required=True)

@@ -23,14 +23,22 @@ from ringback.settings import SourceConfig, load_settings, load_sources
 
 OWNER = "data-engineering"
 TAGS = ["ringback"]
-DEFAULT_ARGS: dict[str, Any] = {
-    "owner": OWNER,
-    "retries": 3,
-    "retry_delay": dt.timedelta(minutes=2),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": dt.timedelta(minutes=30),
-    "on_failure_callback": on_failure,
-}
+
+
+def default_args() -> dict[str, Any]:
+    """Task defaults; retries come from the settings (local file and environment only)."""
+    settings = load_settings()
+    return {
+        "owner": OWNER,
+        "retries": settings.task_retries,
+        "retry_delay": dt.timedelta(seconds=settings.task_retry_delay_seconds),
+        # A multiplier since Airflow 3.1 (True would mean 1.0: a constant delay).
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": dt.timedelta(minutes=30),
+        "on_failure_callback": on_failure,
+    }
+
+
 START_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 # One writer at a time on a DuckDB file: tasks that write take a slot in this pool (created by
 # `make airflow-init`; on BigQuery it may be widened).
@@ -65,7 +73,7 @@ def ingest_dag(source: SourceConfig) -> DAG:
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args=default_args(),
         tags=[*TAGS, "ingest", source.provider, source.system],
         params={
             "run_date": Param(
@@ -147,7 +155,7 @@ def marts_dag(sources: list[SourceConfig]) -> DAG:
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args=default_args(),
         tags=[*TAGS, "models", "marts"],
         params={
             "start": Param(None, type=["null", "string"], description="First date (YYYY-MM-DD)."),

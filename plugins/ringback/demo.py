@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def run_demo(days: int = 7, seed: int = 7) -> int:
-    from ringback import simulators
+    from ringback import local_runs, simulators
 
     settings = load_settings()
     today = dt.datetime.now(settings.tz).date()
@@ -35,7 +35,7 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
         began = time.perf_counter()
         # Data Docs are rebuilt once at the end, not after each of the DAG runs.
         os.environ["RINGBACK_BUILD_DATA_DOCS"] = "false"
-        _run_dags(run_dates)
+        local_runs.run_days(run_dates)
         took = time.perf_counter() - began
         os.environ["RINGBACK_BUILD_DATA_DOCS"] = "true"
     finally:
@@ -56,34 +56,3 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
         " (make airflow-ui to browse the runs)"
     )
     return 0
-
-
-def _run_dags(run_dates: list[dt.date]) -> None:
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(project_root() / "dags"))
-    if bag.import_errors:
-        raise RuntimeError(f"DAG import errors: {bag.import_errors}")
-    ingest = sorted(d for d in bag.dags if d.startswith("ringback_ingest_"))
-    for run_date in run_dates:
-        for dag_id in ingest:
-            _test(bag.dags[dag_id], {"run_date": run_date.isoformat()})
-    _test(
-        bag.dags["ringback_build_marts"],
-        {"start": run_dates[0].isoformat(), "end": run_dates[-1].isoformat()},
-    )
-
-
-def _test(dag, conf: dict[str, str]) -> None:
-    from airflow.utils.state import DagRunState
-
-    began = time.perf_counter()
-    run = dag.test(run_conf=conf, logical_date=None)
-    state = getattr(run, "state", None)
-    print(
-        f"  {dag.dag_id:36} {' '.join(conf.values()):24} {state} "
-        f"({time.perf_counter() - began:.1f} s)",
-        flush=True,
-    )
-    if state != DagRunState.SUCCESS:
-        raise RuntimeError(f"{dag.dag_id} {conf} ended {state}; see the task logs above")

@@ -64,6 +64,8 @@ class Settings:
     max_quarantine_ratio: float = 0.1
     validate_marts: bool = True
     build_data_docs: bool = True
+    task_retries: int = 3
+    task_retry_delay_seconds: int = 120
     warehouse_url: str = "duckdb:///data/ringback.duckdb"
     bigquery_raw_dataset: str = "ringback_raw"
     bigquery_staging_dataset: str = "ringback_staging"
@@ -88,6 +90,8 @@ class Settings:
             "rebuild_lookback_days": self.rebuild_lookback_days >= 0,
             "repull_days": self.repull_days >= 0,
             "max_quarantine_ratio": 0 <= self.max_quarantine_ratio <= 1,
+            "task_retries": self.task_retries >= 0,
+            "task_retry_delay_seconds": self.task_retry_delay_seconds >= 0,
             "uniqueness_window_days": self.uniqueness_window_days is None
             or self.uniqueness_window_days >= 1,
         }

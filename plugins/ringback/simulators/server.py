@@ -173,7 +173,11 @@ class ProviderSimulator:
                 for k, v in (resp.headers or {}).items():
                     self.send_header(k, v)
                 self.end_headers()
-                self.wfile.write(resp.body)
+                try:
+                    self.wfile.write(resp.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    # The client gave up first (the "slow" fault is meant to make it time out).
+                    log.debug("%s: client went away before the answer", sim.provider)
 
             do_GET = _serve
             do_POST = _serve

@@ -2,7 +2,8 @@
 
 Queries arrive in BigQuery Standard SQL and are transpiled with sqlglot. The session time zone is
 UTC, which the transpiled ``DATE(ts, tz)`` relies on. DuckDB lets one process write a file at a
-time, so writers take an exclusive lock file first and wait for each other instead of failing.
+time and refuses readers while it does, so every connection first takes a lock file (exclusive
+for writers, shared for readers) and waits for its turn instead of failing.
 """
 
 from __future__ import annotations
@@ -92,8 +93,7 @@ class DuckDBWarehouse(Warehouse):
                 f"warehouse file {self.path} does not exist; run `ringback init` first"
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not read_only:
-            self._acquire_lock()
+        self._acquire_lock(shared=read_only)
         try:
             config = {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
             self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
@@ -105,27 +105,37 @@ class DuckDBWarehouse(Warehouse):
             self.con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
 
     # -- locking -------------------------------------------------------------------------
-    def _acquire_lock(self) -> None:
+    def _acquire_lock(self, *, shared: bool) -> None:
         lock_path = self.path.with_name(self.path.name + ".lock")
-        self._lock_file = open(lock_path, "a+")  # noqa: SIM115 - held for the object's life
+        mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+        try:
+            self._lock_file = open(lock_path, "a+")  # noqa: SIM115 - held for the object's life
+        except PermissionError:
+            if not shared:
+                raise
+            return  # a reader of a folder it cannot write to: DuckDB's own lock still applies
         deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
         waited = False
         while True:
             try:
-                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(self._lock_file, mode | fcntl.LOCK_NB)
                 if waited:
-                    log.info("got the writer lock on %s", self.path)
+                    log.info("got the lock on %s", self.path)
                 return
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     self._lock_file.close()
                     self._lock_file = None
                     raise WarehouseError(
-                        f"another process has held the writer lock on {self.path} for "
-                        f"{LOCK_TIMEOUT_SECONDS:.0f} s; is a second pipeline run writing?"
+                        f"waited {LOCK_TIMEOUT_SECONDS:.0f} s for the lock on {self.path}; "
+                        "is another pipeline run or a reader holding the file?"
                     ) from None
                 if not waited:
-                    log.info("waiting for the writer lock on %s", self.path)
+                    log.info(
+                        "waiting for the %s lock on %s (another process has the file)",
+                        "reader" if shared else "writer",
+                        self.path,
+                    )
                     waited = True
                 time.sleep(0.2)
 

@@ -1,0 +1,161 @@
+"""Run the pipeline's DAGs for real in a child process, against simulators this test controls.
+
+The child is ``ringback dags test`` (Airflow's ``dag.test()``: real task instances, retries,
+XComs and Asset events in its own SQLite metadata DB). The simulators run in the test process,
+so a test queues faults on them, changes records between pulls, and reads their ground truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ringback.simulators import DEMO_CREDENTIALS, start_all
+from ringback.simulators.journeys import JourneyGenerator
+from ringback.simulators.server import ProviderSimulator
+from ringback.warehouse.base import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+SIM_NOW = dt.datetime(2026, 11, 20, 6, 0, tzinfo=dt.UTC)
+SOURCE_OF = {
+    "ringostat": "ringostat_main",
+    "binotel": "binotel_main",
+    "callrail": "callrail_main",
+    "twilio": "twilio_main",
+}
+# Tables whose content must not depend on how often or in which order a day ran.
+DATA_TABLES = (
+    "raw.call_records",
+    "staging.calls",
+    "staging.calls_quarantine",
+    "staging.unified_calls",
+    "staging.customer_first_seen",
+    "staging.tracked_numbers",
+    "staging.primary_calls",
+    "marts.attributed_leads",
+    "marts.missed_calls",
+    "marts.call_reconciliation",
+    "marts.unmatched_calls",
+)
+# Columns that record when a run happened, not what it produced.
+RUN_TIME_COLUMNS = {"extracted_at"}
+
+
+def airflow_env(home: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "RINGBACK_HOME": str(ROOT),
+    }
+
+
+def migrate(home: Path) -> None:
+    """A fresh metadata DB with the warehouse pool, as ``make airflow-init`` makes it."""
+    env = airflow_env(home)
+    for cmd in (
+        [AIRFLOW, "db", "migrate"],
+        [AIRFLOW, "pools", "set", "ringback_warehouse", "1", "one DuckDB writer"],
+    ):
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+
+@dataclass
+class Pipeline:
+    """One warehouse, one batch folder, four simulators, and how to run the DAGs on them."""
+
+    home: Path
+    workdir: Path
+    sources_file: Path | None = None
+    credentials: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(DEMO_CREDENTIALS))
+    extra_env: dict[str, str] = field(default_factory=dict)
+    sims: dict[str, ProviderSimulator] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sims = start_all(generator=JourneyGenerator(seed=5, customers_per_day=30))
+        for sim in self.sims.values():
+            sim._now = SIM_NOW
+
+    @property
+    def warehouse_url(self) -> str:
+        return f"duckdb://{self.workdir}/warehouse.duckdb"
+
+    def connection_uri(self, provider: str) -> str:
+        login, password = self.credentials[provider]
+        return self.sims[provider].base_url.replace("://", f"://{login}:{password}@", 1)
+
+    def env(self, home: Path | None = None) -> dict[str, str]:
+        env = {
+            **airflow_env(home or self.home),
+            "RINGBACK_WAREHOUSE_URL": self.warehouse_url,
+            "RINGBACK_BATCH_DIR": str(self.workdir / "batches"),
+            "RINGBACK_BUILD_DATA_DOCS": "false",
+            "RINGBACK_TASK_RETRY_DELAY_SECONDS": "1",
+            **self.extra_env,
+        }
+        if self.sources_file:
+            env["RINGBACK_CONFIG"] = str(self.sources_file)
+        for provider, source_id in SOURCE_OF.items():
+            env[f"AIRFLOW_CONN_{source_id.upper()}"] = self.connection_uri(provider)
+        return env
+
+    def start_dags(
+        self,
+        start: dt.date,
+        end: dt.date,
+        sources: list[str] | None = None,
+        *,
+        home: Path | None = None,
+    ) -> subprocess.Popen:
+        """Start the DAG runs for start..end in a child (``home``: another metadata DB)."""
+        cmd = [sys.executable, "-m", "ringback.cli", "dags", "test"]
+        cmd += ["--start", start.isoformat(), "--end", end.isoformat()]
+        for source in sources or []:
+            cmd += ["--source", source]
+        return subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=self.env(home),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def run_dags(
+        self, start: dt.date, end: dt.date, sources: list[str] | None = None
+    ) -> tuple[int, str]:
+        """Run the DAGs for start..end and wait; (exit code, everything the child printed)."""
+        child = self.start_dags(start, end, sources)
+        output, _ = child.communicate(timeout=900)
+        return child.returncode, output
+
+    def stop(self) -> None:
+        for sim in self.sims.values():
+            sim.stop()
+
+    def checksums(self) -> dict[str, str]:
+        return table_checksums(self.warehouse_url)
+
+
+def table_checksums(warehouse_url: str) -> dict[str, str]:
+    """sha256 of each data table's rows in a fixed order (run-time columns left out)."""
+    out = {}
+    with connect(warehouse_url, read_only=True) as wh:
+        for ref in DATA_TABLES:
+            rows = wh.query(f"SELECT * FROM {ref}").to_pylist()
+            cleaned = sorted(
+                repr(sorted((k, v) for k, v in row.items() if k not in RUN_TIME_COLUMNS))
+                for row in rows
+            )
+            out[ref] = f"{len(rows)}:" + hashlib.sha256("\n".join(cleaned).encode()).hexdigest()
+    return out
