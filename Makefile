@@ -17,7 +17,7 @@ RUN := $(UV) run --frozen
 
 BENCH_CALLS ?= 1000000
 
-.PHONY: help setup airflow-init demo test bench lint airflow-ui clean
+.PHONY: help setup airflow-init demo test reliability bench lint airflow-ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -36,8 +36,11 @@ demo: airflow-init ## run the pipeline under Airflow for the last 7 days on Duck
 	$(RUN) ringback init --warehouse $(RINGBACK_WAREHOUSE_URL)
 	$(RUN) ringback demo
 
-test: airflow-init ## run the test suite
-	$(RUN) pytest -q
+test: airflow-init ## run the test suite (all but the 90-day backfill)
+	$(RUN) pytest -q -m "not backfill"
+
+reliability: airflow-init ## reliability + security tier, with the 90-day Airflow backfill (~25 min)
+	$(RUN) pytest -q -m reliability
 
 bench: setup ## benchmark: BENCH_CALLS calls (default 1M; try 10000000), figures to bench/results.md
 	$(RUN) python -m ringback.bench --calls $(BENCH_CALLS) $(if $(BENCH_MEMORY_LIMIT),--memory-limit $(BENCH_MEMORY_LIMIT))

@@ -12,12 +12,18 @@ import hashlib
 import os
 import subprocess
 import sys
+import zoneinfo
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
+from ringback.settings import load_settings
 from ringback.simulators import DEMO_CREDENTIALS, start_all
 from ringback.simulators.journeys import JourneyGenerator
 from ringback.simulators.server import ProviderSimulator
+from ringback.sources.base import Window
 from ringback.warehouse.base import connect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,3 +165,38 @@ def table_checksums(warehouse_url: str) -> dict[str, str]:
             )
             out[ref] = f"{len(rows)}:" + hashlib.sha256("\n".join(cleaned).encode()).hexdigest()
     return out
+
+
+def truth_per_day(p: Pipeline, provider: str, first: dt.date, last: dt.date) -> Counter:
+    """Calls the provider holds for runs first..last (each with its re-pull window), counted
+    by reporting date as staging dates them."""
+    settings = load_settings()
+    source = next(s for s in _sources(p) if s["provider"] == provider)
+    tz = zoneinfo.ZoneInfo(source["time_zone"])
+    start_at = Window.for_run(first, settings.repull_days, tz).start_at
+    end_at = Window.for_run(last, settings.repull_days, tz).end_at
+    system = "telephony" if provider in ("binotel", "twilio") else "calltracking"
+    counts: Counter = Counter()
+    for call in p.sims[provider].calls_between(start_at, end_at):
+        if not (call.seen_by_telephony if system == "telephony" else call.seen_by_calltracking):
+            continue
+        at = call.telephony_started_at if system == "telephony" else call.started_at
+        if start_at <= at < end_at:
+            counts[at.astimezone(settings.tz).date()] += 1
+    return counts
+
+
+def _sources(p: Pipeline) -> list[dict]:
+    path = p.sources_file or ROOT / "config/sources.yaml"
+    return yaml.safe_load(path.read_text())["sources"]
+
+
+def staged_per_day(p: Pipeline, provider: str) -> Counter:
+    with connect(p.warehouse_url, read_only=True) as wh:
+        rows = wh.query(
+            "SELECT call_date, COUNT(*) AS n, COUNT(DISTINCT call_key) AS keys "
+            "FROM staging.calls WHERE provider = @p GROUP BY call_date",
+            {"p": provider},
+        ).to_pylist()
+    assert all(r["n"] == r["keys"] for r in rows)  # no call twice
+    return Counter({r["call_date"]: r["n"] for r in rows})

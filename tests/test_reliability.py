@@ -11,15 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
-from airflow_harness import DATA_TABLES, ROOT, SOURCE_OF, Pipeline, migrate
-from ringback.settings import load_settings
-from ringback.sources.base import Window
+from airflow_harness import (
+    DATA_TABLES,
+    ROOT,
+    SOURCE_OF,
+    Pipeline,
+    migrate,
+    staged_per_day,
+    truth_per_day,
+)
 from ringback.warehouse.base import connect
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
@@ -63,43 +68,6 @@ def pipeline(airflow_home, tmp_path):
     yield make
     for p in made:
         p.stop()
-
-
-def truth_per_day(p: Pipeline, provider: str, first: dt.date, last: dt.date) -> Counter:
-    """Calls the provider holds for runs first..last (each with its re-pull window), counted
-    by reporting date as staging dates them."""
-    settings = load_settings()
-    source = next(s for s in _sources(p) if s["provider"] == provider)
-    import zoneinfo
-
-    tz = zoneinfo.ZoneInfo(source["time_zone"])
-    start_at = Window.for_run(first, settings.repull_days, tz).start_at
-    end_at = Window.for_run(last, settings.repull_days, tz).end_at
-    system = "telephony" if provider in ("binotel", "twilio") else "calltracking"
-    counts: Counter = Counter()
-    for call in p.sims[provider].calls_between(start_at, end_at):
-        if not (call.seen_by_telephony if system == "telephony" else call.seen_by_calltracking):
-            continue
-        at = call.telephony_started_at if system == "telephony" else call.started_at
-        if start_at <= at < end_at:
-            counts[at.astimezone(settings.tz).date()] += 1
-    return counts
-
-
-def _sources(p: Pipeline) -> list[dict]:
-    path = p.sources_file or ROOT / "config/sources.yaml"
-    return yaml.safe_load(path.read_text())["sources"]
-
-
-def staged_per_day(p: Pipeline, provider: str) -> Counter:
-    with connect(p.warehouse_url, read_only=True) as wh:
-        rows = wh.query(
-            "SELECT call_date, COUNT(*) AS n, COUNT(DISTINCT call_key) AS keys "
-            "FROM staging.calls WHERE provider = @p GROUP BY call_date",
-            {"p": provider},
-        ).to_pylist()
-    assert all(r["n"] == r["keys"] for r in rows)  # no call twice
-    return Counter({r["call_date"]: r["n"] for r in rows})
 
 
 # -- faults ----------------------------------------------------------------------------------

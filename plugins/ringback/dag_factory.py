@@ -105,6 +105,8 @@ Rerunning a day replaces that day's load: the tables come out the same.
             folder = pipeline.extract(get_source(source.id), run_date, load_settings())
             return str(folder)
 
+        # Not in the pool: most of its time is Great Expectations on the batch files; its short
+        # warehouse reads and writes wait on the DuckDB lock instead.
         @task
         def validate(folder: str) -> dict[str, Any]:
             from pathlib import Path
