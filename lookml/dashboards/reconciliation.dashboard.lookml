@@ -1,0 +1,54 @@
+- dashboard: reconciliation
+  title: Daily call reconciliation
+  description: "Inbound calls in call tracking and in telephony per day, matched and unmatched;
+    flagged days with the largest cause."
+  layout: newspaper
+  preferred_viewer: dashboards-next
+  filters:
+  - name: date_range
+    title: Report date
+    type: field_filter
+    default_value: 28 days
+    explore: call_reconciliation
+    field: call_reconciliation.report_date
+  elements:
+  - name: daily_counts
+    title: Calls per day by system
+    type: looker_line
+    explore: call_reconciliation
+    model: ringback
+    fields: [call_reconciliation.report_date, call_reconciliation.calltracking_calls,
+      call_reconciliation.telephony_calls, call_reconciliation.matched_calls]
+    sorts: [call_reconciliation.report_date]
+    listen: {date_range: call_reconciliation.report_date}
+    row: 0
+    col: 0
+    width: 12
+    height: 7
+  - name: flagged_days
+    title: Flagged days and why
+    type: looker_grid
+    explore: call_reconciliation
+    model: ringback
+    fields: [call_reconciliation.report_date, call_reconciliation.unmatched_ratio,
+      call_reconciliation.mismatch_reason, call_reconciliation.only_in_calltracking,
+      call_reconciliation.only_in_telephony_untracked, call_reconciliation.only_in_telephony_tracked]
+    filters: {call_reconciliation.is_mismatch: "Yes"}
+    sorts: [call_reconciliation.report_date desc]
+    listen: {date_range: call_reconciliation.report_date}
+    row: 7
+    col: 0
+    width: 12
+    height: 7
+  - name: unmatched_by_reason
+    title: Unmatched calls by reason
+    type: looker_bar
+    explore: call_reconciliation
+    model: ringback
+    fields: [unmatched_calls.reason, unmatched_calls.system, unmatched_calls.calls]
+    pivots: [unmatched_calls.system]
+    listen: {date_range: call_reconciliation.report_date}
+    row: 14
+    col: 0
+    width: 12
+    height: 6

@@ -1,0 +1,42 @@
+# ringback: attributed leads, missed-call recovery and call-count reconciliation.
+connection: "ringback_bigquery"
+
+include: "/views/*.view.lkml"
+include: "/dashboards/*.dashboard.lookml"
+
+datagroup: ringback_daily {
+  sql_trigger: SELECT MAX(report_date) FROM `@{marts_dataset}.call_reconciliation` ;;
+  max_cache_age: "24 hours"
+}
+persist_with: ringback_daily
+
+# Leads, with the day's reconciliation beside them (same reporting date).
+explore: attributed_leads {
+  label: "Leads"
+  description: "Leads credited to the ad source of the call that started them."
+  join: call_reconciliation {
+    type: left_outer
+    relationship: many_to_one
+    sql_on: ${attributed_leads.attributed_date} = ${call_reconciliation.report_date} ;;
+  }
+  join: missed_calls {
+    type: left_outer
+    relationship: one_to_one
+    sql_on: ${attributed_leads.attributed_call_key} = ${missed_calls.call_key} ;;
+  }
+}
+
+explore: missed_calls {
+  label: "Missed calls"
+  description: "Missed first calls and whether a retry or a callback recovered them."
+}
+
+explore: call_reconciliation {
+  label: "Reconciliation"
+  description: "Daily inbound counts by system; flagged days and their reason."
+  join: unmatched_calls {
+    type: left_outer
+    relationship: one_to_many
+    sql_on: ${call_reconciliation.report_date} = ${unmatched_calls.report_date} ;;
+  }
+}

@@ -1,0 +1,101 @@
+# One row per lead (a conversation), credited to the call whose source it belongs to.
+view: attributed_leads {
+  sql_table_name: `@{marts_dataset}.attributed_leads` ;;
+
+  dimension: lead_id {
+    primary_key: yes
+    type: string
+    sql: ${TABLE}.lead_id ;;
+    description: "Stable id of the lead: the attributed_call_key."
+  }
+  dimension: lead_call_key {
+    type: string
+    sql: ${TABLE}.lead_call_key ;;
+    description: "The call with the conversation."
+  }
+  dimension: attributed_call_key {
+    type: string
+    sql: ${TABLE}.attributed_call_key ;;
+    description: "The call whose source is credited."
+  }
+  dimension: attribution_type {
+    type: string
+    sql: ${TABLE}.attribution_type ;;
+    description: "primary_call, missed_call_retry or missed_call_callback."
+  }
+  dimension: is_recovered {
+    type: yesno
+    sql: ${TABLE}.attribution_type IN ('missed_call_retry', 'missed_call_callback') ;;
+    description: "The lead came from a missed call that was recovered."
+  }
+  dimension: customer_hash {
+    type: string
+    sql: ${TABLE}.customer_hash ;;
+    description: "Salted SHA-256 of the customer's number (never the number)."
+  }
+  dimension_group: lead {
+    type: time
+    timeframes: [raw, time, hour_of_day]
+    sql: ${TABLE}.lead_at ;;
+    description: "Start of the lead call (UTC)."
+  }
+  dimension_group: attributed {
+    type: time
+    datatype: date
+    timeframes: [date, week, month]
+    convert_tz: no
+    sql: ${TABLE}.attributed_date ;;
+    description: "Date of the attributed call in the reporting time zone."
+  }
+  dimension: traffic_source {
+    type: string
+    sql: COALESCE(${TABLE}.traffic_source, '(unknown)') ;;
+    description: "Source of the attributed call."
+  }
+  dimension: traffic_medium {
+    type: string
+    sql: ${TABLE}.traffic_medium ;;
+  }
+  dimension: campaign {
+    type: string
+    sql: ${TABLE}.campaign ;;
+  }
+  dimension: keyword {
+    type: string
+    sql: ${TABLE}.keyword ;;
+  }
+  dimension: talk_seconds {
+    type: number
+    sql: ${TABLE}.talk_seconds ;;
+  }
+  dimension: recovery_minutes {
+    type: number
+    sql: ${TABLE}.recovery_seconds / 60.0 ;;
+    description: "Minutes from the missed call to the lead call; 0 for primary calls."
+  }
+  dimension: recovery_lag_bucket {
+    type: tier
+    tiers: [5, 15, 60, 240, 720]
+    style: integer
+    sql: ${recovery_minutes} ;;
+  }
+
+  measure: leads {
+    type: count
+    drill_fields: [attributed_date, traffic_source, campaign, attribution_type]
+  }
+  measure: recovered_leads {
+    type: count
+    filters: [is_recovered: "yes"]
+  }
+  measure: recovered_share {
+    type: number
+    value_format_name: percent_1
+    sql: SAFE_DIVIDE(${recovered_leads}, ${leads}) ;;
+    description: "Share of leads that a missed call would have lost."
+  }
+  measure: customers {
+    type: count_distinct
+    sql: ${customer_hash} ;;
+  }
+}

@@ -1,0 +1,64 @@
+# One row per reporting date: inbound calls by system, matched, unmatched and why.
+view: call_reconciliation {
+  sql_table_name: `@{marts_dataset}.call_reconciliation` ;;
+
+  dimension_group: report {
+    type: time
+    datatype: date
+    timeframes: [date, week, month]
+    convert_tz: no
+    sql: ${TABLE}.report_date ;;
+  }
+  dimension: report_date_key {
+    primary_key: yes
+    hidden: yes
+    type: string
+    sql: CAST(${TABLE}.report_date AS STRING) ;;
+  }
+  dimension: is_mismatch {
+    type: yesno
+    sql: ${TABLE}.is_mismatch ;;
+  }
+  dimension: mismatch_reason {
+    type: string
+    sql: ${TABLE}.mismatch_reason ;;
+  }
+  dimension: unmatched_ratio {
+    type: number
+    value_format_name: percent_1
+    sql: ${TABLE}.unmatched_ratio ;;
+  }
+
+  measure: calltracking_calls {
+    type: sum
+    sql: ${TABLE}.calltracking_calls ;;
+  }
+  measure: telephony_calls {
+    type: sum
+    sql: ${TABLE}.telephony_calls ;;
+  }
+  measure: matched_calls {
+    type: sum
+    sql: ${TABLE}.matched_calls ;;
+  }
+  measure: only_in_calltracking {
+    type: sum
+    sql: ${TABLE}.only_in_calltracking ;;
+  }
+  measure: only_in_telephony_untracked {
+    type: sum
+    sql: ${TABLE}.only_in_telephony_untracked ;;
+  }
+  measure: only_in_telephony_tracked {
+    type: sum
+    sql: ${TABLE}.only_in_telephony_tracked ;;
+  }
+  measure: unmatched_calls {
+    type: sum
+    sql: ${TABLE}.unmatched_calls ;;
+  }
+  measure: flagged_days {
+    type: count
+    filters: [is_mismatch: "yes"]
+  }
+}
