@@ -61,6 +61,9 @@ def airflow_env(home: Path) -> dict[str, str]:
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        # The tests read the task logs (lock waits, retries, and that no secret is in them);
+        # `make` sets WARNING for quieter runs.
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "RINGBACK_HOME": str(ROOT),
     }
 
