@@ -39,7 +39,7 @@ demo: airflow-init ## run the pipeline under Airflow for the last 7 days on Duck
 test: airflow-init ## run the test suite (all but the 90-day backfill)
 	$(RUN) pytest -q -m "not backfill"
 
-reliability: airflow-init ## reliability + security tier, with the 90-day Airflow backfill (~25 min)
+reliability: airflow-init ## reliability + security tier, with the 90-day Airflow backfill (~30 min)
 	$(RUN) pytest -q -m reliability
 
 bench: setup ## benchmark: BENCH_CALLS calls (default 1M; try 10000000), figures to bench/results.md
