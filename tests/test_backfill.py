@@ -72,6 +72,16 @@ def pool_overlaps(db: Path) -> tuple[int, int]:
     return len(parsed), overlaps
 
 
+def stop(services: list[subprocess.Popen]) -> None:
+    for proc in services:
+        proc.terminate()
+    for proc in services:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def test_ninety_days_through_airflow_backfill(tmp_path, capsys):
     home = tmp_path / "airflow"
     home.mkdir()
@@ -106,14 +116,16 @@ def test_ninety_days_through_airflow_backfill(tmp_path, capsys):
             stderr=subprocess.STDOUT,
         )
 
-    # The scheduler starts once the backfills exist: SQLite takes one writer at a time, and
-    # `backfill create` inserting 90 runs next to a busy scheduler met "database is locked".
-    services = [start("api-server", "--port", str(port)), start("dag-processor")]
+    # SQLite takes one writer at a time: `backfill create` inserting 90 runs met "database is
+    # locked" next to the scheduler, and once next to the dag-processor. So the dag-processor
+    # runs alone until the DAGs are serialised, stops, the backfills are created with nothing
+    # else running, and only then do the services start.
+    dag_ids = [f"ringback_ingest_{s}" for s in SOURCES]
+    services = [start("dag-processor")]
     began = time.monotonic()
     try:
-        dag_ids = [f"ringback_ingest_{s}" for s in SOURCES]
         deadline = time.monotonic() + 300
-        while True:  # the dag-processor has to serialise the DAGs first
+        while True:
             listed = subprocess.run(
                 [AIRFLOW, "dags", "list", "-o", "plain"], env=env, capture_output=True, text=True
             ).stdout
@@ -121,6 +133,8 @@ def test_ninety_days_through_airflow_backfill(tmp_path, capsys):
                 break
             assert time.monotonic() < deadline, listed
             time.sleep(3)
+        stop(services)
+        services = []
         # Runs of a paused DAG stay queued, backfill runs too: unpause. The scheduler then also
         # makes the latest daily run of each (catchup is off); its days lie outside the range.
         for dag_id in [*dag_ids, "ringback_build_marts"]:
@@ -133,6 +147,7 @@ def test_ninety_days_through_airflow_backfill(tmp_path, capsys):
                 env=env, capture_output=True, text=True,
             )  # fmt: skip
             assert created.returncode == 0, created.stderr[-3000:]
+        services = [start("api-server", "--port", str(port)), start("dag-processor")]
         services.append(start("scheduler"))
 
         deadline = time.monotonic() + TIMEOUT_SECONDS
@@ -148,13 +163,7 @@ def test_ninety_days_through_airflow_backfill(tmp_path, capsys):
             time.sleep(5)
         took = time.monotonic() - began
     finally:
-        for proc in services:
-            proc.terminate()
-        for proc in services:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(services)
         p.stop()
 
     states = runs_by_state(db)
