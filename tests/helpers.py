@@ -40,8 +40,8 @@ def staging_row(spec: dict, settings) -> dict:
         "campaign": spec.get("campaign"),
         "keyword": spec.get("keyword"),
         "landing_page": None,
-        "gclid": None,
-        "ga_client_id": None,
+        "gclid": spec.get("gclid"),
+        "ga_client_id": spec.get("ga_client_id"),
         "call_date": started_at.astimezone(settings.tz).date(),
         "load_id": "fixture",
     }

@@ -24,7 +24,7 @@ SQL_METHODS = {"execute", "sql", "query", "executemany"}
 # What an f-string handed to SQL may interpolate: identifiers from the catalog and SQL text that
 # the code built itself from those (never a value read from data, a setting or a user).
 ALLOWED = re.compile(
-    r"^(?:\w+\.ref|ref|layer|cols|source|duck_sql|select|columns|keys|on|where|"
+    r"^(?:\w+\.ref|ref|layer|kind|cols|source|duck_sql|select|columns|keys|on|where|"
     r"field|c\.name|col|DUCKDB_TYPES\[c\.type\]|_literal\(.+\))$"
 )
 

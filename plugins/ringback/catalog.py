@@ -1,5 +1,6 @@
 """The tables of ``sql/``: one folder per table with schema.yaml, metadata.yaml and, for
-models, query.sql. This module is the only reader of those files."""
+models, query.sql; and the analysts' views of ``sql/analytics/`` (view.sql instead of query.sql).
+This module is the only reader of those files."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import yaml
 from ringback.settings import ConfigError, project_root
 
 LAYERS = ("raw", "staging", "marts")
+VIEW_LAYER = "analytics"  # stable views over the marts, the names analysts and BI tools query
 COLUMN_TYPES = ("STRING", "INT64", "FLOAT64", "BOOL", "TIMESTAMP", "DATE", "JSON")
 ARROW_TYPES = {
     "STRING": pa.string(),
@@ -91,8 +93,35 @@ class Table:
         raise KeyError(f"{self.ref} has no column {name!r}")
 
 
-def _load_table(layer: str, folder: Path) -> Table:
-    meta: dict[str, Any] = yaml.safe_load((folder / "metadata.yaml").read_text())
+@dataclass(frozen=True)
+class View:
+    """An analysts' view as written in ``sql/analytics/<name>/``: its columns are a contract."""
+
+    name: str
+    folder: Path
+    columns: tuple[Column, ...]
+    description: str
+    friendly_name: str
+    depends_on: tuple[str, ...]
+    labels: dict[str, str]
+
+    layer = VIEW_LAYER
+
+    @property
+    def ref(self) -> str:
+        return f"{VIEW_LAYER}.{self.name}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def sql(self) -> str:
+        """The view's SELECT, BigQuery dialect, naming tables ``layer.name``."""
+        return (self.folder / "view.sql").read_text()
+
+
+def _columns(folder: Path) -> tuple[Column, ...]:
     schema: dict[str, Any] = yaml.safe_load((folder / "schema.yaml").read_text())
     columns = []
     for f in schema["fields"]:
@@ -107,13 +136,19 @@ def _load_table(layer: str, folder: Path) -> Table:
         if not col.description:
             raise ConfigError(f"{folder}/schema.yaml: {col.name} has no description")
         columns.append(col)
+    return tuple(columns)
+
+
+def _load_table(layer: str, folder: Path) -> Table:
+    meta: dict[str, Any] = yaml.safe_load((folder / "metadata.yaml").read_text())
+    columns = _columns(folder)
     write = meta.get("write", {})
     part = meta.get("partitioning") or {}
     table = Table(
         layer=layer,
         name=folder.name,
         folder=folder,
-        columns=tuple(columns),
+        columns=columns,
         description=" ".join(str(meta.get("description", "")).split()),
         friendly_name=meta.get("friendly_name", folder.name),
         kind=meta.get("kind", "model"),
@@ -151,6 +186,36 @@ def _load_catalog(root: Path) -> dict[str, Table]:
                 table = _load_table(layer, folder)
                 tables[table.ref] = table
     return tables
+
+
+def _load_view(folder: Path, tables: dict[str, Table]) -> View:
+    meta: dict[str, Any] = yaml.safe_load((folder / "metadata.yaml").read_text())
+    if meta.get("kind") != "view" or not (folder / "view.sql").exists():
+        raise ConfigError(f"{folder}: an analytics view needs kind: view and view.sql")
+    view = View(
+        name=folder.name,
+        folder=folder,
+        columns=_columns(folder),
+        description=" ".join(str(meta.get("description", "")).split()),
+        friendly_name=meta.get("friendly_name", folder.name),
+        depends_on=tuple(meta.get("depends_on", ())),
+        labels={str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
+    )
+    if bad := [d for d in view.depends_on if d not in tables or tables[d].layer != "marts"]:
+        raise ConfigError(f"{folder}: views read marts tables only, not {bad}")
+    return view
+
+
+@functools.cache
+def _load_views(root: Path) -> dict[str, View]:
+    tables = _load_catalog(root)
+    folders = sorted((root / "sql" / VIEW_LAYER).iterdir())
+    return {f"{VIEW_LAYER}.{f.name}": _load_view(f, tables) for f in folders if f.is_dir()}
+
+
+def views() -> dict[str, View]:
+    """The analysts' views, keyed by ``analytics.name``."""
+    return _load_views(project_root())
 
 
 def tables() -> dict[str, Table]:

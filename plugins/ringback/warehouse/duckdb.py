@@ -74,8 +74,15 @@ def to_duckdb_sql(sql: str) -> tuple[str, set[str]]:
             continue
         names |= {p.name for p in statement.find_all(exp.Parameter)}
         names |= {p.name for p in statement.find_all(exp.Placeholder) if p.name}
-        out.append(statement.sql(dialect="duckdb"))
+        out.append(statement.transform(_int64_countif).sql(dialect="duckdb"))
     return ";\n".join(out), names
+
+
+def _int64_countif(node: exp.Expression) -> exp.Expression:
+    # BigQuery's COUNTIF is INT64; DuckDB's COUNT_IF is HUGEINT, which views would pass on.
+    if isinstance(node, exp.CountIf) and not isinstance(node.parent, exp.Cast):
+        return exp.cast(node.copy(), exp.DataType.build("BIGINT"))
+    return node
 
 
 def _literal(text: str) -> str:
@@ -153,7 +160,7 @@ class DuckDBWarehouse(Warehouse):
     # -- schema --------------------------------------------------------------------------
     def init(self) -> list[str]:
         created: list[str] = []
-        for layer in catalog.LAYERS:
+        for layer in (*catalog.LAYERS, catalog.VIEW_LAYER):
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
         existing = {
             (s, t)
@@ -164,20 +171,29 @@ class DuckDBWarehouse(Warehouse):
         for table in catalog.tables().values():
             if (table.layer, table.name) in existing:
                 created += self._add_missing_columns(table)
-                continue
-            cols = ",\n  ".join(
-                f"{c.name} {DUCKDB_TYPES[c.type]}{' NOT NULL' if c.required else ''}"
-                for c in table.columns
-            )
-            self.con.execute(f"CREATE TABLE {table.ref} (\n  {cols}\n)")
-            # COMMENT ON takes no parameters; descriptions are our own metadata, quoted safely.
-            self.con.execute(f"COMMENT ON TABLE {table.ref} IS {_literal(table.description)}")
-            for c in table.columns:
-                self.con.execute(
-                    f"COMMENT ON COLUMN {table.ref}.{c.name} IS {_literal(c.description)}"
+            else:
+                cols = ",\n  ".join(
+                    f"{c.name} {DUCKDB_TYPES[c.type]}{' NOT NULL' if c.required else ''}"
+                    for c in table.columns
                 )
-            created.append(table.ref)
+                self.con.execute(f"CREATE TABLE {table.ref} (\n  {cols}\n)")
+                created.append(table.ref)
+            self._describe("TABLE", table)
+        for view in catalog.views().values():
+            # Views hold no data: replacing them on every init keeps them equal to view.sql.
+            duck_sql, params = to_duckdb_sql(view.sql)
+            if params:
+                raise WarehouseError(f"{view.ref}: a view cannot take parameters ({params})")
+            self.con.execute(f"CREATE OR REPLACE VIEW {view.ref} AS {duck_sql}")
+            self._describe("VIEW", view)
         return created
+
+    def _describe(self, kind: str, table: catalog.Table | catalog.View) -> None:
+        """Apply the descriptions of schema.yaml/metadata.yaml (again: they may have changed)."""
+        # COMMENT ON takes no parameters; descriptions are our own metadata, quoted safely.
+        self.con.execute(f"COMMENT ON {kind} {table.ref} IS {_literal(table.description)}")
+        for c in table.columns:
+            self.con.execute(f"COMMENT ON COLUMN {table.ref}.{c.name} IS {_literal(c.description)}")
 
     def _add_missing_columns(self, table: Table) -> list[str]:
         have = {

@@ -1,0 +1,13 @@
+SELECT
+    report_date,
+    IF(is_mismatch, 'mismatch', 'ok') AS status,
+    mismatch_reason,
+    calltracking_calls,
+    telephony_calls,
+    matched_calls,
+    only_in_calltracking,
+    only_in_telephony_untracked,
+    only_in_telephony_tracked,
+    unmatched_calls,
+    unmatched_ratio
+FROM marts.call_reconciliation
