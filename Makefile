@@ -17,7 +17,7 @@ RUN := $(UV) run --frozen
 
 BENCH_CALLS ?= 1000000
 
-.PHONY: help setup airflow-init demo test reliability bench lint airflow-ui clean
+.PHONY: help setup airflow-init browser demo report test reliability bench lint airflow-ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -31,12 +31,29 @@ airflow-init: setup ## migrate the local Airflow metadata DB (SQLite) and create
 	$(RUN) airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || { cat $(AIRFLOW_HOME)/db-migrate.log; exit 1; }
 	$(RUN) airflow pools set ringback_warehouse 1 "one writer at a time on the DuckDB file" > /dev/null
 
+# The report test opens the HTML report in headless Chromium: Debian's package, installed here when
+# missing (as root or with password-less sudo). Elsewhere install Chromium yourself, or set
+# RINGBACK_SKIP_BROWSER=1 to skip that one test.
+browser: ## install Debian's chromium for the report test when it is missing
+	@if [ "$$RINGBACK_SKIP_BROWSER" = 1 ] || command -v chromium > /dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get > /dev/null 2>&1; then \
+	  echo "make browser: no chromium and no apt-get; install Chromium or set RINGBACK_SKIP_BROWSER=1" >&2; exit 1; fi; \
+	SUDO=; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
+	echo "installing Debian's chromium (apt-get) for the report test"; \
+	$$SUDO apt-get update -qq > /dev/null && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium > /dev/null
+
 demo: airflow-init ## run the pipeline under Airflow for the last 7 days on DuckDB + simulators
 	rm -rf data/ringback.duckdb data/ringback.duckdb.wal data/batches expectations/uncommitted
 	$(RUN) ringback init --warehouse $(RINGBACK_WAREHOUSE_URL)
 	$(RUN) ringback demo
 
-test: airflow-init ## run the test suite (all but the 90-day backfill)
+REPORT_DAYS ?= 7
+report: setup browser ## HTML report of the last REPORT_DAYS days of the warehouse, checked and screenshotted in Chromium
+	$(RUN) ringback report --start $$(date -d "-$(REPORT_DAYS) days" +%F) --end $$(date -d "-1 day" +%F) \
+	  --check --screenshot data/reports/ringback-report.png
+
+test: airflow-init browser ## run the test suite (all but the 90-day backfill)
 	$(RUN) pytest -q -m "not backfill"
 
 reliability: airflow-init ## reliability + security tier, with the 90-day Airflow backfill (~30 min)

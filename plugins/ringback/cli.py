@@ -4,7 +4,8 @@ Public contract (design.md §5, kept exactly):
   ringback init --warehouse URL
   ringback models run --warehouse URL --start YYYY-MM-DD --end YYYY-MM-DD
   ringback extract --source ID --date YYYY-MM-DD --warehouse URL
-Project commands: ``models render``, ``summary``, ``dags test``, ``simulators serve``, ``demo``.
+Project commands: ``models render``, ``summary``, ``report``, ``dags test``, ``simulators serve``,
+``demo``.
 """
 
 from __future__ import annotations
@@ -92,10 +93,31 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """Print what marketers and engineers want to know about a date range."""
-    from ringback.report import print_summary
+    from ringback.summary import print_summary
 
     settings = _settings(args)
     print_summary(settings.warehouse_url, args.start, args.end)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write a self-contained HTML report with charts for --start..--end."""
+    from pathlib import Path
+
+    from ringback import report
+    from ringback.settings import project_root
+
+    settings = _settings(args)
+    out = Path(args.out) if args.out else report.default_path(project_root(), args.start, args.end)
+    report.write_report(settings.warehouse_url, args.start, args.end, out)
+    print(f"report: {out.resolve()}")
+    if args.check:
+        check = report.check_rendered(out)
+        print(f"chromium: {check.rendered} of {check.expected} charts rendered {check.bars_drawn}")
+        if not check.ok:
+            return 1
+    if args.screenshot:
+        print(f"screenshot: {report.screenshot(out, Path(args.screenshot)).resolve()}")
     return 0
 
 
@@ -196,6 +218,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=_date, required=True)
     p.set_defaults(func=cmd_summary)
 
+    p = sub.add_parser("report", help=cmd_report.__doc__)
+    common(p)
+    p.add_argument("--start", type=_date, required=True)
+    p.add_argument("--end", type=_date, required=True)
+    p.add_argument("--out", metavar="FILE", help="default data/reports/ringback-report_S_E.html")
+    p.add_argument(
+        "--check", action="store_true", help="open it in headless Chromium; fail unless it renders"
+    )
+    p.add_argument("--screenshot", metavar="PNG", help="save a full-page PNG (headless Chromium)")
+    p.set_defaults(func=cmd_report)
+
     dags_p = sub.add_parser("dags", help="run the Airflow DAGs in this process")
     dags_sub = dags_p.add_subparsers(dest="dags_command", required=True)
     p = dags_sub.add_parser("test", help=cmd_dags_test.__doc__)
@@ -231,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("httpx", "great_expectations", "sqlglot"):
+    for noisy in ("httpx", "great_expectations", "sqlglot", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return args.func(args)

@@ -3,8 +3,9 @@
 Starts the provider simulators on 127.0.0.1, points every source at them through
 ``AIRFLOW_CONN_<ID>``, runs each ingestion DAG for each of the last N complete days and then the
 modelling DAG with Airflow's ``dag.test()`` (the code path of ``airflow dags test``, in one
-process so Airflow and Great Expectations are imported once), stops the simulators and prints
-the summary. It needs ``AIRFLOW_HOME`` with a migrated metadata DB (``make airflow-init``).
+process so Airflow and Great Expectations are imported once), stops the simulators, prints
+the summary and writes the HTML report (``ringback report``).
+It needs ``AIRFLOW_HOME`` with a migrated metadata DB (``make airflow-init``).
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
         for sim in sims.values():
             sim.stop()
 
+    from ringback import report
     from ringback.quality import update_data_docs
-    from ringback.report import print_summary
+    from ringback.summary import print_summary
 
     update_data_docs(load_settings())
     print(
@@ -51,6 +53,13 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
         f"DAG in {took:.0f} s."
     )
     print_summary(settings.warehouse_url, run_dates[0], run_dates[-1])
+    html = report.write_report(
+        settings.warehouse_url,
+        run_dates[0],
+        run_dates[-1],
+        report.default_path(project_root(), run_dates[0], run_dates[-1]),
+    )
+    print(f"HTML report:         {html.resolve()}")
     print(
         f"Airflow home:        {os.environ.get('AIRFLOW_HOME', project_root() / '.airflow')}"
         " (make airflow-ui to browse the runs)"

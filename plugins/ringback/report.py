@@ -1,175 +1,449 @@
-"""The plain-text summary ``make demo`` and ``ringback summary`` print, read from the marts."""
+"""``ringback report``: one self-contained HTML file with charts, for a team without Looker.
+
+It answers the questions of the LookML dashboards (lookml/dashboards/) from the analysts' views
+(sql/analytics/): leads by source and campaign with the recovered share, the missed-call recovery
+funnel and lag, and the daily reconciliation with reasons. Charts are SVG drawn by matplotlib and
+inlined, so the file opens anywhere, offline, and can be mailed. No phone number reaches it: the
+views hold hashes only.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from ringback.quality import data_docs_index
-from ringback.warehouse.base import connect
+import jinja2
+import matplotlib
+
+matplotlib.use("Agg")  # no display; must precede pyplot
+matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: smaller, searchable, selectable
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from ringback.warehouse.base import connect  # noqa: E402
+
+TEMPLATE = Path(__file__).with_name("templates") / "report.html.j2"
+# One colour per way a lead was won, the same in every chart.
+COLOURS = {
+    "primary_call": "#4c78a8",
+    "missed_call_retry": "#f58518",
+    "missed_call_callback": "#54a24b",
+}
+LABELS = {
+    "primary_call": "first call answered",
+    "missed_call_retry": "missed, customer called again",
+    "missed_call_callback": "missed, we called back",
+}
+REASON_COLOURS = {
+    "untracked_number": "#b279a2",
+    "missing_in_calltracking": "#e45756",
+    "missing_in_telephony": "#72b7b2",
+}
+# Recovery lag buckets (minutes): the default window is 24 h.
+LAG_BUCKETS = [(0, 5), (5, 15), (15, 30), (30, 60), (60, 180), (180, 720), (720, 1440)]
+# Chromium flags for this kind of machine: no sandbox as root, no GPU, no calls home.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 
 
-def _cell(value: Any, header: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.1%}" if header in ("share", "ratio", "recovered share") else f"{value:g}"
-    return str(value)
+@dataclass
+class Chart:
+    key: str
+    title: str
+    question: str
+    svg: str
 
 
-def _table(headers: list[str], rows: list[tuple[Any, ...]]) -> str:
-    cells = [[_cell(v, h) for v, h in zip(r, headers, strict=True)] for r in rows]
-    widths = [
-        max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)
+def _rows(wh: Any, sql: str, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    return wh.query(sql, {"start": start, "end": end}).to_pylist()
+
+
+def _label(value: str | None, empty: str = "(untracked)") -> str:
+    return value if value else empty
+
+
+def _svg(fig: plt.Figure) -> str:
+    buf = io.StringIO()
+    # No RDF metadata: it carries a date (reruns would differ) and outside namespace URLs.
+    fig.savefig(
+        buf,
+        format="svg",
+        bbox_inches="tight",
+        metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+    )
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg") :]  # drop the XML prolog and DOCTYPE: inlined in HTML
+
+
+def _figure(height: float = 3.2) -> tuple[plt.Figure, plt.Axes]:
+    fig, ax = plt.subplots(figsize=(9, height))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x" if height > 3.2 else "y", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig, ax
+
+
+def _marks(bars: Any) -> None:
+    """Tag each data bar (SVG id ``mark_*``) so a headless browser can check it was drawn."""
+    for n, bar in enumerate(bars):
+        bar.set_gid(f"mark_{id(bars)}_{n}")
+
+
+def _no_data(ax: plt.Axes) -> None:
+    ax.text(0.5, 0.5, "no data in this range", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _leads_by_source(by_source: list[dict[str, Any]]) -> str:
+    fig, ax = _figure(max(2.4, 0.45 * len(by_source) + 1.2))
+    if not by_source:
+        _no_data(ax)
+        return _svg(fig)
+    names = [_label(r["traffic_source"]) for r in by_source][::-1]
+    left = [0] * len(names)
+    for kind, column in (
+        ("primary_call", "primary_leads"),
+        ("missed_call_retry", "retry_leads"),
+        ("missed_call_callback", "callback_leads"),
+    ):
+        values = [r[column] for r in by_source][::-1]
+        _marks(ax.barh(names, values, left=left, color=COLOURS[kind], label=LABELS[kind]))
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    for y, (total, row) in enumerate(zip(left, by_source[::-1], strict=True)):
+        share = row["recovered_leads"] / total if total else 0
+        ax.text(total, y, f"  {total}  ({share:.0%} recovered)", va="center", fontsize=9)
+    ax.set_xlabel("leads")
+    ax.set_xlim(0, max(left) * 1.35)
+    ax.legend(loc="lower right", frameon=False, fontsize=9)
+    return _svg(fig)
+
+
+def _leads_per_day(per_day: list[dict[str, Any]]) -> str:
+    fig, ax = _figure()
+    if not per_day:
+        _no_data(ax)
+        return _svg(fig)
+    days = [r["attributed_date"].strftime("%m-%d") for r in per_day]
+    bottom = [0] * len(days)
+    for kind, column in (
+        ("primary_call", "primary_leads"),
+        ("missed_call_retry", "retry_leads"),
+        ("missed_call_callback", "callback_leads"),
+    ):
+        values = [r[column] for r in per_day]
+        _marks(ax.bar(days, values, bottom=bottom, color=COLOURS[kind], label=LABELS[kind]))
+        bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+    ax.set_ylabel("leads (by date of the credited call)")
+    ax.legend(loc="upper left", frameon=False, fontsize=9, ncols=3)
+    ax.set_ylim(0, max(bottom) * 1.25 or 1)
+    if len(days) > 20:
+        ax.tick_params(axis="x", labelrotation=90, labelsize=7)
+    return _svg(fig)
+
+
+def _recovery_funnel(f: dict[str, int]) -> str:
+    fig, ax = _figure(2.8)
+    if not f["missed_calls"]:
+        _no_data(ax)
+        return _svg(fig)
+    steps = [
+        ("missed first calls", f["missed_calls"], "#9d9d9d"),
+        ("window closed (24 h passed)", f["missed_calls"] - f["pending"], "#bab0ac"),
+        ("recovered", f["recovered_retry"] + f["recovered_callback"], "#f58518"),
+        ("  by the customer calling again", f["recovered_retry"], COLOURS["missed_call_retry"]),
+        ("  by our call back", f["recovered_callback"], COLOURS["missed_call_callback"]),
+    ][::-1]
+    _marks(ax.barh([s[0] for s in steps], [s[1] for s in steps], color=[s[2] for s in steps]))
+    top = f["missed_calls"]
+    for y, (_, value, _) in enumerate(steps):
+        ax.text(value, y, f"  {value} ({value / top:.0%})", va="center", fontsize=9)
+    ax.set_xlim(0, top * 1.3)
+    ax.set_xlabel("calls")
+    return _svg(fig)
+
+
+def _recovery_lag(lags: list[float]) -> str:
+    fig, ax = _figure()
+    if not lags:
+        _no_data(ax)
+        return _svg(fig)
+    labels = [f"{lo}-{hi}" if hi <= 60 else f"{lo // 60}-{hi // 60} h" for lo, hi in LAG_BUCKETS]
+    labels = [label if "h" in label else f"{label} min" for label in labels]
+    counts = [
+        sum(1 for m in lags if lo < m <= hi or (lo == 0 and m == 0)) for lo, hi in LAG_BUCKETS
     ]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += [
-        "  ".join(
-            c.rjust(w) if c[:1].isdigit() else c.ljust(w) for c, w in zip(r, widths, strict=True)
+    _marks(ax.bar(labels, counts, color="#f58518"))
+    for x, c in enumerate(counts):
+        ax.text(x, c, str(c), ha="center", va="bottom", fontsize=9)
+    ax.set_ylabel("recovered leads")
+    ax.set_xlabel("time from the missed call to the conversation")
+    return _svg(fig)
+
+
+def _reconciliation(days: list[dict[str, Any]]) -> str:
+    fig, ax = _figure()
+    if not days:
+        _no_data(ax)
+        return _svg(fig)
+    x = list(range(len(days)))
+    bottom = [0] * len(days)
+    for reason, column in (
+        ("untracked_number", "only_in_telephony_untracked"),
+        ("missing_in_calltracking", "only_in_telephony_tracked"),
+        ("missing_in_telephony", "only_in_calltracking"),
+    ):
+        values = [r[column] for r in days]
+        _marks(
+            ax.bar(x, values, bottom=bottom, color=REASON_COLOURS[reason], label=reason, width=0.6)
         )
-        for r in cells
-    ]
-    return "\n".join(out) if cells else line + "\n  (no rows)"
+        bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+    for i, r in enumerate(days):
+        if r["status"] == "mismatch":
+            ax.text(i, bottom[i], "mismatch", ha="center", va="bottom", fontsize=8, color="#c00")
+    ax.set_xticks(x, [r["report_date"].strftime("%m-%d") for r in days])
+    ax.set_ylabel("unmatched inbound calls")
+    ax.set_ylim(0, max(bottom) * 1.3 or 1)
+    ax.legend(loc="upper left", frameon=False, fontsize=9, ncols=3)
+    if len(days) > 20:
+        ax.tick_params(axis="x", labelrotation=90, labelsize=7)
+    return _svg(fig)
 
 
-def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[tuple[str, str]]:
-    """(title, text) pairs; each reads one mart or staging table for start..end."""
-    p = {"start": start, "end": end}
+def gather(warehouse_url: str, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Everything the report shows, read from the analytics views for start..end."""
     with connect(warehouse_url, read_only=True) as wh:
-
-        def rows(sql: str) -> list[tuple[Any, ...]]:
-            return [tuple(r.values()) for r in wh.query(sql, p).to_pylist()]
-
-        sections = []
-        sections.append(
-            (
-                "Calls per day and system (inbound + outbound)",
-                _table(
-                    ["date", "call tracking", "telephony"],
-                    rows("""
-                SELECT call_date,
-                       COUNTIF(system = 'calltracking') AS calltracking,
-                       COUNTIF(system = 'telephony') AS telephony
-                FROM staging.calls WHERE call_date BETWEEN @start AND @end
-                GROUP BY call_date ORDER BY call_date"""),
-                ),
-            )
+        by_source = _rows(
+            wh,
+            """
+            SELECT traffic_source, SUM(leads) AS leads, SUM(primary_leads) AS primary_leads,
+                   SUM(retry_leads) AS retry_leads, SUM(callback_leads) AS callback_leads,
+                   SUM(recovered_leads) AS recovered_leads
+            FROM analytics.leads_daily WHERE attributed_date BETWEEN @start AND @end
+            GROUP BY traffic_source ORDER BY leads DESC, traffic_source""",
+            start,
+            end,
         )
-        sections.append(
-            (
-                "Leads by attribution type",
-                _table(
-                    ["attribution type", "leads", "share"],
-                    rows("""
-                SELECT attribution_type, COUNT(*) AS leads,
-                       COUNT(*) / SUM(COUNT(*)) OVER () AS share
-                FROM marts.attributed_leads WHERE attributed_date BETWEEN @start AND @end
-                GROUP BY attribution_type ORDER BY leads DESC"""),
-                ),
-            )
+        campaigns = _rows(
+            wh,
+            """
+            SELECT traffic_source, traffic_medium, campaign, SUM(leads) AS leads,
+                   SUM(recovered_leads) AS recovered_leads,
+                   SUM(recovered_leads) / SUM(leads) AS recovered_share
+            FROM analytics.leads_daily WHERE attributed_date BETWEEN @start AND @end
+            GROUP BY traffic_source, traffic_medium, campaign
+            ORDER BY leads DESC, traffic_source, campaign LIMIT 15""",
+            start,
+            end,
         )
-        sections.append(
-            (
-                "Leads by source (credited to the first call's ad)",
-                _table(
-                    ["source / medium", "leads", "recovered from missed calls", "recovered share"],
-                    rows("""
-                SELECT CONCAT(COALESCE(traffic_source, '(untracked)'), ' / ',
-                              COALESCE(traffic_medium, '-')) AS channel,
-                       COUNT(*) AS leads,
-                       COUNTIF(attribution_type != 'primary_call') AS recovered,
-                       COUNTIF(attribution_type != 'primary_call') / COUNT(*) AS share
-                FROM marts.attributed_leads WHERE attributed_date BETWEEN @start AND @end
-                GROUP BY channel ORDER BY leads DESC"""),
-                ),
-            )
+        per_day = _rows(
+            wh,
+            """
+            SELECT attributed_date, SUM(leads) AS leads, SUM(primary_leads) AS primary_leads,
+                   SUM(retry_leads) AS retry_leads, SUM(callback_leads) AS callback_leads
+            FROM analytics.leads_daily WHERE attributed_date BETWEEN @start AND @end
+            GROUP BY attributed_date ORDER BY attributed_date""",
+            start,
+            end,
         )
-        sections.append(
-            (
-                "Missed first calls and what became of them",
-                _table(
-                    ["outcome", "calls", "median minutes to recovery"],
-                    rows("""
-                SELECT outcome, COUNT(*) AS calls,
-                       ROUND(APPROX_QUANTILES(recovery_seconds, 2)[OFFSET(1)] / 60, 1) AS median
-                FROM marts.missed_calls WHERE missed_date BETWEEN @start AND @end
-                GROUP BY outcome ORDER BY calls DESC"""),
-                ),
+        funnel = _rows(
+            wh,
+            """
+            SELECT COALESCE(SUM(missed_calls), 0) AS missed_calls,
+                   COALESCE(SUM(recovered_retry), 0) AS recovered_retry,
+                   COALESCE(SUM(recovered_callback), 0) AS recovered_callback,
+                   COALESCE(SUM(not_recovered), 0) AS not_recovered,
+                   COALESCE(SUM(pending), 0) AS pending
+            FROM analytics.missed_call_recovery_daily
+            WHERE missed_date BETWEEN @start AND @end""",
+            start,
+            end,
+        )[0]
+        lags = [
+            r["recovery_minutes"]
+            for r in _rows(
+                wh,
+                """
+                SELECT recovery_minutes FROM analytics.leads
+                WHERE is_recovered AND attributed_date BETWEEN @start AND @end""",
+                start,
+                end,
             )
+        ]
+        reconciliation = _rows(
+            wh,
+            """
+            SELECT * FROM analytics.daily_reconciliation
+            WHERE report_date BETWEEN @start AND @end ORDER BY report_date""",
+            start,
+            end,
         )
-        sections.append(
-            (
-                "Call-count reconciliation (inbound)",
-                _table(
-                    [
-                        "date",
-                        "call tracking",
-                        "telephony",
-                        "matched",
-                        "unmatched",
-                        "ratio",
-                        "flag",
-                        "reason",
-                    ],
-                    rows("""
-                SELECT report_date, calltracking_calls, telephony_calls, matched_calls,
-                       unmatched_calls, unmatched_ratio,
-                       IF(is_mismatch, 'MISMATCH', 'ok') AS flag, mismatch_reason
-                FROM marts.call_reconciliation WHERE report_date BETWEEN @start AND @end
-                ORDER BY report_date"""),
-                ),
-            )
-        )
-        sections.append(
-            (
-                "Loads and validation",
-                _table(
-                    ["source", "loads", "received", "staged", "quarantined", "failed", "warnings"],
-                    rows("""
-                SELECT source_id, COUNT(*) AS loads, SUM(received_records) AS received,
-                       SUM(staged_records) AS staged, SUM(quarantined_records) AS quarantined,
-                       COUNTIF(NOT validation_success) AS failed,
-                       SUM(validation_warnings) AS warnings
-                FROM raw.loads WHERE load_date BETWEEN @start AND @end
-                GROUP BY source_id ORDER BY source_id"""),
-                ),
-            )
-        )
-        sections.append(
-            (
-                "Validation (Great Expectations checkpoints)",
-                _table(
-                    ["checkpoint", "runs", "failed", "warnings", "rows checked", "quarantined"],
-                    rows("""
-                        SELECT checkpoint, COUNT(*) AS runs, COUNTIF(NOT success) AS failed,
-                               SUM(warnings) AS warnings, SUM(rows) AS checked,
-                               SUM(quarantined_rows) AS quarantined
-                        FROM raw.validation_results
-                        WHERE checked_date >= @start
-                        GROUP BY checkpoint ORDER BY checkpoint"""),
-                ),
-            )
-        )
-        sections.append(
-            (
-                "Quarantined records by reason (child_leg and call_in_progress are "
-                "expected: folded into their call, or staged on the next pull)",
-                _table(
-                    ["source", "reason", "records"],
-                    rows("""
-                SELECT source_id, reason, COUNT(*) AS records
-                FROM staging.calls_quarantine WHERE load_date BETWEEN @start AND @end
-                GROUP BY source_id, reason ORDER BY source_id, records DESC"""),
-                ),
-            )
-        )
-    return sections
+    return {
+        "by_source": by_source,
+        "campaigns": campaigns,
+        "per_day": per_day,
+        "funnel": {k: int(v) for k, v in funnel.items()},
+        "lags": lags,
+        "reconciliation": reconciliation,
+    }
 
 
-def print_summary(warehouse_url: str, start: dt.date, end: dt.date) -> None:
-    print(f"\nringback summary {start} .. {end}\n")
-    for title, text in summary_sections(warehouse_url, start, end):
-        print(f"== {title}\n{text}\n")
-    print(f"Warehouse:           {warehouse_url}")
-    print(f"Validation reports:  {data_docs_index()}")
+def render(data: dict[str, Any], start: dt.date, end: dt.date, warehouse_url: str) -> str:
+    """The report as one HTML string (no external resources)."""
+    leads = sum(r["leads"] for r in data["by_source"])
+    recovered = sum(r["recovered_leads"] for r in data["by_source"])
+    f = data["funnel"]
+    closed = f["missed_calls"] - f["pending"]
+    kpis = [
+        ("leads", f"{leads}"),
+        ("recovered from missed calls", f"{recovered}"),
+        ("recovered share", f"{recovered / leads:.1%}" if leads else "-"),
+        ("missed first calls", f"{f['missed_calls']}"),
+        (
+            "recovery rate (closed windows)",
+            f"{(f['recovered_retry'] + f['recovered_callback']) / closed:.1%}" if closed else "-",
+        ),
+        (
+            "days with a call-count mismatch",
+            f"{sum(r['status'] == 'mismatch' for r in data['reconciliation'])} "
+            f"of {len(data['reconciliation'])}",
+        ),
+    ]
+    charts = [
+        Chart(
+            "leads_by_source",
+            "Leads by source",
+            "Which sources bring leads, and how many of them came from missed calls?",
+            _leads_by_source(data["by_source"]),
+        ),
+        Chart(
+            "leads_per_day",
+            "Leads per day",
+            "How do leads develop over the range, by how they were won?",
+            _leads_per_day(data["per_day"]),
+        ),
+        Chart(
+            "recovery_funnel",
+            "Missed-call recovery funnel",
+            "Of the missed first calls, how many turned into a conversation within 24 h?",
+            _recovery_funnel(f),
+        ),
+        Chart(
+            "recovery_lag",
+            "Recovery lag",
+            "How long after the missed call did the conversation happen?",
+            _recovery_lag(data["lags"]),
+        ),
+        Chart(
+            "reconciliation",
+            "Daily reconciliation",
+            "On which days do call tracking and telephony disagree, and why?",
+            _reconciliation(data["reconciliation"]),
+        ),
+    ]
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["pct"] = lambda v: "-" if v is None else f"{v:.0%}"
+    env.filters["label"] = _label
+    template = env.from_string(TEMPLATE.read_text())
+    return template.render(
+        start=start,
+        end=end,
+        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        warehouse=warehouse_url.split("?", 1)[0],
+        kpis=kpis,
+        charts=charts,
+        campaigns=data["campaigns"],
+        reconciliation=data["reconciliation"],
+    )
+
+
+def write_report(warehouse_url: str, start: dt.date, end: dt.date, out: Path) -> Path:
+    html = render(gather(warehouse_url, start, end), start, end, warehouse_url)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out
+
+
+def default_path(root: Path, start: dt.date, end: dt.date) -> Path:
+    return root / "data" / "reports" / f"ringback-report_{start}_{end}.html"
+
+
+def find_chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+def chromium(html: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Open the report in headless Chromium (a throwaway profile) with extra ``args``."""
+    binary = find_chromium()
+    if binary is None:
+        raise FileNotFoundError(
+            "no Chromium found (Debian/Ubuntu: apt-get install chromium; `make browser` does it)"
+        )
+    with tempfile.TemporaryDirectory(prefix="ringback-chromium-") as profile:
+        return subprocess.run(  # noqa: S603 - our own file and fixed flags, no shell
+            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, html.resolve().as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+
+
+def rendered_dom(html: Path) -> str:
+    """The DOM after the page's script ran: it records what each chart drew."""
+    return chromium(html, "--dump-dom").stdout
+
+
+@dataclass
+class RenderCheck:
+    expected: int  # charts in the page
+    rendered: int  # charts laid out larger than 100x100 px with at least one bar of some area
+    bars_drawn: dict[str, int]  # per chart key
+
+    @property
+    def ok(self) -> bool:
+        return self.expected > 0 and self.rendered == self.expected
+
+
+def check_rendered(html: Path) -> RenderCheck:
+    """Open the report in headless Chromium and read back what its script measured."""
+    dom = rendered_dom(html)
+
+    def attr(name: str) -> int:
+        found = re.search(rf'{name}="(\d+)"', dom)
+        return int(found.group(1)) if found else 0
+
+    bars = re.findall(r'data-chart="(\w+)"[^>]*?data-bars-drawn="(\d+)"', dom)
+    return RenderCheck(
+        attr("data-charts-expected"),
+        attr("data-charts-rendered"),
+        {key: int(n) for key, n in bars},
+    )
+
+
+def screenshot(html: Path, png: Path, width: int = 1200, height: int = 4200) -> Path:
+    png.parent.mkdir(parents=True, exist_ok=True)
+    chromium(html, f"--screenshot={png.resolve()}", f"--window-size={width},{height}")
+    return png

@@ -85,6 +85,17 @@ def _int64_countif(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _as_bigquery_types(result: pa.Table) -> pa.Table:
+    """DuckDB sums integers into HUGEINT (decimal(38,0) in Arrow); BigQuery into INT64."""
+    fields = [
+        pa.field(f.name, pa.int64(), f.nullable)
+        if pa.types.is_decimal(f.type) and f.type.scale == 0
+        else f
+        for f in result.schema
+    ]
+    return result.cast(pa.schema(fields)) if fields != list(result.schema) else result
+
+
 def _literal(text: str) -> str:
     return exp.Literal.string(text).sql(dialect="duckdb")
 
@@ -218,7 +229,7 @@ class DuckDBWarehouse(Warehouse):
         bound = {k: v for k, v in (params or {}).items() if k in names}
         if missing := names - bound.keys():
             raise WarehouseError(f"query needs parameters {sorted(missing)}")
-        return self.con.sql(duck_sql, params=bound).to_arrow_table()
+        return _as_bigquery_types(self.con.sql(duck_sql, params=bound).to_arrow_table())
 
     def truncate(self, table: Table) -> None:
         if table.kind != "model":

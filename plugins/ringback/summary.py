@@ -1,0 +1,175 @@
+"""The plain-text summary ``make demo`` and ``ringback summary`` print, read from the marts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ringback.quality import data_docs_index
+from ringback.warehouse.base import connect
+
+
+def _cell(value: Any, header: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1%}" if header in ("share", "ratio", "recovered share") else f"{value:g}"
+    return str(value)
+
+
+def _table(headers: list[str], rows: list[tuple[Any, ...]]) -> str:
+    cells = [[_cell(v, h) for v, h in zip(r, headers, strict=True)] for r in rows]
+    widths = [
+        max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)
+    ]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += [
+        "  ".join(
+            c.rjust(w) if c[:1].isdigit() else c.ljust(w) for c, w in zip(r, widths, strict=True)
+        )
+        for r in cells
+    ]
+    return "\n".join(out) if cells else line + "\n  (no rows)"
+
+
+def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[tuple[str, str]]:
+    """(title, text) pairs; each reads one mart or staging table for start..end."""
+    p = {"start": start, "end": end}
+    with connect(warehouse_url, read_only=True) as wh:
+
+        def rows(sql: str) -> list[tuple[Any, ...]]:
+            return [tuple(r.values()) for r in wh.query(sql, p).to_pylist()]
+
+        sections = []
+        sections.append(
+            (
+                "Calls per day and system (inbound + outbound)",
+                _table(
+                    ["date", "call tracking", "telephony"],
+                    rows("""
+                SELECT call_date,
+                       COUNTIF(system = 'calltracking') AS calltracking,
+                       COUNTIF(system = 'telephony') AS telephony
+                FROM staging.calls WHERE call_date BETWEEN @start AND @end
+                GROUP BY call_date ORDER BY call_date"""),
+                ),
+            )
+        )
+        sections.append(
+            (
+                "Leads by attribution type",
+                _table(
+                    ["attribution type", "leads", "share"],
+                    rows("""
+                SELECT attribution_type, COUNT(*) AS leads,
+                       COUNT(*) / SUM(COUNT(*)) OVER () AS share
+                FROM marts.attributed_leads WHERE attributed_date BETWEEN @start AND @end
+                GROUP BY attribution_type ORDER BY leads DESC"""),
+                ),
+            )
+        )
+        sections.append(
+            (
+                "Leads by source (credited to the first call's ad)",
+                _table(
+                    ["source / medium", "leads", "recovered from missed calls", "recovered share"],
+                    rows("""
+                SELECT CONCAT(COALESCE(traffic_source, '(untracked)'), ' / ',
+                              COALESCE(traffic_medium, '-')) AS channel,
+                       COUNT(*) AS leads,
+                       COUNTIF(attribution_type != 'primary_call') AS recovered,
+                       COUNTIF(attribution_type != 'primary_call') / COUNT(*) AS share
+                FROM marts.attributed_leads WHERE attributed_date BETWEEN @start AND @end
+                GROUP BY channel ORDER BY leads DESC"""),
+                ),
+            )
+        )
+        sections.append(
+            (
+                "Missed first calls and what became of them",
+                _table(
+                    ["outcome", "calls", "median minutes to recovery"],
+                    rows("""
+                SELECT outcome, COUNT(*) AS calls,
+                       ROUND(APPROX_QUANTILES(recovery_seconds, 2)[OFFSET(1)] / 60, 1) AS median
+                FROM marts.missed_calls WHERE missed_date BETWEEN @start AND @end
+                GROUP BY outcome ORDER BY calls DESC"""),
+                ),
+            )
+        )
+        sections.append(
+            (
+                "Call-count reconciliation (inbound)",
+                _table(
+                    [
+                        "date",
+                        "call tracking",
+                        "telephony",
+                        "matched",
+                        "unmatched",
+                        "ratio",
+                        "flag",
+                        "reason",
+                    ],
+                    rows("""
+                SELECT report_date, calltracking_calls, telephony_calls, matched_calls,
+                       unmatched_calls, unmatched_ratio,
+                       IF(is_mismatch, 'MISMATCH', 'ok') AS flag, mismatch_reason
+                FROM marts.call_reconciliation WHERE report_date BETWEEN @start AND @end
+                ORDER BY report_date"""),
+                ),
+            )
+        )
+        sections.append(
+            (
+                "Loads and validation",
+                _table(
+                    ["source", "loads", "received", "staged", "quarantined", "failed", "warnings"],
+                    rows("""
+                SELECT source_id, COUNT(*) AS loads, SUM(received_records) AS received,
+                       SUM(staged_records) AS staged, SUM(quarantined_records) AS quarantined,
+                       COUNTIF(NOT validation_success) AS failed,
+                       SUM(validation_warnings) AS warnings
+                FROM raw.loads WHERE load_date BETWEEN @start AND @end
+                GROUP BY source_id ORDER BY source_id"""),
+                ),
+            )
+        )
+        sections.append(
+            (
+                "Validation (Great Expectations checkpoints)",
+                _table(
+                    ["checkpoint", "runs", "failed", "warnings", "rows checked", "quarantined"],
+                    rows("""
+                        SELECT checkpoint, COUNT(*) AS runs, COUNTIF(NOT success) AS failed,
+                               SUM(warnings) AS warnings, SUM(rows) AS checked,
+                               SUM(quarantined_rows) AS quarantined
+                        FROM raw.validation_results
+                        WHERE checked_date >= @start
+                        GROUP BY checkpoint ORDER BY checkpoint"""),
+                ),
+            )
+        )
+        sections.append(
+            (
+                "Quarantined records by reason (child_leg and call_in_progress are "
+                "expected: folded into their call, or staged on the next pull)",
+                _table(
+                    ["source", "reason", "records"],
+                    rows("""
+                SELECT source_id, reason, COUNT(*) AS records
+                FROM staging.calls_quarantine WHERE load_date BETWEEN @start AND @end
+                GROUP BY source_id, reason ORDER BY source_id, records DESC"""),
+                ),
+            )
+        )
+    return sections
+
+
+def print_summary(warehouse_url: str, start: dt.date, end: dt.date) -> None:
+    print(f"\nringback summary {start} .. {end}\n")
+    for title, text in summary_sections(warehouse_url, start, end):
+        print(f"== {title}\n{text}\n")
+    print(f"Warehouse:           {warehouse_url}")
+    print(f"Validation reports:  {data_docs_index()}")

@@ -1,0 +1,113 @@
+"""``ringback report``: the HTML file, and that headless Chromium draws its charts.
+
+Chromium is Debian's package (``make browser`` installs it; ``make test`` depends on it). Without
+it the browser test fails, unless RINGBACK_SKIP_BROWSER=1 says to skip it on purpose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image
+
+from ringback import report
+from ringback.settings import load_settings
+
+from helpers import build, load_calls, staging_row
+
+CASE = Path(__file__).parent / "sql" / "analyst_views"
+START, END = dt.date(2026, 11, 10), dt.date(2026, 11, 12)
+# What the case's calls give (see tests/sql/analyst_views/expect.yaml), counted as bars with an
+# area: leads by source 4 (google primary + retry, facebook callback, untracked primary), per day
+# 4, the funnel's 5 steps, 2 lag buckets (10 and 30 min), 2 days with unmatched calls.
+BARS = {
+    "leads_by_source": 4,
+    "leads_per_day": 4,
+    "recovery_funnel": 5,
+    "recovery_lag": 2,
+    "reconciliation": 2,
+}
+
+
+@pytest.fixture
+def case_warehouse(warehouse, warehouse_url):
+    settings = load_settings({"validate_marts": False})
+    calls = yaml.safe_load((CASE / "input.yaml").read_text())["calls"]
+    load_calls(warehouse, [staging_row(c, settings) for c in calls])
+    build(warehouse, settings, START, END)
+    warehouse.close()  # the report opens the file read-only, as a separate reader would
+    return warehouse_url, calls
+
+
+def test_report_is_one_self_contained_file_without_numbers(case_warehouse, tmp_path):
+    url, calls = case_warehouse
+    html = report.write_report(url, START, END, tmp_path / "r.html").read_text()
+    # Nothing to fetch: no external script, stylesheet, image or font.
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", html)
+    assert not re.search(r"https?://(?!www\.w3\.org/)", html)
+    assert html.count("<svg") == len(BARS)
+    for key in BARS:
+        assert f'data-chart="{key}"' in html
+    # KPIs from the case: 4 leads, 2 recovered (50.0 %), 4 missed first calls, 2 of 3 closed
+    # windows recovered, 1 of 2 days mismatched.
+    kpis = dict(
+        (name, value)
+        for value, name in re.findall(
+            r'<div class="value">([^<]+)</div><div class="name">([^<]+)</div>', html
+        )
+    )
+    assert kpis == {
+        "leads": "4",
+        "recovered from missed calls": "2",
+        "recovered share": "50.0%",
+        "missed first calls": "4",
+        "recovery rate (closed windows)": "66.7%",
+        "days with a call-count mismatch": "1 of 2",
+    }
+    for call in calls:  # customers appear as hashes only, never as numbers
+        assert call["number"] not in html and call["number"][-9:] not in html
+
+
+def test_an_empty_range_still_gives_a_report(case_warehouse, tmp_path):
+    url, _ = case_warehouse
+    html = report.write_report(url, dt.date(2026, 1, 1), dt.date(2026, 1, 7), tmp_path / "e.html")
+    text = html.read_text()
+    assert text.count("no data in this range") == len(BARS)
+    assert 'id="mark_' not in text
+
+
+def _need_chromium() -> None:
+    if report.find_chromium():
+        return
+    if os.environ.get("RINGBACK_SKIP_BROWSER") == "1":
+        pytest.skip("RINGBACK_SKIP_BROWSER=1: the report is not opened in a browser")
+    pytest.fail("no Chromium: run `make browser` (Debian) or set RINGBACK_SKIP_BROWSER=1")
+
+
+def test_chromium_renders_every_chart_and_the_screenshot_shows_them(case_warehouse, tmp_path):
+    _need_chromium()
+    url, _ = case_warehouse
+    html = report.write_report(url, START, END, tmp_path / "r.html")
+    check = report.check_rendered(html)
+    assert check.ok, check
+    assert check.bars_drawn == BARS
+
+    png = report.screenshot(html, tmp_path / "r.png", width=1200, height=3000)
+    image = Image.open(png).convert("RGB")
+    assert image.size == (1200, 3000)
+    colours = image.getcolors(maxcolors=1_000_000)
+    counts = {rgb: n for n, rgb in colours}
+    # Each lead colour covers a real area of the page (bars, not just a legend swatch).
+    for hex_colour in report.COLOURS.values():
+        rgb = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+        assert counts.get(rgb, 0) > 2_000, (hex_colour, counts.get(rgb, 0))
+
+    # An empty range: the page renders, but no chart has a bar to draw.
+    empty = report.write_report(url, dt.date(2026, 1, 1), dt.date(2026, 1, 7), tmp_path / "e.html")
+    check = report.check_rendered(empty)
+    assert not check.ok and check.rendered == 0 and check.expected == len(BARS)
