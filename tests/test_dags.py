@@ -22,10 +22,19 @@ def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
 
 
-def test_one_ingest_dag_per_source_and_one_marts_dag(dagbag):
+def test_one_ingest_dag_per_source_one_marts_dag_and_the_export(dagbag):
     sources = yaml.safe_load((ROOT / "config/sources.yaml").read_text())["sources"]
-    expected = {f"ringback_ingest_{s['id']}" for s in sources} | {"ringback_build_marts"}
-    assert set(dagbag.dags) == expected
+    expected = {f"ringback_ingest_{s['id']}" for s in sources}
+    assert set(dagbag.dags) == expected | {"ringback_build_marts", "ringback_export_leads"}
+
+
+def test_export_dag_runs_on_the_marts_asset_and_writes_in_the_pool(dagbag):
+    build = dagbag.dags["ringback_build_marts"].get_task("build")
+    export = dagbag.dags["ringback_export_leads"]
+    assert [a.name for a in build.outlets] == ["ringback.marts"]
+    assert {a.name for a in export.timetable.asset_condition.objects} == {"ringback.marts"}
+    for task_id in ("send_to_ga4", "write_google_ads_file"):
+        assert export.get_task(task_id).pool == "ringback_warehouse"
 
 
 def test_every_dag_has_owner_tags_retries_doc_and_no_catchup(dagbag):

@@ -37,6 +37,10 @@ def test_dags_run_one_day_end_to_end(tmp_path):
         "RINGBACK_WAREHOUSE_URL": warehouse,
         "RINGBACK_BATCH_DIR": str(tmp_path / "batches"),
         "RINGBACK_HOME": str(ROOT),
+        # The export DAG with both destinations on: GA4 is the demo's local fake.
+        "RINGBACK_EXPORT_GA4_ENABLED": "true",
+        "RINGBACK_EXPORT_GOOGLE_ADS_ENABLED": "true",
+        "RINGBACK_EXPORT_DIR": str(tmp_path / "exports"),
     }
     airflow = str(Path(sys.executable).with_name("airflow"))
     migrated = run([airflow, "db", "migrate"], env)
@@ -46,7 +50,8 @@ def test_dags_run_one_day_end_to_end(tmp_path):
     demo = run([sys.executable, "-m", "ringback.cli", "demo", "--days", "1"], env)
     assert demo.returncode == 0, (demo.stdout[-3000:], demo.stderr[-5000:])
     assert "Leads by attribution type" in demo.stdout
-    assert demo.stdout.count(" success (") == 5  # four ingest DAG runs and the marts run
+    # Four ingest DAG runs, the marts run and the export run.
+    assert demo.stdout.count(" success (") == 6, demo.stdout
 
     settings = load_settings()
     day = dt.datetime.now(settings.tz).date() - dt.timedelta(days=1)
@@ -93,6 +98,26 @@ def test_dags_run_one_day_end_to_end(tmp_path):
                 assert leads.get(key) == lead_type, (journey_kind, key)
                 checked += 1
         assert checked >= 5
+
+        # The export run sent every recovered lead with a GA client id once (all are within
+        # GA4's 72 h), and wrote the Google Ads ones to a file; the ledger says so.
+        exported = wh.query(
+            "SELECT destination, status, COUNT(*) AS n FROM raw.lead_exports GROUP BY ALL"
+        ).to_pylist()
+        counts = {(r["destination"], r["status"]): r["n"] for r in exported}
+        recovered = wh.query(
+            "SELECT COUNT(*) AS n FROM marts.attributed_leads "
+            "WHERE attribution_type != 'primary_call' AND lead_date = @d",
+            {"d": day},
+        ).to_pylist()[0]["n"]
+        assert counts[("ga4", "sent")] >= 3
+        assert counts[("ga4", "sent")] + counts.get(("ga4", "skipped"), 0) == recovered
+        assert f"GA4 (local fake) received {counts[('ga4', 'sent')]} events, dropped 0" in (
+            demo.stdout
+        )
+        written = counts[("google_ads", "written")]
+        files = list((tmp_path / "exports" / "google_ads").glob("*.csv"))
+        assert len(files) == 1 and len(files[0].read_text().splitlines()) == written + 1
 
         recon = wh.query(
             "SELECT * FROM marts.call_reconciliation WHERE report_date = @d", {"d": day}

@@ -4,8 +4,8 @@ Public contract (design.md §5, kept exactly):
   ringback init --warehouse URL
   ringback models run --warehouse URL --start YYYY-MM-DD --end YYYY-MM-DD
   ringback extract --source ID --date YYYY-MM-DD --warehouse URL
-Project commands: ``models render``, ``summary``, ``report``, ``dags test``, ``simulators serve``,
-``demo``.
+Project commands: ``models render``, ``summary``, ``report``, ``export``, ``dags test``,
+``simulators serve``, ``demo``.
 """
 
 from __future__ import annotations
@@ -121,6 +121,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Send the recovered leads of --start..--end to GA4 / write the Google Ads file (each only
+    when enabled in the settings); never sends a lead twice."""
+    from ringback import export
+
+    settings = _settings(args)
+    results = export.run_export(
+        settings,
+        args.start,
+        args.end,
+        args.destination or export.DESTINATIONS,
+        retry_unknown=args.retry_unknown,
+    )
+    for result in results:
+        print(result.line())
+    return 1 if any(r.counts.get("failed") for r in results) else 0
+
+
 def cmd_simulators(args: argparse.Namespace) -> int:
     """Serve the provider simulators on 127.0.0.1 until interrupted."""
     import time
@@ -229,6 +247,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="PNG", help="save a full-page PNG (headless Chromium)")
     p.set_defaults(func=cmd_report)
 
+    p = sub.add_parser("export", help=cmd_export.__doc__)
+    common(p)
+    p.add_argument("--start", type=_date, required=True, help="first lead_date")
+    p.add_argument("--end", type=_date, required=True, help="last lead_date")
+    p.add_argument(
+        "--destination", action="append", choices=("ga4", "google_ads"), help="default: both"
+    )
+    p.add_argument(
+        "--retry-unknown",
+        action="store_true",
+        help="also resend leads whose earlier request got no answer (may double-count in GA4)",
+    )
+    p.set_defaults(func=cmd_export)
+
     dags_p = sub.add_parser("dags", help="run the Airflow DAGs in this process")
     dags_sub = dags_p.add_subparsers(dest="dags_command", required=True)
     p = dags_sub.add_parser("test", help=cmd_dags_test.__doc__)
@@ -272,11 +304,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ringback: configuration error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
+        from ringback.export import ExportError
         from ringback.ingest import ValidationFailed
         from ringback.sources.transport import ProviderError
         from ringback.warehouse.base import WarehouseError
 
-        if isinstance(exc, ValidationFailed | ProviderError | WarehouseError):
+        if isinstance(exc, ValidationFailed | ProviderError | WarehouseError | ExportError):
             print(f"ringback: {exc}", file=sys.stderr)
             return 1
         raise

@@ -7,7 +7,10 @@ file is parsed: tasks import and resolve what they need when they run.
   for the data interval starting on local day D pulls D and the re-pull window before it.
   ``publish`` updates the source's Asset, with the run date in the event's extra.
 - ``ringback_build_marts``: scheduled on every source's Asset; builds the models for the dates
-  the triggering loads touched (or for ``start``/``end`` given in the run's conf).
+  the triggering loads touched (or for ``start``/``end`` given in the run's conf) and updates
+  the marts Asset with those dates.
+- ``ringback_export_leads``: scheduled on the marts Asset; sends the recovered leads of the
+  rebuilt dates to GA4 and writes the Google Ads file, each task skipped unless enabled.
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ def staging_asset(source_id: str) -> Asset:
         uri=f"ringback://staging/calls/{source_id}",
         group="ringback",
     )
+
+
+MARTS_ASSET = Asset(name="ringback.marts", uri="ringback://marts", group="ringback")
 
 
 def _run_date(context: dict[str, Any], tz: str) -> dt.date:
@@ -193,8 +199,8 @@ as a full rebuild, whatever the number of reruns.
                 dates = [day.isoformat()]
             return {"start": min(dates), "end": max(dates)}
 
-        @task(pool=WAREHOUSE_POOL)
-        def build(dates: dict[str, str]) -> list[dict[str, Any]]:
+        @task(pool=WAREHOUSE_POOL, outlets=[MARTS_ASSET])
+        def build(dates: dict[str, str], **context: Any) -> list[dict[str, Any]]:
             from ringback import models
             from ringback.warehouse.base import connect
 
@@ -207,6 +213,7 @@ as a full rebuild, whatever the number of reruns.
                     dt.date.fromisoformat(dates["start"]),
                     dt.date.fromisoformat(dates["end"]),
                 )
+            context["outlet_events"][MARTS_ASSET].extra = dict(dates)
             return [
                 {"model": r.ref, "rows": r.rows, "seconds": round(r.seconds, 3)} for r in results
             ]
@@ -214,6 +221,88 @@ as a full rebuild, whatever the number of reruns.
         build(affected_dates())
 
     return build_marts()
+
+
+def export_dag() -> DAG:
+    @dag(
+        dag_id="ringback_export_leads",
+        description="Recovered leads to GA4 (Measurement Protocol) and a Google Ads upload file",
+        schedule=[MARTS_ASSET],
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=default_args(),
+        tags=[*TAGS, "export"],
+        params={
+            "start": Param(None, type=["null", "string"], description="First lead date."),
+            "end": Param(None, type=["null", "string"], description="Last lead date."),
+        },
+        doc_md="""
+### Export recovered leads
+Runs after each marts build. Takes the `missed_call_retry` and `missed_call_callback` leads of
+the rebuilt dates and
+* **ga4**: sends one Measurement Protocol event per lead to the GA client id of the missed call
+  it is credited to (connection `ringback_ga4`: login = measurement id, password = API secret);
+* **google_ads**: writes an offline call-conversion file under `export_dir` for leads whose
+  credited call came from Google Ads.
+
+Both are **off** until `export_ga4_enabled` / `export_google_ads_enabled` are set; a disabled
+task is skipped. The ledger `raw.lead_exports` keeps every lead from being sent twice, across
+retries and reruns; a request that got no answer is not resent (see README).
+""",
+    )
+    def export_leads() -> None:
+        @task
+        def lead_dates(**context: Any) -> dict[str, str]:
+            params = context.get("params") or {}
+            if params.get("start") or params.get("end"):
+                start = params.get("start") or params.get("end")
+                return {"start": start, "end": params.get("end") or start}
+            dates = []
+            for events in (context.get("triggering_asset_events") or {}).values():
+                for event in events:
+                    dates += [v for k, v in (event.extra or {}).items() if k in ("start", "end")]
+            if not dates:
+                raise ValueError("no dates: trigger with start/end in the conf")
+            # The build replaced attributed dates from start - lookback; their leads may fall
+            # a day after end.
+            lookback = load_settings().rebuild_lookback_days
+            first = dt.date.fromisoformat(min(dates)) - dt.timedelta(days=lookback)
+            last = dt.date.fromisoformat(max(dates)) + dt.timedelta(days=1)
+            return {"start": first.isoformat(), "end": last.isoformat()}
+
+        def export_to(destination: str, dates: dict[str, str]) -> str:
+            from airflow.exceptions import AirflowSkipException
+
+            from ringback import export
+
+            settings = load_settings()
+            if not getattr(settings, f"export_{destination}_enabled"):
+                raise AirflowSkipException(f"export_{destination}_enabled is false")
+            (result,) = export.run_export(
+                settings,
+                dt.date.fromisoformat(dates["start"]),
+                dt.date.fromisoformat(dates["end"]),
+                [destination],
+            )
+            if result.counts.get("failed"):
+                # The failed leads are tried again by this task's retry (the ledger skips the rest).
+                raise RuntimeError(result.line())
+            return result.line()
+
+        @task(pool=WAREHOUSE_POOL)
+        def send_to_ga4(dates: dict[str, str]) -> str:
+            return export_to("ga4", dates)
+
+        @task(pool=WAREHOUSE_POOL)
+        def write_google_ads_file(dates: dict[str, str]) -> str:
+            return export_to("google_ads", dates)
+
+        dates = lead_dates()
+        send_to_ga4(dates)
+        write_google_ads_file(dates)
+
+    return export_leads()
 
 
 def ingest_dags() -> dict[str, DAG]:

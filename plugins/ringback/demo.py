@@ -26,7 +26,15 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
     settings = load_settings()
     today = dt.datetime.now(settings.tz).date()
     run_dates = [today - dt.timedelta(days=n) for n in range(days, 0, -1)]
+    from ringback.simulators.ga4 import GA4Simulator
+    from ringback.simulators.ga4 import connection_uri as ga4_uri
+
     sims = simulators.start_all(seed=seed)
+    # Exports (off unless enabled) go to a local GA4 fake, never to a real property: the demo's
+    # leads are made up.
+    ga4 = GA4Simulator()
+    ga4.start()
+    os.environ[f"AIRFLOW_CONN_{settings.ga4_connection_id.upper()}"] = ga4_uri(ga4)
     try:
         for source in load_sources():
             sim = sims[source.provider]
@@ -40,7 +48,7 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
         took = time.perf_counter() - began
         os.environ["RINGBACK_BUILD_DATA_DOCS"] = "true"
     finally:
-        for sim in sims.values():
+        for sim in [*sims.values(), ga4]:
             sim.stop()
 
     from ringback import report
@@ -53,6 +61,8 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
         f"DAG in {took:.0f} s."
     )
     print_summary(settings.warehouse_url, run_dates[0], run_dates[-1])
+    if settings.export_ga4_enabled:
+        print(f"GA4 (local fake) received {len(ga4.received)} events, dropped {len(ga4.dropped)}")
     html = report.write_report(
         settings.warehouse_url,
         run_dates[0],

@@ -41,8 +41,8 @@ def load_dags() -> dict[str, Any]:
 def run_days(
     run_dates: list[dt.date], sources: list[str] | None = None, *, marts: bool = True
 ) -> list[RunResult]:
-    """Each ingestion DAG (all, or those of ``sources``) for each date, then the marts DAG for
-    the whole range; stops at the first run that does not succeed."""
+    """Each ingestion DAG (all, or those of ``sources``) for each date, then the marts DAG and
+    the export DAG for the whole range; stops at the first run that does not succeed."""
     dags = load_dags()
     ingest = sorted(
         d
@@ -60,6 +60,7 @@ def run_days(
     if marts:
         conf = {"start": min(run_dates).isoformat(), "end": max(run_dates).isoformat()}
         results.append(run_dag(dags["ringback_build_marts"], conf))
+        results.append(run_dag(dags["ringback_export_leads"], conf))
     return results
 
 

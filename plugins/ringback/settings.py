@@ -70,6 +70,16 @@ class Settings:
     bigquery_raw_dataset: str = "ringback_raw"
     bigquery_staging_dataset: str = "ringback_staging"
     bigquery_marts_dataset: str = "ringback_marts"
+    bigquery_analytics_dataset: str = "ringback_analytics"
+    # Sending recovered leads onward (ringback export); both off until a deployment opts in.
+    export_ga4_enabled: bool = False
+    ga4_connection_id: str = "ringback_ga4"  # login = measurement id, password = API secret
+    ga4_event_name: str = "recovered_call_lead"
+    ga4_max_age_hours: float = 72  # GA4 accepts events backdated by at most 72 h
+    export_google_ads_enabled: bool = False
+    google_ads_conversion_name: str = "Recovered missed call"
+    google_ads_source_mediums: tuple[str, ...] = ("google/cpc", "google/ppc")
+    export_dir: str = "data/exports"
     hash_salt: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
@@ -92,6 +102,7 @@ class Settings:
             "max_quarantine_ratio": 0 <= self.max_quarantine_ratio <= 1,
             "task_retries": self.task_retries >= 0,
             "task_retry_delay_seconds": self.task_retry_delay_seconds >= 0,
+            "ga4_max_age_hours": 0 < self.ga4_max_age_hours <= 72,
             "uniqueness_window_days": self.uniqueness_window_days is None
             or self.uniqueness_window_days >= 1,
         }

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -183,7 +184,9 @@ class ProviderSimulator:
             do_POST = _serve
 
             def log_message(self, fmt: str, *args: Any) -> None:
-                log.debug("%s %s", sim.provider, fmt % args)
+                # Request lines may carry secrets in the query (GA4's api_secret).
+                line = re.sub(r"(secret|key|token|password)=[^&\s]*", r"\1=***", fmt % args)
+                log.debug("%s %s", sim.provider, line)
 
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True

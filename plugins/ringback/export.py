@@ -1,0 +1,374 @@
+"""``ringback export``: recovered leads sent back to where the ad money is judged.
+
+Leads of type ``missed_call_retry`` and ``missed_call_callback`` go to two destinations, each
+off until the settings turn it on:
+
+* **ga4**: one GA4 Measurement Protocol event per lead (``ga4_event_name``), for the GA client id
+  of the credited (missed) call, timestamped at the conversation, with the credited call's
+  source, medium, campaign and keyword as parameters.
+* **google_ads**: an offline call-conversion file (caller id, call start, conversion name and
+  time) for leads whose credited call came from Google Ads, for upload in Google Ads or through
+  its API. It holds phone numbers: it is written with owner-only permissions under export_dir.
+
+The ledger ``raw.lead_exports`` makes it send each lead once. A lead is marked ``sending`` before
+its request and ``sent`` after a 2xx; a request refused (4xx/5xx after retries) is ``failed`` and
+tried again next run; one that got no answer at all is ``unknown`` and is *not* resent (GA4 may
+have it; a double conversion is worse than a missing one) unless ``--retry-unknown`` says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import tenacity
+
+from ringback import catalog
+from ringback.settings import Settings, project_root
+from ringback.sources.connection import get_connection
+from ringback.warehouse.base import Warehouse, connect
+
+log = logging.getLogger(__name__)
+
+DESTINATIONS = ("ga4", "google_ads")
+RECOVERED = ("missed_call_retry", "missed_call_callback")
+DONE = ("sent", "written")  # never again
+IN_DOUBT = ("sending", "unknown")  # never again unless --retry-unknown
+GA4_BASE_URL = "https://www.google-analytics.com"
+GOOGLE_ADS_COLUMNS = [
+    "Caller's Phone Number",
+    "Call Start Time",
+    "Conversion Name",
+    "Conversion Time",
+    "Conversion Value",
+    "Conversion Currency",
+]
+CHUNK = 25  # ledger writes per this many leads: a crash leaves at most this many in doubt
+HTTP_TIMEOUT_SECONDS = 10.0
+
+CANDIDATES = """
+SELECT
+    leads.lead_id,
+    leads.attribution_type,
+    leads.lead_at,
+    leads.lead_date,
+    leads.attributed_at,
+    leads.traffic_source,
+    leads.traffic_medium,
+    leads.campaign,
+    leads.keyword,
+    leads.talk_seconds,
+    leads.recovery_seconds,
+    credited.ga_client_id,
+    credited.gclid,
+    credited.customer_number,
+    ledger.status AS ledger_status,
+    ledger.attempts AS ledger_attempts
+FROM marts.attributed_leads AS leads
+LEFT JOIN staging.calls AS credited
+    ON credited.call_key = leads.attributed_call_key
+    AND credited.call_date = leads.attributed_date
+    AND credited.call_date BETWEEN DATE_SUB(@start, INTERVAL 2 DAY) AND @end
+LEFT JOIN raw.lead_exports AS ledger
+    ON ledger.lead_id = leads.lead_id AND ledger.destination = @destination
+WHERE leads.attribution_type IN ('missed_call_retry', 'missed_call_callback')
+    AND leads.lead_date BETWEEN @start AND @end
+ORDER BY leads.lead_at, leads.lead_id
+"""
+
+
+class ExportError(RuntimeError):
+    """An export that cannot run as configured (no connection, unwritable folder...)."""
+
+
+@dataclass
+class ExportResult:
+    destination: str
+    enabled: bool
+    candidates: int = 0
+    counts: dict[str, int] = field(default_factory=dict)  # status -> leads this run
+    already: dict[str, int] = field(default_factory=dict)  # ledger status -> leads left alone
+    file: Path | None = None
+
+    def line(self) -> str:
+        if not self.enabled:
+            return (
+                f"{self.destination}: off (export_{self.destination}_enabled=false): nothing sent"
+            )
+        done = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items())) or "nothing new"
+        left = ", ".join(f"{k} {v}" for k, v in sorted(self.already.items()))
+        out = f"{self.destination}: {self.candidates} recovered leads; this run: {done}"
+        if left:
+            out += f"; left alone (ledger): {left}"
+        if self.file:
+            out += f"; file {self.file}"
+        return out
+
+
+def _ledger_row(lead: dict[str, Any], destination: str, status: str, detail: str | None) -> dict:
+    tried = status != "skipped"  # each run that sends or writes a lead counts once
+    attempts = (lead.get("ledger_attempts") or 0) + tried
+    return {
+        "destination": destination,
+        "lead_id": lead["lead_id"],
+        "attribution_type": lead["attribution_type"],
+        "lead_date": lead["lead_date"],
+        "status": status,
+        "detail": detail,
+        "attempts": attempts,
+        "updated_at": dt.datetime.now(dt.UTC),
+    }
+
+
+def _record(wh: Warehouse, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        table = catalog.table("raw.lead_exports")
+        wh.write(table, table.to_arrow(rows))
+
+
+def _split(
+    leads: list[dict[str, Any]], retry_unknown: bool, result: ExportResult
+) -> list[dict[str, Any]]:
+    """The leads to act on this run; counts the ones the ledger says to leave alone."""
+    todo = []
+    for lead in leads:
+        status = lead["ledger_status"]
+        if status in DONE or (status in IN_DOUBT and not retry_unknown):
+            result.already[status] = result.already.get(status, 0) + 1
+        else:
+            todo.append(lead)
+    return todo
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# -- GA4 -------------------------------------------------------------------------------------
+def ga4_payload(lead: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The Measurement Protocol body for one lead (client id of the credited call)."""
+    params: dict[str, Any] = {
+        "lead_id": lead["lead_id"],
+        "attribution_type": lead["attribution_type"],
+        "call_source": lead["traffic_source"],
+        "call_medium": lead["traffic_medium"],
+        "call_campaign": lead["campaign"],
+        "call_keyword": lead["keyword"],
+        "recovery_minutes": round(lead["recovery_seconds"] / 60),
+        "talk_seconds": lead["talk_seconds"],
+    }
+    return {
+        "client_id": lead["ga_client_id"],
+        "timestamp_micros": int(lead["lead_at"].timestamp() * 1_000_000),
+        "events": [
+            {
+                "name": settings.ga4_event_name,
+                # GA4 takes string values of up to 100 characters; unknowns are left out.
+                "params": {
+                    k: v[:100] if isinstance(v, str) else v
+                    for k, v in params.items()
+                    if v is not None
+                },
+            }
+        ],
+    }
+
+
+class _RedactApiSecret(logging.Filter):
+    """httpx logs each request's URL at INFO, and GA4 wants its API secret in the URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any("api_secret=" in str(a) for a in record.args):
+            record.args = tuple(
+                re.sub(r"api_secret=[^&\s\"]*", "api_secret=***", str(a))
+                if "api_secret=" in str(a)
+                else a
+                for a in record.args
+            )
+        return True
+
+
+_REDACT = _RedactApiSecret()
+
+
+class _Refused(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+def _post_once(client: httpx.Client, url: str, params: dict[str, str], body: dict) -> None:
+    try:
+        resp = client.post(url, params=params, json=body)
+    except httpx.ConnectError as exc:  # nothing reached the server: safe to try again
+        raise _Refused(0) from exc
+    if resp.status_code >= 300:
+        raise _Refused(resp.status_code)
+
+
+def _ga4_send(client: httpx.Client, url: str, params: dict[str, str], body: dict) -> str:
+    """``sent``, ``failed`` (refused: may be tried again) or ``unknown`` (no answer)."""
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(
+            lambda e: isinstance(e, _Refused) and (e.status in (0, 429) or e.status >= 500)
+        ),
+        stop=tenacity.stop_after_attempt(3),
+        wait=tenacity.wait_exponential(multiplier=0.5, max=5),
+        reraise=True,
+    )
+    try:
+        retrying(_post_once, client, url, params, body)
+    except _Refused as exc:
+        return f"failed:{exc}"
+    except httpx.TransportError as exc:  # sent, but no answer (timeout, reset): do not resend
+        return f"unknown:{type(exc).__name__}"
+    return "sent"
+
+
+def export_ga4(
+    wh: Warehouse,
+    leads: list[dict[str, Any]],
+    settings: Settings,
+    result: ExportResult,
+    *,
+    retry_unknown: bool,
+    now: dt.datetime,
+) -> None:
+    conn = get_connection(settings.ga4_connection_id, GA4_BASE_URL)
+    if not conn.login or not conn.password:
+        raise ExportError(
+            f"connection {settings.ga4_connection_id!r} needs the measurement id as login and "
+            "the Measurement Protocol API secret as password"
+        )
+    url = f"{conn.base_url}/mp/collect"
+    query = {"measurement_id": conn.login, "api_secret": conn.password}
+    oldest = now - dt.timedelta(hours=settings.ga4_max_age_hours)
+    todo = _split(leads, retry_unknown, result)
+    if _REDACT not in logging.getLogger("httpx").filters:
+        logging.getLogger("httpx").addFilter(_REDACT)
+    timeout = httpx.Timeout(HTTP_TIMEOUT_SECONDS, connect=5.0)
+    with httpx.Client(timeout=timeout) as client:
+        for chunk in _chunks(todo, CHUNK):
+            skipped, sendable = [], []
+            for lead in chunk:
+                if not lead["ga_client_id"]:
+                    skipped.append(_ledger_row(lead, "ga4", "skipped", "no_ga_client_id"))
+                elif lead["lead_at"] < oldest:
+                    skipped.append(_ledger_row(lead, "ga4", "skipped", "too_old_for_ga4"))
+                else:
+                    sendable.append(lead)
+            # In the ledger before the requests: a crash now leaves them "sending", not resent.
+            _record(wh, skipped + [_ledger_row(x, "ga4", "sending", None) for x in sendable])
+            outcomes = []
+            for lead in sendable:
+                outcome = _ga4_send(client, url, query, ga4_payload(lead, settings))
+                status, _, detail = outcome.partition(":")
+                outcomes.append(_ledger_row(lead, "ga4", status, detail or None))
+            _record(wh, outcomes)
+            for row in skipped + outcomes:
+                result.counts[row["status"]] = result.counts.get(row["status"], 0) + 1
+
+
+# -- Google Ads --------------------------------------------------------------------------------
+def _ads_time(at: dt.datetime, settings: Settings) -> str:
+    # The format of the Google Ads API's call conversions: "yyyy-mm-dd hh:mm:ss+hh:mm".
+    local = at.astimezone(settings.tz)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M:%S}{offset[:3]}:{offset[3:]}"
+
+
+def _from_google_ads(lead: dict[str, Any], settings: Settings) -> bool:
+    pair = f"{lead['traffic_source'] or ''}/{lead['traffic_medium'] or ''}".lower()
+    return bool(lead["gclid"]) or pair in {p.lower() for p in settings.google_ads_source_mediums}
+
+
+def export_google_ads(
+    wh: Warehouse,
+    leads: list[dict[str, Any]],
+    settings: Settings,
+    result: ExportResult,
+    *,
+    retry_unknown: bool,
+    now: dt.datetime,
+) -> None:
+    todo = _split(leads, retry_unknown, result)
+    rows, ledger = [], []
+    for lead in todo:
+        if not _from_google_ads(lead, settings):
+            ledger.append(_ledger_row(lead, "google_ads", "skipped", "not_from_google_ads"))
+        elif not lead["customer_number"]:
+            ledger.append(_ledger_row(lead, "google_ads", "skipped", "no_caller_number"))
+        else:
+            rows.append(lead)
+    if rows:
+        folder = Path(settings.export_dir)
+        folder = folder if folder.is_absolute() else project_root() / folder
+        folder = folder / "google_ads"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"call_conversions_{now:%Y%m%dT%H%M%SZ}.csv"
+        tmp = path.with_suffix(".csv.tmp")
+        # Phone numbers inside: owner-only, and complete before it gets its name.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(GOOGLE_ADS_COLUMNS)
+            for lead in rows:
+                writer.writerow(
+                    [
+                        lead["customer_number"],
+                        _ads_time(lead["attributed_at"], settings),
+                        settings.google_ads_conversion_name,
+                        _ads_time(lead["lead_at"], settings),
+                        "",
+                        "",
+                    ]
+                )
+        tmp.replace(path)
+        result.file = path
+        # Written before recorded: a crash in between writes them again next run, which Google
+        # Ads ignores (same caller id, conversion name and time count once).
+        ledger += [_ledger_row(x, "google_ads", "written", path.name) for x in rows]
+    _record(wh, ledger)
+    for row in ledger:
+        result.counts[row["status"]] = result.counts.get(row["status"], 0) + 1
+
+
+def run_export(
+    settings: Settings,
+    start: dt.date,
+    end: dt.date,
+    destinations: Iterable[str] = DESTINATIONS,
+    *,
+    retry_unknown: bool = False,
+    now: dt.datetime | None = None,
+) -> list[ExportResult]:
+    """Export the recovered leads of lead_date start..end to each enabled destination."""
+    now = now or dt.datetime.now(dt.UTC)
+    results = []
+    with connect(settings.warehouse_url) as wh:
+        wh.init()
+        for destination in destinations:
+            if destination not in DESTINATIONS:
+                raise ExportError(f"unknown destination {destination!r}: {', '.join(DESTINATIONS)}")
+            enabled = getattr(settings, f"export_{destination}_enabled")
+            result = ExportResult(destination, enabled)
+            results.append(result)
+            if not enabled:
+                continue
+            leads = wh.query(
+                CANDIDATES, {"start": start, "end": end, "destination": destination}
+            ).to_pylist()
+            result.candidates = len(leads)
+            send = export_ga4 if destination == "ga4" else export_google_ads
+            send(wh, leads, settings, result, retry_unknown=retry_unknown, now=now)
+            log.info("%s", result.line())
+    return results

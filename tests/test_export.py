@@ -1,0 +1,285 @@
+"""``ringback export``: recovered leads to a fake GA4 Measurement Protocol endpoint and to a
+Google Ads offline call-conversion file, off by default, each lead exactly once."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import stat
+import time
+
+import pytest
+
+from ringback import cli, export
+from ringback.settings import load_settings
+from ringback.simulators.ga4 import GA4Simulator, connection_uri
+
+from helpers import build, load_calls, staging_row
+
+DAY = dt.date(2026, 11, 10)
+NOW = dt.datetime(2026, 11, 11, 6, 0, tzinfo=dt.UTC)  # within GA4's 72 h of the leads
+CALLS = [
+    {"key": "p1", "number": "+380501000001", "at": "2026-11-10T08:00:00Z", "talk": 60,
+     "source": "google", "medium": "cpc", "ga_client_id": "100.1"},
+    # Recovered by a retry, from Google Ads, with a GA client id: both destinations.
+    {"key": "m2", "number": "+380501000002", "at": "2026-11-10T09:00:00Z", "status": "missed",
+     "source": "google", "medium": "cpc", "campaign": "brand", "keyword": "plumber kyiv",
+     "ga_client_id": "200.2"},
+    {"key": "r2", "number": "+380501000002", "at": "2026-11-10T09:10:00Z", "talk": 45},
+    # Recovered by a callback, from Facebook: GA4 only.
+    {"key": "m3", "number": "+380501000003", "at": "2026-11-10T10:00:00Z", "status": "missed",
+     "source": "facebook", "medium": "paid", "campaign": "spring", "ga_client_id": "300.3"},
+    {"key": "c3", "number": "+380501000003", "at": "2026-11-10T10:30:00Z", "talk": 90,
+     "dir": "outbound"},
+    # Recovered, from Google Ads by gclid, but no GA client id: Google Ads only.
+    {"key": "m4", "number": "+380501000004", "at": "2026-11-10T11:00:00Z", "status": "missed",
+     "source": "google", "medium": "organic", "gclid": "Cj0KCQ-test"},
+    {"key": "r4", "number": "+380501000004", "at": "2026-11-10T11:20:00Z", "talk": 40},
+]  # fmt: skip
+RECOVERED = {"m2", "m3", "m4"}
+
+
+@pytest.fixture
+def leads_url(warehouse, warehouse_url):
+    settings = load_settings({"validate_marts": False})
+    load_calls(warehouse, [staging_row(c, settings) for c in CALLS])
+    build(warehouse, settings, DAY, DAY)
+    warehouse.close()
+    return warehouse_url
+
+
+@pytest.fixture
+def ga4(monkeypatch):
+    with GA4Simulator(now=NOW) as sim:
+        monkeypatch.setenv("AIRFLOW_CONN_RINGBACK_GA4", connection_uri(sim))
+        yield sim
+
+
+def settings_for(url, tmp_path, **extra):
+    return load_settings({"warehouse_url": url, "export_dir": str(tmp_path / "exports"), **extra})
+
+
+def ledger(url) -> dict[tuple[str, str], tuple[str, str | None, int]]:
+    from ringback.warehouse.base import connect
+
+    with connect(url, read_only=True) as wh:
+        rows = wh.query("SELECT * FROM raw.lead_exports").to_pylist()
+    return {
+        (r["destination"], r["lead_id"]): (r["status"], r["detail"], r["attempts"]) for r in rows
+    }
+
+
+def sent_ids(sim: GA4Simulator) -> list[str]:
+    return sorted(e["params"]["lead_id"] for e in sim.received)
+
+
+def test_nothing_is_sent_or_written_by_default(leads_url, ga4, tmp_path):
+    results = export.run_export(settings_for(leads_url, tmp_path), DAY, DAY, now=NOW)
+    assert [(r.destination, r.enabled) for r in results] == [("ga4", False), ("google_ads", False)]
+    assert ga4.requests == [] and not (tmp_path / "exports").exists()
+    assert ledger(leads_url) == {}
+
+
+def test_ga4_gets_each_recovered_lead_once_with_its_original_source(leads_url, ga4, tmp_path):
+    settings = settings_for(leads_url, tmp_path, export_ga4_enabled=True)
+    (result,) = export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    assert result.candidates == 3 and result.counts == {"sent": 2, "skipped": 1}
+    assert sent_ids(ga4) == ["m2", "m3"] and ga4.dropped == []  # valid for GA4, none dropped
+    by_lead = {e["params"]["lead_id"]: e for e in ga4.received}
+    m2 = by_lead["m2"]
+    assert m2["client_id"] == "200.2" and m2["name"] == "recovered_call_lead"
+    assert m2["params"] == {
+        "lead_id": "m2",
+        "attribution_type": "missed_call_retry",
+        "call_source": "google",
+        "call_medium": "cpc",
+        "call_campaign": "brand",
+        "call_keyword": "plumber kyiv",
+        "recovery_minutes": 10,
+        "talk_seconds": 45,
+    }
+    assert m2["timestamp_micros"] == int(
+        dt.datetime(2026, 11, 10, 9, 10, tzinfo=dt.UTC).timestamp() * 1e6
+    )
+    assert by_lead["m3"]["client_id"] == "300.3"
+    assert by_lead["m3"]["params"]["attribution_type"] == "missed_call_callback"
+    assert by_lead["m3"]["params"]["call_source"] == "facebook"
+    assert ledger(leads_url) == {
+        ("ga4", "m2"): ("sent", None, 1),
+        ("ga4", "m3"): ("sent", None, 1),
+        ("ga4", "m4"): ("skipped", "no_ga_client_id", 0),
+    }
+    # Rerun, and a wider range: nothing is sent again.
+    requests = len(ga4.requests)
+    (again,) = export.run_export(settings, DAY - dt.timedelta(days=3), DAY, ["ga4"], now=NOW)
+    assert again.already == {"sent": 2} and again.counts == {"skipped": 1}
+    assert len(ga4.requests) == requests and sent_ids(ga4) == ["m2", "m3"]
+
+
+def test_refused_requests_are_retried_and_unanswered_ones_are_not_resent(
+    leads_url, ga4, tmp_path, monkeypatch
+):
+    settings = settings_for(leads_url, tmp_path, export_ga4_enabled=True)
+    # m2's request: refused 3 times (500, 503, 500) -> failed this run.
+    # m3's request: throttled once (429), then accepted.
+    ga4.faults.add("http_500")
+    ga4.faults.add("http_503")
+    ga4.faults.add("http_500")
+    ga4.faults.add("http_429")
+    (first,) = export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    assert first.counts == {"failed": 1, "sent": 1, "skipped": 1}
+    assert sent_ids(ga4) == ["m3"]
+    assert ledger(leads_url)[("ga4", "m2")] == ("failed", "HTTP 500", 1)
+    # Next run: the failed lead goes, the sent one does not.
+    (second,) = export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    assert second.counts == {"sent": 1, "skipped": 1} and second.already == {"sent": 1}
+    assert sent_ids(ga4) == ["m2", "m3"]
+    assert ledger(leads_url)[("ga4", "m2")] == ("sent", None, 2)
+
+
+def test_a_request_without_an_answer_is_not_resent(leads_url, ga4, tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "HTTP_TIMEOUT_SECONDS", 0.5)
+    settings = settings_for(leads_url, tmp_path, export_ga4_enabled=True)
+    ga4.faults.add("slow", seconds=1.5)  # m2: GA4 records it, but answers after the client left
+    (first,) = export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    assert first.counts == {"unknown": 1, "sent": 1, "skipped": 1}
+    assert ledger(leads_url)[("ga4", "m2")][:2] == ("unknown", "ReadTimeout")
+    (second,) = export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    assert second.already == {"sent": 1, "unknown": 1}
+    deadline = time.monotonic() + 10
+    while len(ga4.received) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)  # the slow answer is still on its way
+    assert sent_ids(ga4) == ["m2", "m3"]  # once each: the unknown one did arrive the first time
+    # --retry-unknown is the operator's explicit choice, and it does resend.
+    (third,) = export.run_export(settings, DAY, DAY, ["ga4"], retry_unknown=True, now=NOW)
+    assert third.counts == {"sent": 1, "skipped": 1}
+    assert sent_ids(ga4) == ["m2", "m2", "m3"]
+
+
+def test_a_crash_mid_run_leaves_leads_in_doubt_not_resent(leads_url, ga4, tmp_path, monkeypatch):
+    settings = settings_for(leads_url, tmp_path, export_ga4_enabled=True)
+    real = export._ga4_send
+    calls = []
+
+    def crash_after_first(*args):
+        if calls:
+            raise KeyboardInterrupt  # the worker is killed between two requests
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(export, "_ga4_send", crash_after_first)
+    with pytest.raises(KeyboardInterrupt):
+        export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    assert sent_ids(ga4) == ["m2"]
+    # Nothing reached the ledger's final write, so both are "sending": neither is resent.
+    assert {k: v[0] for k, v in ledger(leads_url).items()} == {
+        ("ga4", "m2"): "sending",
+        ("ga4", "m3"): "sending",
+        ("ga4", "m4"): "skipped",
+    }
+    monkeypatch.setattr(export, "_ga4_send", real)
+    (rerun,) = export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    assert rerun.already == {"sending": 2} and sent_ids(ga4) == ["m2"]
+
+
+def test_leads_older_than_ga4_accepts_are_skipped_with_the_reason(leads_url, ga4, tmp_path):
+    settings = settings_for(leads_url, tmp_path, export_ga4_enabled=True)
+    late = NOW + dt.timedelta(days=4)
+    (result,) = export.run_export(settings, DAY, DAY, ["ga4"], now=late)
+    assert result.counts == {"skipped": 3} and ga4.requests == []
+    assert ledger(leads_url)[("ga4", "m2")] == ("skipped", "too_old_for_ga4", 0)
+
+
+def test_google_ads_file_has_the_google_leads_once(leads_url, tmp_path):
+    settings = settings_for(leads_url, tmp_path, export_google_ads_enabled=True)
+    (result,) = export.run_export(settings, DAY, DAY, ["google_ads"], now=NOW)
+    assert result.counts == {"written": 2, "skipped": 1}
+    assert stat.S_IMODE(result.file.stat().st_mode) == 0o600
+    with result.file.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows == [
+        {  # m2: Google Ads by source/medium; Kyiv is UTC+2 in November
+            "Caller's Phone Number": "+380501000002",
+            "Call Start Time": "2026-11-10 11:00:00+02:00",
+            "Conversion Name": "Recovered missed call",
+            "Conversion Time": "2026-11-10 11:10:00+02:00",
+            "Conversion Value": "",
+            "Conversion Currency": "",
+        },
+        {  # m4: by gclid
+            "Caller's Phone Number": "+380501000004",
+            "Call Start Time": "2026-11-10 13:00:00+02:00",
+            "Conversion Name": "Recovered missed call",
+            "Conversion Time": "2026-11-10 13:20:00+02:00",
+            "Conversion Value": "",
+            "Conversion Currency": "",
+        },
+    ]
+    assert ledger(leads_url)[("google_ads", "m3")] == ("skipped", "not_from_google_ads", 0)
+    assert ledger(leads_url)[("google_ads", "m2")] == ("written", result.file.name, 1)
+    (again,) = export.run_export(
+        settings, DAY, DAY, ["google_ads"], now=NOW + dt.timedelta(hours=1)
+    )
+    assert again.file is None and again.already == {"written": 2}
+    assert len(list(result.file.parent.iterdir())) == 1
+
+
+def test_the_api_secret_stays_out_of_logs(leads_url, ga4, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    settings = settings_for(leads_url, tmp_path, export_ga4_enabled=True)
+    export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    requests = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert len(requests) == 2 and all("api_secret=***" in m for m in requests)
+    assert ga4.api_secret not in caplog.text
+
+
+def test_cli_export_is_off_until_enabled(leads_url, ga4, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RINGBACK_EXPORT_DIR", str(tmp_path / "exports"))
+    base = ["export", "--warehouse", leads_url, "--start", str(DAY), "--end", str(DAY)]
+    assert cli.main(base) == 0
+    out = capsys.readouterr().out
+    assert "ga4: off" in out and "google_ads: off" in out and ga4.requests == []
+    on = ["--set", "export_ga4_enabled=true", "--set", "export_google_ads_enabled=true"]
+    assert cli.main([*base, *on]) == 0
+    out = capsys.readouterr().out
+    # Run on today's clock, these November leads are past GA4's 72 h: skipped, with the reason.
+    assert "ga4: 3 recovered leads; this run: skipped 3" in out
+    assert "google_ads: 3 recovered leads; this run: skipped 1, written 2" in out
+    assert ga4.requests == []
+
+
+def test_the_ga4_fake_validates_like_the_validation_server():
+    """The fake holds the exporter to GA4's documented limits, or the tests above prove little."""
+    import httpx
+
+    with GA4Simulator(now=NOW) as sim:
+        debug = f"{sim.base_url}/debug/mp/collect"
+        micros = int(NOW.timestamp() * 1e6)
+
+        def codes(body):
+            return [
+                m["validationCode"]
+                for m in httpx.post(debug, json=body).json()["validationMessages"]
+            ]
+
+        ok = {"client_id": "1.2", "timestamp_micros": micros, "events": [{"name": "lead"}]}
+        assert codes(ok) == []
+        assert codes({**ok, "client_id": None}) == ["VALUE_REQUIRED"]
+        assert codes({**ok, "events": [{"name": "lead"}] * 26}) == ["EXCEEDED_MAX_ENTITIES"]
+        assert codes({**ok, "events": [{"name": "1lead"}]}) == ["NAME_INVALID"]
+        assert codes({**ok, "events": [{"name": "session_start"}]}) == ["NAME_RESERVED"]
+        assert codes({**ok, "events": [{"name": "lead", "params": {"k": "x" * 101}}]}) == [
+            "VALUE_INVALID"
+        ]
+        old = micros - 73 * 3600 * 1_000_000
+        assert codes({**ok, "timestamp_micros": old}) == ["VALUE_INVALID"]
+        assert codes({**ok, "timestamp_micros": micros // 1000}) == ["VALUE_INVALID"]  # millis
+        # /mp/collect answers 204 to anything and silently drops what is invalid.
+        collect = f"{sim.base_url}/mp/collect"
+        query = {"measurement_id": sim.measurement_id, "api_secret": sim.api_secret}
+        assert httpx.post(collect, params=query, json={**ok, "client_id": None}).status_code == 204
+        assert httpx.post(collect, params={**query, "api_secret": "x"}, json=ok).status_code == 204
+        assert sim.received == [] and len(sim.dropped) == 2
+        assert httpx.post(collect, params=query, json=ok).status_code == 204
+        assert [e["name"] for e in sim.received] == ["lead"]
