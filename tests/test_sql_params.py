@@ -20,12 +20,13 @@ from ringback.settings import load_settings
 pytestmark = pytest.mark.reliability
 
 PACKAGE = Path(__file__).resolve().parents[1] / "plugins" / "ringback"
-SQL_METHODS = {"execute", "sql", "query", "executemany"}
+SQL_METHODS = {"execute", "sql", "query", "executemany", "_run", "_scalar"}
 # What an f-string handed to SQL may interpolate: identifiers from the catalog and SQL text that
 # the code built itself from those (never a value read from data, a setting or a user).
 ALLOWED = re.compile(
     r"^(?:\w+\.ref|ref|layer|kind|cols|source|duck_sql|select|columns|keys|on|where|"
-    r"field|c\.name|col|DUCKDB_TYPES\[c\.type\]|_literal\(.+\))$"
+    r"field|c\.name|col|DUCKDB_TYPES\[c\.type\]|_literal\(.+\)|"
+    r"self\._sql_ref\(table\.layer, table\.name\))$"
 )
 
 

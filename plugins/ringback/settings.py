@@ -71,6 +71,9 @@ class Settings:
     bigquery_staging_dataset: str = "ringback_staging"
     bigquery_marts_dataset: str = "ringback_marts"
     bigquery_analytics_dataset: str = "ringback_analytics"
+    bigquery_maximum_bytes_billed: int = 100_000_000_000  # per query job: a runaway scan fails
+    bigquery_key_path: str = ""  # service-account key file; else connection, else ADC
+    bigquery_connection_id: str = "ringback_bigquery"  # extra: key_path or keyfile_dict
     # Sending recovered leads onward (ringback export); both off until a deployment opts in.
     export_ga4_enabled: bool = False
     ga4_connection_id: str = "ringback_ga4"  # login = measurement id, password = API secret
@@ -103,6 +106,7 @@ class Settings:
             "task_retries": self.task_retries >= 0,
             "task_retry_delay_seconds": self.task_retry_delay_seconds >= 0,
             "ga4_max_age_hours": 0 < self.ga4_max_age_hours <= 72,
+            "bigquery_maximum_bytes_billed": self.bigquery_maximum_bytes_billed > 0,
             "uniqueness_window_days": self.uniqueness_window_days is None
             or self.uniqueness_window_days >= 1,
         }

@@ -96,10 +96,9 @@ def connect(url: str, *, read_only: bool = False, settings: Any = None) -> Wareh
 
         return DuckDBWarehouse(url, read_only=read_only)
     if url.startswith("bigquery://"):
-        raise WarehouseError(
-            "the BigQuery backend is not part of this release yet (issue #5); "
-            "use a duckdb:///path/to/file.duckdb URL"
-        )
+        from ringback.warehouse.bigquery import BigQueryWarehouse
+
+        return BigQueryWarehouse(url, read_only=read_only, settings=settings)
     raise WarehouseError(
         f"unsupported warehouse URL {url!r}: expected duckdb:///path/to/file.duckdb "
         "or bigquery://project?location=EU"

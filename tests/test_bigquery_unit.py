@@ -1,0 +1,165 @@
+"""The BigQuery backend's job configurations, without a server: tables, SQL, parameters, ids.
+
+The same code runs against the emulator in tests/test_bigquery_emulator.py (make test-bigquery).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import pytest
+import sqlglot
+from google.cloud import bigquery
+
+from ringback import catalog, models
+from ringback.settings import load_settings
+from ringback.warehouse import bigquery as bqw
+from ringback.warehouse.base import PartitionRange, WarehouseError
+
+NAMES = {"raw": "r", "staging": "s", "marts": "m", "analytics": "a"}
+
+
+def test_url_names_project_location_and_optional_endpoint():
+    assert bqw.parse_url("bigquery://my-proj?location=EU") == ("my-proj", {"location": "EU"})
+    assert bqw.parse_url("bigquery://p?location=US&endpoint=http://127.0.0.1:9050")[1] == {
+        "location": "US",
+        "endpoint": "http://127.0.0.1:9050",
+    }
+    with pytest.raises(WarehouseError, match="names no project"):
+        bqw.parse_url("bigquery://?location=EU")
+    with pytest.raises(WarehouseError, match="unknown options"):
+        bqw.parse_url("bigquery://p?locaton=EU")
+
+
+def test_table_resources_carry_partitioning_clustering_descriptions_and_labels():
+    calls = bqw.table_resource("p", "s", catalog.table("staging.calls"))
+    assert calls.reference.path == "/projects/p/datasets/s/tables/calls"
+    assert calls.time_partitioning.type_ == bigquery.TimePartitioningType.DAY
+    assert calls.time_partitioning.field == "call_date"
+    assert calls.require_partition_filter is True
+    assert calls.clustering_fields == list(catalog.table("staging.calls").clustering)
+    assert calls.labels == {"layer": "staging", "contains_pii": "true"}
+    assert all(f.description for f in calls.schema)
+    for table in catalog.tables().values():
+        resource = bqw.table_resource("p", NAMES[table.layer], table)
+        assert resource.description == table.description
+        assert [f.field_type for f in resource.schema] == [c.type for c in table.columns]
+        if table.partition_field:
+            assert resource.time_partitioning.field == table.partition_field
+
+
+def test_layer_names_become_project_datasets_and_nothing_else_changes():
+    sql = "SELECT m.a FROM marts.attributed_leads AS m JOIN staging.calls AS c ON c.x = m.a"
+    out = bqw.qualify(sql, "p", NAMES)
+    assert "`p`.`m`.`attributed_leads` AS m" in out or "p.m.attributed_leads AS m" in out
+    tables = {
+        f"{t.catalog}.{t.db}.{t.name}"
+        for t in sqlglot.parse_one(out, read="bigquery").find_all(sqlglot.exp.Table)
+    }
+    assert tables == {"p.m.attributed_leads", "p.s.calls"}
+    assert "m.a" in out and "c.x" in out  # column qualifiers are not layers
+
+
+def test_every_model_and_view_qualified_for_bigquery_parses_and_lints(tmp_path):
+    settings = load_settings()
+    rendered = {t.ref: models.render(t, settings) for t in catalog.models_in_order()}
+    rendered |= {v.ref: v.sql for v in catalog.views().values()}
+    for ref, sql in rendered.items():
+        qualified = bqw.qualify(sql, "my-project", bqw.datasets(settings))
+        tree = sqlglot.parse_one(qualified, read="bigquery")
+        for t in tree.find_all(sqlglot.exp.Table):
+            if t.db:  # every warehouse table is fully qualified
+                assert t.catalog == "my-project" and t.db.startswith("ringback_"), (ref, t.sql())
+        (tmp_path / f"{ref}.sql").write_text(qualified + "\n")
+    lint = subprocess.run(
+        [sys.executable, "-m", "sqlfluff", "parse", str(tmp_path), "--dialect", "bigquery",
+         "--templater", "raw", "--format", "none"],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert lint.returncode == 0, lint.stdout[-3000:] + lint.stderr[-3000:]
+
+
+def test_parameters_are_typed_for_bigquery():
+    params = bqw.query_parameters(
+        {
+            "start": dt.date(2026, 11, 1),
+            "at": dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+            "n": 3,
+            "ratio": 0.5,
+            "flag": True,
+            "name": "x",
+            "numbers": ["+1", "+2"],
+        }
+    )
+    kinds = {p.name: getattr(p, "type_", None) or p.array_type for p in params}
+    assert kinds == {
+        "start": "DATE",
+        "at": "TIMESTAMP",
+        "n": "INT64",
+        "ratio": "FLOAT64",
+        "flag": "BOOL",
+        "name": "STRING",
+        "numbers": "STRING",
+    }
+
+
+def test_job_ids_repeat_for_a_retry_of_one_task_and_differ_across_runs(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_ID", "ringback_ingest_ringostat_main")
+    monkeypatch.setenv("AIRFLOW_CTX_TASK_ID", "publish")
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "scheduled__2026-11-10T00:00:00+00:00")
+    fp = bqw.fingerprint(b"rows", "p.s.calls", None, None)
+    first = bqw.job_id("load", "staging.calls", fp)
+    assert first == bqw.job_id("load", "staging.calls", fp)  # the retry finds its job
+    assert len(first) < 1024 and first.replace("_", "").isalnum()
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "scheduled__2026-11-11T00:00:00+00:00")
+    assert bqw.job_id("load", "staging.calls", fp) != first  # another run: another job
+    assert bqw.job_id("load", "staging.calls", bqw.fingerprint(b"other", "p.s.calls")) != first
+    assert bqw.job_labels() == {
+        "app": "ringback",
+        "dag": "ringback_ingest_ringostat_main",
+        "task": "publish",
+    }
+
+
+def test_replacements_delete_exactly_what_they_replace():
+    marts = catalog.table("marts.attributed_leads")
+    days = PartitionRange(dt.date(2026, 11, 1), dt.date(2026, 11, 4))
+    script, params = bqw.replace_statements(
+        "`p.m.attributed_leads`", "`p.m.tmp`", marts, days, None
+    )
+    assert script.startswith("BEGIN TRANSACTION;") and script.endswith("COMMIT TRANSACTION;")
+    assert (
+        "DELETE FROM `p.m.attributed_leads` WHERE attributed_date BETWEEN @p_start AND @p_end"
+        in script
+    )
+    assert params == {"p_start": dt.date(2026, 11, 1), "p_end": dt.date(2026, 11, 4)}
+    with pytest.raises(WarehouseError, match="give the range"):
+        bqw.replace_statements("t", "s", marts, None, None)
+
+    calls = catalog.table("staging.calls")
+    dates = (dt.date(2026, 11, 8), dt.date(2026, 11, 10))
+    script, params = bqw.replace_statements("`p.s.calls`", "`p.s.tmp`", calls, None, None, dates)
+    # By key, within the batch's dates: staging.calls requires a partition filter.
+    assert "call_key IN (SELECT call_key FROM `p.s.tmp`)" in script
+    assert "call_date BETWEEN DATE_SUB(@k_start, INTERVAL 1 DAY)" in script
+    for statement in sqlglot.parse(script, read="bigquery"):
+        assert statement is not None
+
+    loads = catalog.table("raw.loads")
+    script, _ = bqw.replace_statements("`p.r.loads`", "`p.r.tmp`", loads, None, None)
+    assert "DELETE" not in script and "INSERT INTO `p.r.loads`" in script
+
+
+def test_the_url_selects_bigquery_with_a_cost_cap(monkeypatch):
+    from ringback.warehouse.base import connect
+
+    settings = load_settings({"bigquery_maximum_bytes_billed": 123})
+    wh = connect("bigquery://my-proj?location=EU&endpoint=http://127.0.0.1:9", settings=settings)
+    assert type(wh).__name__ == "BigQueryWarehouse" and wh.location == "EU"
+    config = wh._job_config({"d": dt.date(2026, 11, 1)})
+    assert config.maximum_bytes_billed == 123 and config.labels == {"app": "ringback"}
+    assert [p.name for p in config.query_parameters] == ["d"]
+    wh.close()
