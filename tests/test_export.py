@@ -227,6 +227,7 @@ def test_google_ads_file_has_the_google_leads_once(leads_url, tmp_path):
 
 def test_the_api_secret_stays_out_of_logs(leads_url, ga4, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # `ringback` commands quieten it
     settings = settings_for(leads_url, tmp_path, export_ga4_enabled=True)
     export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
     requests = [r.getMessage() for r in caplog.records if r.name == "httpx"]
