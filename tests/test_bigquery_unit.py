@@ -163,3 +163,53 @@ def test_the_url_selects_bigquery_with_a_cost_cap(monkeypatch):
     assert config.maximum_bytes_billed == 123 and config.labels == {"app": "ringback"}
     assert [p.name for p in config.query_parameters] == ["d"]
     wh.close()
+
+
+def _service_account_key(path, email: str) -> None:
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "my-proj",
+                "private_key_id": "1",
+                "private_key": pem,
+                "client_email": email,
+                "client_id": "1",
+                "token_uri": "https://oauth2.googleapis.com/token",
+            }
+        )
+    )
+
+
+def test_credentials_from_settings_then_connection_then_adc(tmp_path, monkeypatch):
+    from ringback.warehouse.base import connect
+
+    url = "bigquery://my-proj?location=EU"
+    settings_key, conn_key = tmp_path / "settings.json", tmp_path / "conn.json"
+    _service_account_key(settings_key, "from-settings@my-proj.iam.gserviceaccount.com")
+    _service_account_key(conn_key, "from-connection@my-proj.iam.gserviceaccount.com")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RINGBACK_BIGQUERY", f"google-cloud-platform://?key_path={conn_key}"
+    )
+    with connect(url, settings=load_settings({"bigquery_key_path": str(settings_key)})) as wh:
+        assert wh.client._credentials.service_account_email.startswith("from-settings@")
+    with connect(url, settings=load_settings()) as wh:
+        assert wh.client._credentials.service_account_email.startswith("from-connection@")
+    # Neither: Application Default Credentials, here a key named by the standard variable.
+    monkeypatch.delenv("AIRFLOW_CONN_RINGBACK_BIGQUERY")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(settings_key))
+    # (Outside Airflow the connection lookup would ask Airflow's metadata DB: not what's tested.)
+    monkeypatch.setattr(bqw.BigQueryWarehouse, "_key_from_connection", lambda self: "")
+    with connect(url, settings=load_settings()) as wh:
+        assert wh.client._credentials.service_account_email.startswith("from-settings@")

@@ -8,7 +8,7 @@ and inserts the new rows. No WRITE_TRUNCATE on a real table, no blind append.
 
 Job ids are derived from what the job does and from the Airflow task it runs in (the
 ``AIRFLOW_CTX_*`` variables Airflow sets), so a retried task finds its earlier job instead of
-running it twice; outside Airflow each process has its own scope. Queries carry named
+running it twice; outside Airflow every write is new work. Queries carry named
 parameters, job labels (app, dag, task) and a ``maximum_bytes_billed`` cap; each model query is
 dry-run first and its estimate logged.
 """
@@ -38,7 +38,6 @@ from ringback.warehouse.base import PartitionRange, Warehouse, WarehouseError
 log = logging.getLogger(__name__)
 
 TEMP_TABLE_HOURS = 6  # temporary tables expire by themselves if a task dies before cleaning up
-_PROCESS_SCOPE = uuid.uuid4().hex[:12]
 
 
 def parse_url(url: str) -> tuple[str, dict[str, str]]:
@@ -121,17 +120,19 @@ def job_labels() -> dict[str, str]:
 
 
 def job_scope() -> str:
-    """Stable across retries of one Airflow task (same DAG, task and run); else per process."""
+    """Stable across retries of one Airflow task (same DAG, task and run). Outside Airflow
+    nothing retries a command, so every call is new work: a fresh scope."""
     ctx = [os.environ.get(v, "") for v in ("AIRFLOW_CTX_DAG_ID", "AIRFLOW_CTX_TASK_ID")]
     run = os.environ.get("AIRFLOW_CTX_DAG_RUN_ID", "")
     if all(ctx) and run:
         return hashlib.sha256("|".join([*ctx, run]).encode()).hexdigest()[:12]
-    return _PROCESS_SCOPE
+    return uuid.uuid4().hex[:12]
 
 
-def job_id(step: str, table_ref: str, fingerprint: str) -> str:
+def job_id(step: str, table_ref: str, fingerprint: str, scope: str | None = None) -> str:
     """``ringback_<step>_<table>_<scope>_<fingerprint>``: the same retried work, the same id."""
-    return f"ringback_{step}_{table_ref.replace('.', '_')}_{job_scope()}_{fingerprint[:16]}"
+    scope = scope or job_scope()
+    return f"ringback_{step}_{table_ref.replace('.', '_')}_{scope}_{fingerprint[:16]}"
 
 
 def fingerprint(*parts: Any) -> str:
@@ -323,8 +324,8 @@ class BigQueryWarehouse(Warehouse):
             return False
         return found.state == "DONE" and found.error_result is None
 
-    def _temp_name(self, table: Table | View, fp: str) -> str:
-        return f"_ringback_tmp_{table.name}_{job_scope()}_{fp[:12]}"
+    def _temp_name(self, table: Table | View, fp: str, scope: str) -> str:
+        return f"_ringback_tmp_{table.name}_{scope}_{fp[:12]}"
 
     def _expire(self, ref: str) -> None:
         t = self.client.get_table(ref)
@@ -433,12 +434,13 @@ class BigQueryWarehouse(Warehouse):
         buf = io.BytesIO()
         pq.write_table(rows, buf)
         fp = fingerprint(buf.getvalue(), self._ref(table.layer, table.name), partitions, where)
-        if self._succeeded(job_id("swap", table.ref, fp)):
+        scope = job_scope()
+        if self._succeeded(job_id("swap", table.ref, fp, scope)):
             log.info("%s: this write already landed (a retry): nothing to do", table.ref)
             return rows.num_rows
         if rows.num_rows == 0 and table.write_mode in ("upsert", "append"):
             return 0  # nothing to replace, nothing to add
-        temp = self._temp_name(table, fp)
+        temp = self._temp_name(table, fp, scope)
         temp_ref = f"{self.project}.{self.names[table.layer]}.{temp}"
         config = bigquery.LoadJobConfig(
             source_format=bigquery.SourceFormat.PARQUET,
@@ -446,7 +448,7 @@ class BigQueryWarehouse(Warehouse):
             schema=schema_fields(table.columns),
             labels=job_labels(),
         )
-        load_id = job_id("load", table.ref, fp)
+        load_id = job_id("load", table.ref, fp, scope)
         buf.seek(0)
         try:
             load = self.client.load_table_from_file(
@@ -456,7 +458,7 @@ class BigQueryWarehouse(Warehouse):
             load = self.client.get_job(load_id)
         load.result()
         self._expire(temp_ref)
-        self._check_and_swap(table, f"`{temp_ref}`", partitions, where, fp)
+        self._check_and_swap(table, f"`{temp_ref}`", partitions, where, fp, scope)
         self.client.delete_table(temp_ref, not_found_ok=True)
         return rows.num_rows
 
@@ -472,16 +474,17 @@ class BigQueryWarehouse(Warehouse):
                 f"bigquery_maximum_bytes_billed={self.max_bytes}; nothing was run"
             )
         fp = fingerprint(qualified, params, partitions, self._ref(table.layer, table.name))
-        swap = job_id("swap", table.ref, fp)
+        scope = job_scope()
+        swap = job_id("swap", table.ref, fp, scope)
         if self._succeeded(swap):
             log.info("%s: this build already landed (a retry): nothing to do", table.ref)
             return int(self.client.get_job(swap).num_dml_affected_rows or 0)
-        temp = self._temp_name(table, fp)
+        temp = self._temp_name(table, fp, scope)
         temp_ref = f"{self.project}.{self.names[table.layer]}.{temp}"
         self._run(
             qualified,
             params,
-            job=job_id("model", table.ref, fp),
+            job=job_id("model", table.ref, fp, scope),
             destination=temp_ref,
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
         )
@@ -495,11 +498,11 @@ class BigQueryWarehouse(Warehouse):
             )
         if audit is not None:
             audit(self.client.list_rows(temp_ref).to_arrow(create_bqstorage_client=False))
-        written = self._check_and_swap(table, f"`{temp_ref}`", partitions, None, fp)
+        written = self._check_and_swap(table, f"`{temp_ref}`", partitions, None, fp, scope)
         self.client.delete_table(temp_ref, not_found_ok=True)
         return written
 
-    def _check_and_swap(self, table, source, partitions, where, fp) -> int:
+    def _check_and_swap(self, table, source, partitions, where, fp, scope) -> int:
         target = self._sql_ref(table.layer, table.name)
         key_dates = None
         if table.write_mode == "partitions" and partitions is not None:
@@ -531,7 +534,7 @@ class BigQueryWarehouse(Warehouse):
                 lo, hi = next(iter(bounds))
                 key_dates = (lo, hi) if lo else None
         script, params = replace_statements(target, source, table, partitions, where, key_dates)
-        self._run(script, params, job=job_id("swap", table.ref, fp))
+        self._run(script, params, job=job_id("swap", table.ref, fp, scope))
         return self._scalar(f"SELECT COUNT(*) FROM {source}", {})
 
     def _scalar(self, sql: str, params: dict[str, Any]) -> int:
