@@ -60,6 +60,21 @@ def staging_asset(source_id: str) -> Asset:
 MARTS_ASSET = Asset(name="ringback.marts", uri="ringback://marts", group="ringback")
 
 
+def _conf_dates(context: dict[str, Any]) -> dict[str, str] | None:
+    """``start``/``end`` given in a manual run's conf (either alone means that one day)."""
+    params = context.get("params") or {}
+    if params.get("start") or params.get("end"):
+        start = params.get("start") or params.get("end")
+        return {"start": start, "end": params.get("end") or start}
+    return None
+
+
+def _event_extras(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """The extras of the Asset events that triggered this run."""
+    events = (context.get("triggering_asset_events") or {}).values()
+    return [event.extra or {} for batch in events for event in batch]
+
+
 def _run_date(context: dict[str, Any], tz: str) -> dt.date:
     override = (context.get("params") or {}).get("run_date")
     if override:
@@ -182,15 +197,9 @@ as a full rebuild, whatever the number of reruns.
     def build_marts() -> None:
         @task
         def affected_dates(**context: Any) -> dict[str, str]:
-            params = context.get("params") or {}
-            if params.get("start") or params.get("end"):
-                start = params.get("start") or params.get("end")
-                return {"start": start, "end": params.get("end") or start}
-            dates = []
-            for events in (context.get("triggering_asset_events") or {}).values():
-                for event in events:
-                    if run_date := (event.extra or {}).get("run_date"):
-                        dates.append(run_date)
+            if given := _conf_dates(context):
+                return given
+            dates = [e["run_date"] for e in _event_extras(context) if e.get("run_date")]
             if not dates:
                 settings = load_settings()
                 day = context["logical_date"].astimezone(
@@ -254,14 +263,9 @@ retries and reruns; a request that got no answer is not resent (see README).
     def export_leads() -> None:
         @task
         def lead_dates(**context: Any) -> dict[str, str]:
-            params = context.get("params") or {}
-            if params.get("start") or params.get("end"):
-                start = params.get("start") or params.get("end")
-                return {"start": start, "end": params.get("end") or start}
-            dates = []
-            for events in (context.get("triggering_asset_events") or {}).values():
-                for event in events:
-                    dates += [v for k, v in (event.extra or {}).items() if k in ("start", "end")]
+            if given := _conf_dates(context):
+                return given
+            dates = [e[k] for e in _event_extras(context) for k in ("start", "end") if e.get(k)]
             if not dates:
                 raise ValueError("no dates: trigger with start/end in the conf")
             # The build replaced attributed dates from start - lookback; their leads may fall

@@ -78,6 +78,18 @@ class Warehouse(abc.ABC):
     def truncate(self, table: Table) -> None:
         """Remove every row of a model table (``models run --full-refresh``)."""
 
+    def _check_write(self, table: Table, rows: pa.Table) -> None:
+        if getattr(self, "read_only", False):
+            raise WarehouseError("warehouse opened read-only")
+        unknown = set(rows.column_names) - set(table.column_names)
+        if unknown:
+            raise WarehouseError(f"{table.ref} has no columns {sorted(unknown)}")
+
+    @staticmethod
+    def _check_truncate(table: Table) -> None:
+        if table.kind != "model":
+            raise WarehouseError(f"{table.ref} is loaded, not modelled; refusing to empty it")
+
     @abc.abstractmethod
     def close(self) -> None:
         """Release connections and locks."""

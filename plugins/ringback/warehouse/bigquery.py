@@ -416,8 +416,7 @@ class BigQueryWarehouse(Warehouse):
         return int(job.total_bytes_processed or 0)
 
     def truncate(self, table: Table) -> None:
-        if table.kind != "model":
-            raise WarehouseError(f"{table.ref} is loaded, not modelled; refusing to empty it")
+        self._check_truncate(table)
         self._run(f"TRUNCATE TABLE {self._sql_ref(table.layer, table.name)}", None)
 
     # -- writes ----------------------------------------------------------------------------
@@ -425,11 +424,7 @@ class BigQueryWarehouse(Warehouse):
         from google.api_core.exceptions import Conflict
         from google.cloud import bigquery
 
-        if self.read_only:
-            raise WarehouseError("warehouse opened read-only")
-        unknown = set(rows.column_names) - set(table.column_names)
-        if unknown:
-            raise WarehouseError(f"{table.ref} has no columns {sorted(unknown)}")
+        self._check_write(table, rows)
         rows = table.to_arrow(rows.to_pylist()) if rows.schema != table.arrow_schema() else rows
         buf = io.BytesIO()
         pq.write_table(rows, buf)

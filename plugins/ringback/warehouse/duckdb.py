@@ -232,17 +232,12 @@ class DuckDBWarehouse(Warehouse):
         return _as_bigquery_types(self.con.sql(duck_sql, params=bound).to_arrow_table())
 
     def truncate(self, table: Table) -> None:
-        if table.kind != "model":
-            raise WarehouseError(f"{table.ref} is loaded, not modelled; refusing to empty it")
+        self._check_truncate(table)
         self.con.execute(f"DELETE FROM {table.ref}")
 
     # -- writes --------------------------------------------------------------------------
     def write(self, table, rows, *, partitions=None, where=None) -> int:
-        if self.read_only:
-            raise WarehouseError("warehouse opened read-only")
-        unknown = set(rows.column_names) - set(table.column_names)
-        if unknown:
-            raise WarehouseError(f"{table.ref} has no columns {sorted(unknown)}")
+        self._check_write(table, rows)
         self.con.register("_incoming", rows)
         try:
             return self._replace_from("_incoming", table, partitions, where)
