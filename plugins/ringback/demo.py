@@ -57,8 +57,8 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
 
     update_data_docs(load_settings())
     print(
-        f"\nAirflow ran {len(run_dates)} days x {len(load_sources())} sources + the marts "
-        f"DAG in {took:.0f} s."
+        f"\nAirflow ran {len(run_dates)} days x {len(load_sources())} sources, then the marts "
+        f"and export DAGs, in {took:.0f} s."
     )
     print_summary(settings.warehouse_url, run_dates[0], run_dates[-1])
     if settings.export_ga4_enabled:
