@@ -173,15 +173,22 @@ class DuckDBWarehouse(Warehouse):
         created: list[str] = []
         for layer in (*catalog.LAYERS, catalog.VIEW_LAYER):
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
-        existing = {
-            (s, t)
-            for s, t in self.con.execute(
-                "SELECT schema_name, table_name FROM duckdb_tables()"
+        # What is there, read once: tables with their comments, columns with theirs.
+        comments = {
+            (s, t): c
+            for s, t, c in self.con.execute(
+                "SELECT schema_name, table_name, comment FROM duckdb_tables()"
             ).fetchall()
         }
+        columns: dict[tuple[str, str], dict[str, str | None]] = {}
+        for s, t, col, c in self.con.execute(
+            "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns()"
+        ).fetchall():
+            columns.setdefault((s, t), {})[col] = c
         for table in catalog.tables().values():
-            if (table.layer, table.name) in existing:
-                created += self._add_missing_columns(table)
+            have = columns.get((table.layer, table.name), {})
+            if (table.layer, table.name) in comments:
+                created += self._add_missing_columns(table, set(have))
             else:
                 cols = ",\n  ".join(
                     f"{c.name} {DUCKDB_TYPES[c.type]}{' NOT NULL' if c.required else ''}"
@@ -189,31 +196,36 @@ class DuckDBWarehouse(Warehouse):
                 )
                 self.con.execute(f"CREATE TABLE {table.ref} (\n  {cols}\n)")
                 created.append(table.ref)
-            self._describe("TABLE", table)
+            self._describe("TABLE", table, comments.get((table.layer, table.name)), have)
         for view in catalog.views().values():
-            # Views hold no data: replacing them on every init keeps them equal to view.sql.
+            # Views hold no data: replacing them on every init keeps them equal to view.sql
+            # (atomically; the replaced view starts without comments).
             duck_sql, params = to_duckdb_sql(view.sql)
             if params:
                 raise WarehouseError(f"{view.ref}: a view cannot take parameters ({params})")
             self.con.execute(f"CREATE OR REPLACE VIEW {view.ref} AS {duck_sql}")
-            self._describe("VIEW", view)
+            self._describe("VIEW", view, None, {})
         return created
 
-    def _describe(self, kind: str, table: catalog.Table | catalog.View) -> None:
-        """Apply the descriptions of schema.yaml/metadata.yaml (again: they may have changed)."""
+    def _describe(
+        self,
+        kind: str,
+        table: catalog.Table | catalog.View,
+        comment: str | None,
+        column_comments: dict[str, str | None],
+    ) -> None:
+        """Apply the descriptions of schema.yaml/metadata.yaml where the warehouse's differ
+        (they may have been edited since the table was made)."""
         # COMMENT ON takes no parameters; descriptions are our own metadata, quoted safely.
-        self.con.execute(f"COMMENT ON {kind} {table.ref} IS {_literal(table.description)}")
+        if comment != table.description:
+            self.con.execute(f"COMMENT ON {kind} {table.ref} IS {_literal(table.description)}")
         for c in table.columns:
-            self.con.execute(f"COMMENT ON COLUMN {table.ref}.{c.name} IS {_literal(c.description)}")
+            if column_comments.get(c.name) != c.description:
+                self.con.execute(
+                    f"COMMENT ON COLUMN {table.ref}.{c.name} IS {_literal(c.description)}"
+                )
 
-    def _add_missing_columns(self, table: Table) -> list[str]:
-        have = {
-            r[0]
-            for r in self.con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
-                [table.layer, table.name],
-            ).fetchall()
-        }
+    def _add_missing_columns(self, table: Table, have: set[str]) -> list[str]:
         added = []
         for c in table.columns:
             if c.name not in have:
