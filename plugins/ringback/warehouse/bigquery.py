@@ -315,14 +315,15 @@ class BigQueryWarehouse(Warehouse):
         except Exception as exc:
             raise WarehouseError(f"BigQuery job {query_job.job_id} failed: {exc}") from exc
 
-    def _succeeded(self, job: str) -> bool:
+    def _landed(self, job: str) -> Any:
+        """The job of that id if it ran to success (a retry's earlier attempt), else None."""
         from google.api_core.exceptions import NotFound
 
         try:
             found = self.client.get_job(job)
         except NotFound:
-            return False
-        return found.state == "DONE" and found.error_result is None
+            return None
+        return found if found.state == "DONE" and found.error_result is None else None
 
     def _temp_name(self, table: Table | View, fp: str, scope: str) -> str:
         return f"_ringback_tmp_{table.name}_{scope}_{fp[:12]}"
@@ -353,7 +354,7 @@ class BigQueryWarehouse(Warehouse):
                 continue
             created += self._update(have, wanted, table)
         for view in catalog.views().values():
-            self._create_view(view)
+            self._ensure_view(view)
         return created
 
     def _update(self, have: Any, wanted: Any, table: Table) -> list[str]:
@@ -384,25 +385,43 @@ class BigQueryWarehouse(Warehouse):
             self.client.update_table(have, changed)
         return added
 
-    def _create_view(self, view: View) -> None:
+    def _ensure_view(self, view: View) -> None:
+        """Create the view, or update it in place where it differs (never drop it: analysts may
+        be querying it)."""
+        from google.api_core.exceptions import NotFound
         from google.cloud import bigquery
 
-        t = bigquery.Table(self._ref(catalog.VIEW_LAYER, view.name))
-        t.view_query = qualify(view.sql, self.project, self.names)
-        t.description = view.description
-        t.friendly_name = view.friendly_name
-        t.labels = {"app": "ringback", "layer": catalog.VIEW_LAYER}
-        self.client.delete_table(t.reference, not_found_ok=True)  # CREATE OR REPLACE
-        made = self.client.create_table(t)
+        wanted = {
+            "view_query": qualify(view.sql, self.project, self.names),
+            "description": view.description,
+            "friendly_name": view.friendly_name,
+            "labels": {"app": "ringback", "layer": catalog.VIEW_LAYER},
+        }
+        try:
+            have = self.client.get_table(self._ref(catalog.VIEW_LAYER, view.name))
+        except NotFound:
+            have = bigquery.Table(self._ref(catalog.VIEW_LAYER, view.name))
+            for attr, value in wanted.items():
+                setattr(have, attr, value)
+            have = self.client.create_table(have)
+        else:
+            changed = [attr for attr, value in wanted.items() if getattr(have, attr) != value]
+            for attr in changed:
+                setattr(have, attr, wanted[attr])
+            if changed:
+                have = self.client.update_table(have, changed)
         # A view's column descriptions can be set once BigQuery has derived its schema.
         descriptions = {c.name: c.description for c in view.columns}
-        made.schema = [
-            bigquery.SchemaField.from_api_repr(
-                f.to_api_repr() | {"description": descriptions.get(f.name, "")}
-            )
-            for f in made.schema
-        ]
-        self.client.update_table(made, ["schema"])
+        if [f.description or "" for f in have.schema] != [
+            descriptions.get(f.name, "") for f in have.schema
+        ]:
+            have.schema = [
+                bigquery.SchemaField.from_api_repr(
+                    f.to_api_repr() | {"description": descriptions.get(f.name, "")}
+                )
+                for f in have.schema
+            ]
+            self.client.update_table(have, ["schema"])
 
     # -- reads -----------------------------------------------------------------------------
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
@@ -411,9 +430,11 @@ class BigQueryWarehouse(Warehouse):
 
     def estimate_bytes(self, sql: str, params: dict[str, Any] | None = None) -> int:
         """A dry run: the bytes the query would scan (and be billed for)."""
+        return self._dry_run(qualify(sql, self.project, self.names), params)
+
+    def _dry_run(self, qualified_sql: str, params: dict[str, Any] | None) -> int:
         config = self._job_config(params, dry_run=True, use_query_cache=False)
-        job = self.client.query(qualify(sql, self.project, self.names), job_config=config)
-        return int(job.total_bytes_processed or 0)
+        return int(self.client.query(qualified_sql, job_config=config).total_bytes_processed or 0)
 
     def truncate(self, table: Table) -> None:
         self._check_truncate(table)
@@ -430,13 +451,12 @@ class BigQueryWarehouse(Warehouse):
         pq.write_table(rows, buf)
         fp = fingerprint(buf.getvalue(), self._ref(table.layer, table.name), partitions, where)
         scope = job_scope()
-        if self._succeeded(job_id("swap", table.ref, fp, scope)):
+        if self._landed(job_id("swap", table.ref, fp, scope)):
             log.info("%s: this write already landed (a retry): nothing to do", table.ref)
             return rows.num_rows
         if rows.num_rows == 0 and table.write_mode in ("upsert", "append"):
             return 0  # nothing to replace, nothing to add
-        temp = self._temp_name(table, fp, scope)
-        temp_ref = f"{self.project}.{self.names[table.layer]}.{temp}"
+        temp_ref = self._ref(table.layer, self._temp_name(table, fp, scope))
         config = bigquery.LoadJobConfig(
             source_format=bigquery.SourceFormat.PARQUET,
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
@@ -461,7 +481,7 @@ class BigQueryWarehouse(Warehouse):
         from google.cloud import bigquery
 
         qualified = qualify(sql, self.project, self.names)
-        estimate = self.estimate_bytes(sql, params)
+        estimate = self._dry_run(qualified, params)
         log.info("%s: dry run says %.1f MB scanned", table.ref, estimate / 1e6)
         if estimate > self.max_bytes:
             raise WarehouseError(
@@ -470,12 +490,10 @@ class BigQueryWarehouse(Warehouse):
             )
         fp = fingerprint(qualified, params, partitions, self._ref(table.layer, table.name))
         scope = job_scope()
-        swap = job_id("swap", table.ref, fp, scope)
-        if self._succeeded(swap):
+        if landed := self._landed(job_id("swap", table.ref, fp, scope)):
             log.info("%s: this build already landed (a retry): nothing to do", table.ref)
-            return int(self.client.get_job(swap).num_dml_affected_rows or 0)
-        temp = self._temp_name(table, fp, scope)
-        temp_ref = f"{self.project}.{self.names[table.layer]}.{temp}"
+            return int(landed.num_dml_affected_rows or 0)
+        temp_ref = self._ref(table.layer, self._temp_name(table, fp, scope))
         self._run(
             qualified,
             params,
@@ -493,11 +511,13 @@ class BigQueryWarehouse(Warehouse):
             )
         if audit is not None:
             audit(self.client.list_rows(temp_ref).to_arrow(create_bqstorage_client=False))
-        written = self._check_and_swap(table, f"`{temp_ref}`", partitions, None, fp, scope)
+        source = f"`{temp_ref}`"
+        self._check_and_swap(table, source, partitions, None, fp, scope)
+        written = self._scalar(f"SELECT COUNT(*) FROM {source}", {})
         self.client.delete_table(temp_ref, not_found_ok=True)
         return written
 
-    def _check_and_swap(self, table, source, partitions, where, fp, scope) -> int:
+    def _check_and_swap(self, table, source, partitions, where, fp, scope) -> None:
         target = self._sql_ref(table.layer, table.name)
         key_dates = None
         if table.write_mode == "partitions" and partitions is not None:
@@ -530,7 +550,6 @@ class BigQueryWarehouse(Warehouse):
                 key_dates = (lo, hi) if lo else None
         script, params = replace_statements(target, source, table, partitions, where, key_dates)
         self._run(script, params, job=job_id("swap", table.ref, fp, scope))
-        return self._scalar(f"SELECT COUNT(*) FROM {source}", {})
 
     def _scalar(self, sql: str, params: dict[str, Any]) -> int:
         return int(next(iter(self._run(sql, params)))[0])
