@@ -23,6 +23,7 @@ import datetime as dt
 import logging
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,8 +95,8 @@ class ExportResult:
     destination: str
     enabled: bool
     candidates: int = 0
-    counts: dict[str, int] = field(default_factory=dict)  # status -> leads this run
-    already: dict[str, int] = field(default_factory=dict)  # ledger status -> leads left alone
+    counts: Counter[str] = field(default_factory=Counter)  # status -> leads this run
+    already: Counter[str] = field(default_factory=Counter)  # ledger status -> leads left alone
     file: Path | None = None
 
     def line(self) -> str:
@@ -142,7 +143,7 @@ def _split(
     for lead in leads:
         status = lead["ledger_status"]
         if status in DONE or (status in IN_DOUBT and not retry_unknown):
-            result.already[status] = result.already.get(status, 0) + 1
+            result.already[status] += 1
         else:
             todo.append(lead)
     return todo
@@ -274,8 +275,7 @@ def export_ga4(
                 status, _, detail = outcome.partition(":")
                 outcomes.append(_ledger_row(lead, "ga4", status, detail or None))
             _record(wh, outcomes)
-            for row in skipped + outcomes:
-                result.counts[row["status"]] = result.counts.get(row["status"], 0) + 1
+            result.counts.update(row["status"] for row in skipped + outcomes)
 
 
 # -- Google Ads --------------------------------------------------------------------------------
@@ -338,8 +338,7 @@ def export_google_ads(
         # Ads ignores (same caller id, conversion name and time count once).
         ledger += [_ledger_row(x, "google_ads", "written", path.name) for x in rows]
     _record(wh, ledger)
-    for row in ledger:
-        result.counts[row["status"]] = result.counts.get(row["status"], 0) + 1
+    result.counts.update(row["status"] for row in ledger)
 
 
 def run_export(

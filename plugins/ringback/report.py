@@ -41,6 +41,12 @@ LABELS = {
     "missed_call_retry": "missed, customer called again",
     "missed_call_callback": "missed, we called back",
 }
+# The analytics.leads_daily column that counts each way a lead was won.
+LEAD_COLUMNS = {
+    "primary_call": "primary_leads",
+    "missed_call_retry": "retry_leads",
+    "missed_call_callback": "callback_leads",
+}
 REASON_COLOURS = {
     "untracked_number": "#b279a2",
     "missing_in_calltracking": "#e45756",
@@ -121,11 +127,7 @@ def _leads_by_source(by_source: list[dict[str, Any]]) -> str:
         return _svg(fig)
     names = [_label(r["traffic_source"]) for r in by_source][::-1]
     left = [0] * len(names)
-    for kind, column in (
-        ("primary_call", "primary_leads"),
-        ("missed_call_retry", "retry_leads"),
-        ("missed_call_callback", "callback_leads"),
-    ):
+    for kind, column in LEAD_COLUMNS.items():
         values = [r[column] for r in by_source][::-1]
         _marks(ax.barh(names, values, left=left, color=COLOURS[kind], label=LABELS[kind]))
         left = [a + b for a, b in zip(left, values, strict=True)]
@@ -145,11 +147,7 @@ def _leads_per_day(per_day: list[dict[str, Any]]) -> str:
         return _svg(fig)
     days = [r["attributed_date"].strftime("%m-%d") for r in per_day]
     bottom = [0] * len(days)
-    for kind, column in (
-        ("primary_call", "primary_leads"),
-        ("missed_call_retry", "retry_leads"),
-        ("missed_call_callback", "callback_leads"),
-    ):
+    for kind, column in LEAD_COLUMNS.items():
         values = [r[column] for r in per_day]
         _marks(ax.bar(days, values, bottom=bottom, color=COLOURS[kind], label=LABELS[kind]))
         bottom = [a + b for a, b in zip(bottom, values, strict=True)]
