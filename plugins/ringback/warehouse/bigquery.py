@@ -395,7 +395,7 @@ class BigQueryWarehouse(Warehouse):
             "view_query": qualify(view.sql, self.project, self.names),
             "description": view.description,
             "friendly_name": view.friendly_name,
-            "labels": {"app": "ringback", "layer": catalog.VIEW_LAYER},
+            "labels": {"app": "ringback"} | {_label(k): _label(v) for k, v in view.labels.items()},
         }
         try:
             have = self.client.get_table(self._ref(catalog.VIEW_LAYER, view.name))
