@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zoneinfo
 from typing import Any
 
 from ringback import catalog, models
@@ -18,11 +19,17 @@ def parse_time(value) -> dt.datetime:
 
 
 def staging_row(spec: dict, settings) -> dict:
-    """A staging.calls row from a compact spec (key, system, dir, number, at, status, talk...)."""
+    """A staging.calls row from a compact spec (key, system, dir, number, at, status, talk...).
+
+    ``business`` defaults to ``default``; ``tz`` (the business's zone, for call_date) defaults to
+    the settings' reporting time zone.
+    """
     key = spec["key"]
     started_at = parse_time(spec["at"])
     system = spec.get("system", "calltracking")
+    tz = zoneinfo.ZoneInfo(spec["tz"]) if spec.get("tz") else settings.tz
     return {
+        "business_id": spec.get("business", "default"),
         "call_key": key,
         "system": system,
         "provider": spec.get("provider", "ringostat" if system == "calltracking" else "binotel"),
@@ -42,9 +49,37 @@ def staging_row(spec: dict, settings) -> dict:
         "landing_page": None,
         "gclid": spec.get("gclid"),
         "ga_client_id": spec.get("ga_client_id"),
-        "call_date": started_at.astimezone(settings.tz).date(),
+        "call_date": started_at.astimezone(tz).date(),
         "load_id": "fixture",
     }
+
+
+def sql_case(case, overrides: dict | None = None):
+    """A fixture folder of tests/sql/: (settings, config, staging rows, start, end, businesses).
+
+    A case may list businesses (as in the sources file) with their zones and settings; each
+    call's call_date is in its business's zone. ``overrides`` are merged into the settings.
+    """
+    from pathlib import Path
+
+    import yaml
+
+    from ringback.settings import Config, businesses_from, load_settings
+
+    case = Path(case)
+    params = yaml.safe_load((case / "params.yaml").read_text())
+    settings = load_settings(
+        {"validate_marts": False, **(params.get("settings") or {}), **(overrides or {})}
+    )
+    config = Config(businesses_from(case / "params.yaml", params, settings), ())
+    zones = {b.id: b.time_zone for b in config.businesses}
+    calls = yaml.safe_load((case / "input.yaml").read_text())["calls"]
+    for call in calls:
+        call.setdefault("tz", zones.get(call.get("business", "default")))
+    rows = [staging_row(c, settings) for c in calls]
+    start = dt.date.fromisoformat(str(params["start"]))
+    end = dt.date.fromisoformat(str(params["end"]))
+    return settings, config, rows, start, end, params.get("only_businesses")
 
 
 def load_calls(wh, rows: list[dict]) -> None:

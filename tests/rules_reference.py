@@ -67,8 +67,21 @@ def unify(calls: list[dict], tolerance: int) -> list[dict]:
     return unified
 
 
+def evaluate_businesses(calls: list[dict], settings_of: Any) -> dict[str, Any]:
+    """``evaluate`` for each business on its own calls with its own settings
+    (``settings_of(business_id)``); results keyed by (business_id, key or date)."""
+    out: dict[str, Any] = {"leads": {}, "missed": {}, "reconciliation": {}, "unmatched": {}}
+    for business in sorted({c["business_id"] for c in calls}):
+        mine = [c for c in calls if c["business_id"] == business]
+        result = evaluate(mine, settings_of(business))
+        for part, rows in result.items():
+            out[part].update({(business, k): v for k, v in rows.items()})
+    return out
+
+
 def evaluate(calls: list[dict], s: Any) -> dict[str, Any]:
-    """Leads, missed-call outcomes, reconciliation and unmatched calls for all of ``calls``."""
+    """Leads, missed-call outcomes, reconciliation and unmatched calls for all of ``calls``
+    (one business)."""
     tz = s.tz
     window = dt.timedelta(seconds=round(s.recovery_window_hours * 3600))
     unified = unify(calls, s.match_tolerance_seconds)
@@ -147,6 +160,7 @@ def evaluate(calls: list[dict], s: Any) -> dict[str, Any]:
             continue
         day = u["started_at"].astimezone(tz).date()
         r = reconciliation[day]
+        r["matched_calls"] += 0  # present on every day with inbound calls
         r["calltracking_calls"] += u["ct_key"] is not None
         r["telephony_calls"] += u["tel_key"] is not None
         if u["match"] == "matched":
@@ -171,7 +185,7 @@ def evaluate(calls: list[dict], s: Any) -> dict[str, Any]:
         }
         total = sum(parts.values())
         r["unmatched_calls"] = total
-        r["unmatched_ratio"] = total / max(r["calltracking_calls"], r["telephony_calls"])
+        r["unmatched_ratio"] = total / (r["matched_calls"] + total)
         r["is_mismatch"] = (
             total >= s.mismatch_min_unmatched and r["unmatched_ratio"] >= s.mismatch_min_ratio
         )

@@ -17,7 +17,7 @@ from ringback.settings import load_settings
 from ringback.warehouse.base import PartitionRange, WarehouseError, connect
 from ringback.warehouse.bigquery import job_scope
 
-from helpers import build, load_calls, normalise, staging_row
+from helpers import build, load_calls, normalise, sql_case, staging_row
 
 pytestmark = pytest.mark.bigquery
 CASES = Path(__file__).parent / "sql"
@@ -29,6 +29,12 @@ EQUIVALENCE_CASES = [
     "window_crosses_midnight",
     "dst_change",
     "retry_reaches_untracked_line",
+    # Businesses: zones, per-business settings, the no-match day, history no run covered.
+    "business_day_boundary_by_zone",
+    "business_settings_threshold_and_window",
+    "business_reconciliation_no_match_day",
+    "business_history_before_one_day_run",
+    "business_pair_never_matched",
 ]
 _prefix = itertools.count()
 # The API answers with the legacy type names.
@@ -40,6 +46,13 @@ def emulator(tmp_path_factory):
     emu = Emulator(tmp_path_factory.mktemp("bq"))
     yield emu
     emu.stop()
+
+
+def bq_settings_overrides() -> dict:
+    """Datasets of their own per test, so tests share one emulator without meeting."""
+    n = next(_prefix)
+    names = {f"bigquery_{layer}_dataset": f"t{n}_{layer}" for layer in catalog.LAYERS}
+    return {**names, "bigquery_analytics_dataset": f"t{n}_analytics"}
 
 
 def bq_settings(**extra):
@@ -98,22 +111,57 @@ def test_init_creates_datasets_and_tables_as_sql_describes(emulator):
 
 @pytest.mark.parametrize("case", EQUIVALENCE_CASES)
 def test_models_on_bigquery_equal_duckdb(case, emulator, warehouse):
-    params = yaml.safe_load((CASES / case / "params.yaml").read_text())
-    calls = yaml.safe_load((CASES / case / "input.yaml").read_text())["calls"]
-    start = dt.date.fromisoformat(str(params["start"]))
-    end = dt.date.fromisoformat(str(params["end"]))
-    overrides = params.get("settings") or {}
-    settings = bq_settings(**overrides)
-    duck_settings = load_settings({"validate_marts": False, **overrides})
-    load_calls(warehouse, [staging_row(c, duck_settings) for c in calls])
-    build(warehouse, duck_settings, start, end)
+    duck_settings, config, rows, start, end, only = sql_case(CASES / case)
+    load_calls(warehouse, rows)
+    build(warehouse, duck_settings, start, end, config=config, businesses=only)
+    settings, *_ = sql_case(CASES / case, bq_settings_overrides())
     with connect(emulator.url(), settings=settings) as bq:
         bq.init()
         table = catalog.table("staging.calls")
-        bq.write(table, table.to_arrow([staging_row(c, settings) for c in calls]))
-        build(bq, settings, start, end)
+        bq.write(table, table.to_arrow(rows))
+        build(bq, settings, start, end, config=config, businesses=only)
         for ref in [*(t for t in catalog.tables() if t.startswith("marts.")), *catalog.views()]:
             assert rows_of(bq, ref) == rows_of(warehouse, ref), (case, ref)
+
+
+def test_init_upgrades_tables_from_before_businesses(emulator):
+    """Tables laid out before businesses: re-created with business_id first (partitioning and
+    clustering from sql/), every row kept in business `default`."""
+    from google.cloud import bigquery
+
+    settings = bq_settings()
+    with connect(emulator.url(), settings=settings) as bq:
+        client: bigquery.Client = bq.client
+        for name in bq.names.values():
+            client.create_dataset(f"{PROJECT}.{name}", exists_ok=True)
+        calls = catalog.table("staging.calls")
+        old = bigquery.Table(
+            bq._ref("staging", "calls"),
+            schema=[
+                bigquery.SchemaField(c.name, c.type, "NULLABLE")
+                for c in calls.columns
+                if c.name != "business_id"
+            ],
+        )
+        client.create_table(old)
+        rows = [
+            {k: v for k, v in staging_row(c, settings).items() if k != "business_id"}
+            for c in yaml.safe_load((CASES / "analyst_views" / "input.yaml").read_text())["calls"]
+        ]
+        # Test set-up only (the backend itself loads Parquet files, never streams).
+        assert client.insert_rows(client.get_table(old.reference), rows) == []
+        added = bq.init()
+        assert "staging.calls.business_id" in added
+        got = client.get_table(bq._ref("staging", "calls"))
+        assert [f.name for f in got.schema] == calls.column_names
+        assert got.clustering_fields == list(calls.clustering)
+        assert got.time_partitioning.field == "call_date"
+        staged = bq.query(
+            "SELECT business_id, call_key FROM staging.calls WHERE call_date IS NOT NULL"
+        ).to_pylist()
+        assert sorted(r["call_key"] for r in staged) == sorted(r["call_key"] for r in rows)
+        assert {r["business_id"] for r in staged} == {"default"}
+        assert bq.init() == []
 
 
 def test_a_rerun_of_the_same_day_leaves_the_same_rows(emulator, monkeypatch):

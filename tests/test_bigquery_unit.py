@@ -138,12 +138,26 @@ def test_replacements_delete_exactly_what_they_replace():
     assert params == {"p_start": dt.date(2026, 11, 1), "p_end": dt.date(2026, 11, 4)}
     with pytest.raises(WarehouseError, match="give the range"):
         bqw.replace_statements("t", "s", marts, None, None)
+    # `models run --business`: only those businesses' rows of the dates.
+    one = PartitionRange(dt.date(2026, 11, 1), dt.date(2026, 11, 4), ("kyiv_clinic",))
+    script, params = bqw.replace_statements("`p.m.attributed_leads`", "`p.m.tmp`", marts, one, None)
+    assert (
+        "WHERE attributed_date BETWEEN @p_start AND @p_end "
+        "AND business_id IN UNNEST(@p_businesses)" in script
+    )
+    assert params["p_businesses"] == ["kyiv_clinic"]
+    settings_table = catalog.table("staging.business_settings")
+    script, _ = bqw.replace_statements("`p.s.bs`", "`p.s.tmp`", settings_table, None, None)
+    assert "DELETE FROM `p.s.bs` WHERE TRUE;" in script
 
     calls = catalog.table("staging.calls")
     dates = (dt.date(2026, 11, 8), dt.date(2026, 11, 10))
     script, params = bqw.replace_statements("`p.s.calls`", "`p.s.tmp`", calls, None, None, dates)
     # By key, within the batch's dates: staging.calls requires a partition filter.
-    assert "call_key IN (SELECT call_key FROM `p.s.tmp`)" in script
+    assert (
+        "STRUCT(business_id, call_key) IN (SELECT AS STRUCT business_id, call_key FROM `p.s.tmp`)"
+        in script
+    )
     assert "call_date BETWEEN DATE_SUB(@k_start, INTERVAL 1 DAY)" in script
     for statement in sqlglot.parse(script, read="bigquery"):
         assert statement is not None
@@ -213,3 +227,41 @@ def test_credentials_from_settings_then_connection_then_adc(tmp_path, monkeypatc
     monkeypatch.setattr(bqw.BigQueryWarehouse, "_key_from_connection", lambda self: "")
     with connect(url, settings=load_settings()) as wh:
         assert wh.client._credentials.service_account_email.startswith("from-settings@")
+
+
+def test_row_access_policies_follow_the_viewers_in_the_sources_file(tmp_path):
+    from ringback.settings import Business
+
+    kyiv = Business("kyiv_clinic", "Kyiv", "Europe/Kyiv", viewers=("group:kyiv@agency.com",))
+    austin = Business("austin_plumbing", "Austin", "America/New_York", viewers=())
+    ref = "p.ringback_marts.attributed_leads"
+    sqls = bqw.row_access_statements(
+        ref,
+        [kyiv, austin],
+        ("serviceAccount:ringback@p.iam.gserviceaccount.com",),
+        existing=["rb_austin_plumbing", "rb_all", "someone_elses"],
+    )
+    assert sqls == [
+        "CREATE OR REPLACE ROW ACCESS POLICY rb_kyiv_clinic ON `p.ringback_marts.attributed_leads` "
+        "GRANT TO ('group:kyiv@agency.com') FILTER USING (business_id = 'kyiv_clinic')",
+        "CREATE OR REPLACE ROW ACCESS POLICY rb_all ON `p.ringback_marts.attributed_leads` "
+        "GRANT TO ('serviceAccount:ringback@p.iam.gserviceaccount.com') FILTER USING (TRUE)",
+        # Austin's viewer was removed from the file: its policy goes (and with it the access).
+        "DROP ROW ACCESS POLICY IF EXISTS rb_austin_plumbing "
+        "ON `p.ringback_marts.attributed_leads`",
+    ]
+    # sqlfluff's BigQuery grammar knows these statements: it parses them without unparsable parts.
+    (tmp_path / "policies.sql").write_text(";\n".join(sqls) + ";\n")
+    parsed = subprocess.run(
+        [sys.executable, "-m", "sqlfluff", "parse", str(tmp_path / "policies.sql"), "--dialect",
+         "bigquery", "--templater", "raw"],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert parsed.returncode == 0 and "unparsable" not in parsed.stdout, parsed.stdout[-2000:]
+    assert parsed.stdout.count("create_row_access_policy_statement") == 2
+    assert parsed.stdout.count("drop_row_access_policy_statement") == 1
+    # No viewers anywhere: no policy, and ours are dropped (tables open to dataset readers again).
+    assert bqw.row_access_statements(ref, [austin], (), ["rb_all"]) == [
+        "DROP ROW ACCESS POLICY IF EXISTS rb_all ON `p.ringback_marts.attributed_leads`"
+    ]

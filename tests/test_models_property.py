@@ -2,7 +2,10 @@
 
 Random call sets are drawn from a small world (a few customers, tracked and untracked lines,
 both systems, both directions, every status, talk times around the threshold, starts clustered
-so that matching, recovery windows and midnight boundaries are all exercised).
+so that matching, recovery windows and midnight boundaries are all exercised), spread over
+three businesses that share customer numbers: Kyiv with the defaults, New York with its own
+zone, talk threshold, recovery and match windows and a finite uniqueness window, and one found
+in staging but not configured (global settings). The reference evaluates each business alone.
 """
 
 from __future__ import annotations
@@ -15,17 +18,37 @@ from hypothesis import settings as h_settings
 from hypothesis import strategies as st
 
 from ringback import catalog
-from ringback.settings import load_settings
+from ringback.settings import Business, Config, load_settings
 from ringback.warehouse.base import connect
 
 from helpers import build, load_calls, staging_row, table_rows
-from rules_reference import evaluate
+from rules_reference import evaluate_businesses
 
 NUMBERS = ["+380501000001", "+380501000002", "+380501000003", None]
 COMPANIES = ["+380443330001", "+380443330002", "+380442000000"]
 STATUSES = ["answered", "answered", "answered", "missed", "busy", "voicemail", "failed"]
 TALK = [0, 10, 30, 31, 45, 300]
 BASE = dt.datetime(2026, 11, 10, 20, 0, tzinfo=dt.UTC)  # 22:00 Kyiv: days roll over soon
+BUSINESSES = Config(
+    businesses=(
+        Business("kyiv", "Kyiv", "Europe/Kyiv"),
+        Business(
+            "ny",
+            "New York",
+            "America/New_York",
+            {
+                "talk_threshold_seconds": 45,
+                "recovery_window_hours": 12,
+                "match_tolerance_seconds": 60,
+                "uniqueness_window_days": 1,
+                "tracked_numbers": ["+380442000000"],
+                "mismatch_min_unmatched": 1,
+            },
+        ),
+    ),
+    sources=(),
+)
+ZONES = {"kyiv": "Europe/Kyiv", "ny": "America/New_York", "unlisted": None}
 
 
 @st.composite
@@ -39,8 +62,11 @@ def call_sets(draw):
         status = draw(st.sampled_from(STATUSES))
         talk = draw(st.sampled_from(TALK)) if status == "answered" else 0
         system = draw(st.sampled_from(["calltracking", "telephony"]))
+        business = draw(st.sampled_from(list(ZONES)))
         calls.append(
             {
+                "business": business,
+                "tz": ZONES[business],
                 "key": f"{'ct' if system == 'calltracking' else 'tel'}{i}",
                 "system": system,
                 "dir": draw(st.sampled_from(["inbound", "inbound", "outbound"])),
@@ -82,10 +108,14 @@ def test_sql_matches_reference(shared_warehouse, specs):
     rows = [staging_row(s, settings) for s in specs]
     load_calls(wh, rows)
     dates = sorted({r["call_date"] for r in rows})
-    build(wh, settings, dates[0], dates[-1] + dt.timedelta(days=2))
-    expected = evaluate(rows, settings)
+    build(wh, settings, dates[0], dates[-1] + dt.timedelta(days=2), config=BUSINESSES)
+    per_business = BUSINESSES.business_settings(settings)
+    expected = evaluate_businesses(rows, lambda b: per_business.get(b, settings))
 
-    leads = {r["lead_id"]: r for r in table_rows(wh, "marts.attributed_leads")}
+    def keyed(ref: str, key: str) -> dict:
+        return {(r["business_id"], r[key]): r for r in table_rows(wh, ref)}
+
+    leads = keyed("marts.attributed_leads", "lead_id")
     assert set(leads) == set(expected["leads"])
     for key, want in expected["leads"].items():
         got = leads[key]
@@ -101,15 +131,15 @@ def test_sql_matches_reference(shared_warehouse, specs):
             want["source"],
         ), key
 
-    missed = {r["call_key"]: r for r in table_rows(wh, "marts.missed_calls")}
+    missed = keyed("marts.missed_calls", "call_key")
     assert {k: (v["outcome"], v["recovered_by_call_key"]) for k, v in missed.items()} == {
         k: (v["outcome"], v["recovered_by_call_key"]) for k, v in expected["missed"].items()
     }
 
-    unmatched = {r["call_key"]: r["reason"] for r in table_rows(wh, "marts.unmatched_calls")}
+    unmatched = {k: r["reason"] for k, r in keyed("marts.unmatched_calls", "call_key").items()}
     assert unmatched == expected["unmatched"]
 
-    recon = {r["report_date"]: r for r in table_rows(wh, "marts.call_reconciliation")}
+    recon = keyed("marts.call_reconciliation", "report_date")
     assert set(recon) == set(expected["reconciliation"])
     for day, want in expected["reconciliation"].items():
         got = recon[day]

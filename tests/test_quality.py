@@ -174,8 +174,8 @@ def test_model_runs_validate_every_mart_and_keep_the_results(built):
         (
             "attributed_leads",
             lambda d: d.assign(lead_id=d["lead_id"].iloc[0]),
-            "expect_column_values_to_be_unique",
-            "lead_id",
+            "expect_compound_columns_to_be_unique",
+            None,
         ),
         (
             "attributed_leads",
@@ -250,6 +250,7 @@ def test_a_failed_mart_leaves_its_partitions_untouched(built):
     before = table_rows(built, table.ref, "lead_id")
     broken = models.render(table, settings) + "\nUNION ALL\n" + models.render(table, settings)
     window = models.RebuildWindow.for_run(DAY, DAY, settings)
+    scope = models.BusinessScope(None, {"default": settings}, frozenset(), {})
     reports: list = []
     with pytest.raises(quality.ValidationFailed, match="partitions were not replaced"):
         built.run_model(
@@ -257,7 +258,7 @@ def test_a_failed_mart_leaves_its_partitions_untouched(built):
             broken,
             models.query_params(window, settings),
             models.PartitionRange(window.start, window.end),
-            models._audit_for(table, settings, window, reports),
+            models._audit_for(table, settings, scope, window, reports),
         )
     assert table_rows(built, table.ref, "lead_id") == before
     assert reports and not reports[0]["success"]

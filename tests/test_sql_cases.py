@@ -7,16 +7,13 @@ multiset: a missing or an extra row fails.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
-from ringback.settings import load_settings
-
-from helpers import build, load_calls, normalise, staging_row, table_rows
+from helpers import build, load_calls, normalise, sql_case, table_rows
 
 CASES = sorted(p.parent for p in (Path(__file__).parent / "sql").glob("*/expect.yaml"))
 
@@ -29,16 +26,9 @@ def test_every_case_is_complete():
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_sql_case(case: Path, warehouse):
-    params = yaml.safe_load((case / "params.yaml").read_text())
-    settings = load_settings({"validate_marts": False, **(params.get("settings") or {})})
-    calls = yaml.safe_load((case / "input.yaml").read_text())["calls"]
-    load_calls(warehouse, [staging_row(c, settings) for c in calls])
-    build(
-        warehouse,
-        settings,
-        dt.date.fromisoformat(str(params["start"])),
-        dt.date.fromisoformat(str(params["end"])),
-    )
+    settings, config, rows, start, end, only = sql_case(case)
+    load_calls(warehouse, rows)
+    build(warehouse, settings, start, end, config=config, businesses=only)
     expected_tables = yaml.safe_load((case / "expect.yaml").read_text())
     for ref, expected_rows in expected_tables.items():
         actual = table_rows(warehouse, ref)

@@ -26,7 +26,11 @@ SQL_METHODS = {"execute", "sql", "query", "executemany", "_run", "_scalar"}
 ALLOWED = re.compile(
     r"^(?:\w+\.ref|ref|layer|kind|cols|source|duck_sql|select|columns|keys|on|where|"
     r"field|c\.name|col|DUCKDB_TYPES\[c\.type\]|_literal\(.+\)|"
-    r"self\._sql_ref\(table\.layer, table\.name\))$"
+    r"self\._sql_ref\(table\.layer, table\.name\)|"
+    # the upgrade to businesses (table names derived from the catalog's) and generated clauses
+    r"table\.layer|table\.name|temp|backup|dataset|self\.project|\w+\.reference|"
+    r"_column_ddl\(table\)|partition_scope\(table, partitions\)|scope|"
+    r"', '\.join\((columns|values)\))$"
 )
 
 
@@ -64,9 +68,10 @@ def test_sql_strings_interpolate_only_identifiers():
 
 
 def test_templates_shape_queries_only_with_structural_settings():
-    """Jinja in sql/ sees only match_rounds and the uniqueness mode; values are @parameters."""
+    """Jinja in sql/ sees only match_rounds; values are @parameters (and per-business settings
+    come from staging.business_settings, joined in)."""
     settings = load_settings()
-    assert set(models.template_context(settings)) == {"match_rounds", "uniqueness_window_days"}
+    assert set(models.template_context(settings)) == {"match_rounds"}
     for table in catalog.tables().values():
         if table.kind != "model":
             continue

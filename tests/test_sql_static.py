@@ -24,6 +24,7 @@ SETTINGS = {
     "finite_window": load_settings({"uniqueness_window_days": 30}),
 }
 CONTRACT_COLUMNS = [
+    "business_id",
     "call_key",
     "system",
     "provider",
@@ -48,6 +49,7 @@ CONTRACT_COLUMNS = [
 ]
 MART_COLUMNS = {
     "marts.attributed_leads": [
+        "business_id",
         "lead_id",
         "lead_call_key",
         "attributed_call_key",
@@ -65,6 +67,7 @@ MART_COLUMNS = {
         "recovery_seconds",
     ],
     "marts.missed_calls": [
+        "business_id",
         "call_key",
         "customer_hash",
         "missed_at",
@@ -78,6 +81,7 @@ MART_COLUMNS = {
         "recovery_seconds",
     ],
     "marts.call_reconciliation": [
+        "business_id",
         "report_date",
         "calltracking_calls",
         "telephony_calls",
@@ -90,6 +94,7 @@ MART_COLUMNS = {
         "mismatch_reason",
     ],
     "marts.unmatched_calls": [
+        "business_id",
         "call_key",
         "system",
         "report_date",
@@ -103,6 +108,17 @@ MART_COLUMNS = {
 
 def rendered(mode: str) -> list[tuple[str, str]]:
     return [(t.ref, models.render(t, SETTINGS[mode])) for t in MODELS]
+
+
+def test_business_id_comes_first_and_clusters_every_staging_table_and_mart():
+    # design.md §3: business_id (STRING, required) first, and the first clustering column.
+    for table in catalog.tables().values():
+        if table.layer in ("staging", "marts"):
+            first = table.columns[0]
+            assert (first.name, first.type, first.required) == ("business_id", "STRING", True)
+            assert table.clustering[:1] == ("business_id",), table.ref
+    for view in catalog.views().values():
+        assert view.column_names[0] == "business_id", view.ref
 
 
 def test_staging_calls_is_exactly_the_contract_in_order():

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from ringback import catalog
+from ringback.settings import load_settings
 from ringback.warehouse.base import WarehouseError, connect
 from ringback.warehouse.duckdb import duckdb_path
 
@@ -49,6 +50,7 @@ def test_partition_writes_refuse_rows_outside_the_range(warehouse, settings):
     rows = table.to_arrow(
         [
             {
+                "business_id": "default",
                 "report_date": dt.date(2026, 11, 12),
                 "calltracking_calls": 1,
                 "telephony_calls": 1,
@@ -130,3 +132,101 @@ def test_a_reader_waits_for_the_writer_and_readers_share(warehouse_url):
     first_reader.close()
     thread.join(timeout=10)
     assert writer_in and writer_in[0] >= released
+
+
+def test_partition_writes_of_named_businesses_leave_the_others(warehouse):
+    from ringback.warehouse.base import PartitionRange
+
+    table = catalog.table("marts.unmatched_calls")
+
+    def row(business: str, key: str) -> dict:
+        return {
+            "business_id": business,
+            "call_key": key,
+            "system": "telephony",
+            "report_date": dt.date(2026, 11, 10),
+            "started_at": dt.datetime(2026, 11, 10, 8, tzinfo=dt.UTC),
+            "reason": "untracked_number",
+        }
+
+    day = PartitionRange(dt.date(2026, 11, 10), dt.date(2026, 11, 10))
+    warehouse.write(table, table.to_arrow([row("a", "a1"), row("b", "b1")]), partitions=day)
+    only_a = PartitionRange(day.start, day.end, ("a",))
+    with pytest.raises(WarehouseError, match="for businesses a"):
+        warehouse.write(table, table.to_arrow([row("b", "b2")]), partitions=only_a)
+    warehouse.write(table, table.to_arrow([row("a", "a2")]), partitions=only_a)
+    keys = [r["call_key"] for r in warehouse.query(f"SELECT * FROM {table.ref}").to_pylist()]
+    assert sorted(keys) == ["a2", "b1"]
+
+
+def test_init_upgrades_a_warehouse_from_before_businesses(warehouse_url, settings):
+    """A warehouse laid out before businesses (no business_id anywhere) is upgraded in place:
+    business_id first, every row in business `default`, nothing lost; the models then run."""
+    import duckdb
+
+    from ringback.warehouse.duckdb import DUCKDB_TYPES, duckdb_path
+
+    path = duckdb_path(warehouse_url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old_tables = [
+        t
+        for t in catalog.tables().values()
+        if t.ref not in ("staging.business_settings", "staging.folded_partitions")
+    ]
+    con = duckdb.connect(str(path))
+    for layer in catalog.LAYERS:
+        con.execute(f"CREATE SCHEMA {layer}")
+    for t in old_tables:
+        cols = ", ".join(
+            f"{c.name} {DUCKDB_TYPES[c.type]}" for c in t.columns if c.name != "business_id"
+        )
+        con.execute(f"CREATE TABLE {t.ref} ({cols})")
+    calls = [
+        staging_row({"key": f"c{i}", "number": f"+38050100000{i}", "at": f"2026-11-10T0{i}:00:00Z",
+                     "talk": 60}, settings)
+        for i in range(1, 4)
+    ]  # fmt: skip
+    for r in calls:
+        del r["business_id"]
+        con.execute(
+            f"INSERT INTO staging.calls ({', '.join(r)}) VALUES ({', '.join('?' * len(r))})",
+            list(r.values()),
+        )
+    con.execute(
+        "INSERT INTO marts.call_reconciliation (report_date, calltracking_calls, telephony_calls, "
+        "matched_calls, only_in_calltracking, only_in_telephony_untracked, "
+        "only_in_telephony_tracked, unmatched_calls, unmatched_ratio, is_mismatch) "
+        "VALUES ('2026-11-01', 4, 3, 3, 1, 0, 0, 1, 0.25, false)"
+    )
+    con.close()
+    with connect(warehouse_url) as wh:
+        added = wh.init()
+        assert "staging.calls.business_id" in added and "staging.business_settings" in added
+        staged = wh.query("SELECT * FROM staging.calls ORDER BY call_key").to_pylist()
+        assert [r["business_id"] for r in staged] == ["default"] * 3
+        assert [r["call_key"] for r in staged] == ["c1", "c2", "c3"]
+        for t in catalog.tables().values():
+            cols = [
+                c
+                for (c,) in wh.con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
+                    "AND table_name = ? ORDER BY column_index",
+                    [t.layer, t.name],
+                ).fetchall()
+            ]
+            assert cols == t.column_names, t.ref
+        old = wh.query("SELECT * FROM marts.call_reconciliation").to_pylist()
+        assert [(r["business_id"], r["report_date"]) for r in old] == [
+            ("default", dt.date(2026, 11, 1))
+        ]
+        assert wh.init() == []  # idempotent once upgraded
+        from helpers import build
+
+        build(
+            wh,
+            load_settings({"validate_marts": False}),
+            dt.date(2026, 11, 10),
+            dt.date(2026, 11, 10),
+        )
+        leads = wh.query("SELECT business_id, lead_id FROM marts.attributed_leads").to_pylist()
+        assert sorted(r["lead_id"] for r in leads) == ["c1", "c2", "c3"]

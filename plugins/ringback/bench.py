@@ -218,6 +218,16 @@ def run(
                 "",
             )
         )
+        # A year loaded straight into staging (a backfill) that no models run has covered: the
+        # first one-day run folds it into the first-seen state before building its day.
+        cold = _child("models", year, LAST_DAY, LAST_DAY)
+        rows.append(
+            (
+                "first one-day run on a year no run covered (folds the year first)",
+                f"{cold['seconds']:.1f} s, peak {cold['peak_mb']:,.0f} MB",
+                "unified calls, first-seen, tracked numbers for 365 days",
+            )
+        )
         full = _child("models", year, first, LAST_DAY)
         rows.append(
             (

@@ -25,6 +25,9 @@ REPEAT_SHARE = 0.2  # of all calls: returning customers
 STATUS_NAMES = np.array(["answered", "missed", "busy", "voicemail", "failed"])
 
 
+BUSINESS_ID = "default"  # not in the sources file: built with the global settings
+
+
 def generate(
     n_calls: int, first_day: dt.date, days: int, seed: int = 1, time_zone: str = "Europe/Kyiv"
 ) -> pa.Table:
@@ -153,6 +156,7 @@ def generate(
         tracked_line = np.isin(company[idx], tracking) & (system == "calltracking")
         src = np.where(tracked_line, source[src_idx], None)
         columns = {
+            "business_id": np.full(idx.size, BUSINESS_ID),
             "call_key": keys,
             "system": np.full(idx.size, system),
             "provider": np.full(idx.size, provider),

@@ -16,6 +16,7 @@ from ringback.settings import ConfigError, project_root
 
 LAYERS = ("raw", "staging", "marts")
 VIEW_LAYER = "analytics"  # stable views over the marts, the names analysts and BI tools query
+WRITE_MODES = ("partitions", "upsert", "replace_where", "replace", "append")
 COLUMN_TYPES = ("STRING", "INT64", "FLOAT64", "BOOL", "TIMESTAMP", "DATE", "JSON")
 ARROW_TYPES = {
     "STRING": pa.string(),
@@ -51,7 +52,7 @@ class Table:
     description: str
     friendly_name: str
     kind: str  # "load" (written by Python) or "model" (written by its query)
-    write_mode: str  # partitions | upsert | replace_where | append
+    write_mode: str  # partitions | upsert | replace_where | replace | append
     key: tuple[str, ...] = ()
     replace_columns: tuple[str, ...] = ()
     partition_field: str | None = None
@@ -170,6 +171,8 @@ def _load_table(layer: str, folder: Path) -> Table:
         needed.add(table.partition_field)
     if missing := needed - names:
         raise ConfigError(f"{folder}: metadata names columns not in schema.yaml: {missing}")
+    if table.write_mode not in WRITE_MODES:
+        raise ConfigError(f"{folder}: unknown write mode {table.write_mode!r}")
     if table.write_mode == "partitions" and not table.partition_field:
         raise ConfigError(f"{folder}: write mode 'partitions' needs a partitioning field")
     if table.kind == "model" and not table.query_path.exists():

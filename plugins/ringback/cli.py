@@ -2,7 +2,7 @@
 
 Public contract (design.md §5, kept exactly):
   ringback init --warehouse URL
-  ringback models run --warehouse URL --start YYYY-MM-DD --end YYYY-MM-DD
+  ringback models run --warehouse URL --start YYYY-MM-DD --end YYYY-MM-DD [--business ID]...
   ringback extract --source ID --date YYYY-MM-DD --warehouse URL
 Project commands: ``models render``, ``summary``, ``report``, ``export``, ``dags test``,
 ``simulators serve``, ``demo``.
@@ -36,16 +36,20 @@ def _settings(args: argparse.Namespace):
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Create every schema and table that is missing (idempotent)."""
+    """Create every schema and table that is missing, upgrade tables from before businesses,
+    and (BigQuery) apply the businesses' row access policies (idempotent)."""
     from ringback.warehouse.base import connect
 
     settings = _settings(args)
-    with connect(settings.warehouse_url) as wh:
+    with connect(settings.warehouse_url, settings=settings) as wh:
         created = wh.init()
+        policies = wh.apply_row_access()
     print(
         f"{settings.warehouse_url}: created {len(created)} "
         f"({', '.join(created) if created else 'nothing to do'})"
     )
+    if policies:
+        print(f"row access: {len(policies)} statements (businesses' viewers)")
     return 0
 
 
@@ -58,10 +62,16 @@ def cmd_models_run(args: argparse.Namespace) -> int:
     with connect(settings.warehouse_url) as wh:
         wh.init()
         results = models.run_models(
-            wh, settings, args.start, args.end, full_refresh=args.full_refresh
+            wh,
+            settings,
+            args.start,
+            args.end,
+            full_refresh=args.full_refresh,
+            businesses=args.business,
         )
     window = models.RebuildWindow.for_run(args.start, args.end, settings)
-    print(f"built {len(results)} models for {window.start}..{window.end}:")
+    which = f" (businesses {', '.join(args.business)})" if args.business else ""
+    print(f"built {len(results)} models for {window.start}..{window.end}{which}:")
     for r in results:
         print(f"  {r.ref:32} {r.rows:>9} rows {r.seconds:>7.2f} s")
     return 0
@@ -108,8 +118,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     from ringback.settings import project_root
 
     settings = _settings(args)
+    from ringback.settings import load_config
+
     out = Path(args.out) if args.out else report.default_path(project_root(), args.start, args.end)
-    report.write_report(settings.warehouse_url, args.start, args.end, out)
+    names = {b.id: b.name for b in load_config(settings).businesses}
+    report.write_report(
+        settings.warehouse_url, args.start, args.end, out, businesses=args.business, names=names
+    )
     print(f"report: {out.resolve()}")
     if args.check:
         check = report.check_rendered(out)
@@ -217,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="empty every model table first (after a rule change)",
     )
+    p.add_argument(
+        "--business",
+        action="append",
+        metavar="ID",
+        help="rebuild only this business (repeatable; default: every business)",
+    )
     p.set_defaults(func=cmd_models_run)
     p = models_sub.add_parser("render", help=cmd_models_render.__doc__)
     common(p)
@@ -241,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_date, required=True)
     p.add_argument("--end", type=_date, required=True)
     p.add_argument("--out", metavar="FILE", help="default data/reports/ringback-report_S_E.html")
+    p.add_argument(
+        "--business",
+        action="append",
+        metavar="ID",
+        help="only this business (repeatable; default: a section per business with data)",
+    )
     p.add_argument(
         "--check", action="store_true", help="open it in headless Chromium; fail unless it renders"
     )

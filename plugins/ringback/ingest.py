@@ -10,6 +10,7 @@ the same day replaces its own rows and the tables come out the same.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -23,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ringback import catalog
+from ringback import catalog, history
 from ringback.quality import ValidationFailed, record_results
 from ringback.settings import Settings, SourceConfig, get_source, project_root
 from ringback.sources import CONNECTORS, connector_for
@@ -113,6 +114,7 @@ def map_batch(
     def to_quarantine(index: int, call_id: str | None, reason: str, detail: str) -> None:
         quarantine.append(
             {
+                "business_id": source.business_id,
                 "load_id": load_id,
                 "source_id": source.id,
                 "provider": source.provider,
@@ -342,7 +344,14 @@ def validate(folder: Path, settings: Settings, warehouse_url: str | None = None)
     volume = volume_bounds(
         warehouse_url, manifest.source_id, dt.date.fromisoformat(manifest.run_date)
     )
-    staging_report = quality.validate_staged_calls(staged, settings, manifest.load_id, volume)
+    # call_date is checked in the source's business's zone.
+    business_zone = get_source(manifest.source_id).business_time_zone
+    staging_report = quality.validate_staged_calls(
+        staged,
+        dataclasses.replace(settings, reporting_time_zone=business_zone),
+        manifest.load_id,
+        volume,
+    )
 
     moved = {key: reason for reason, keys in staging_report["row_failures"].items() for key in keys}
     if moved:
@@ -356,6 +365,7 @@ def validate(folder: Path, settings: Settings, warehouse_url: str | None = None)
         for row in staged[staged["call_key"].isin(moved)].itertuples():
             quarantine.append(
                 {
+                    "business_id": row.business_id,
                     "load_id": manifest.load_id,
                     "source_id": manifest.source_id,
                     "provider": manifest.provider,
@@ -439,6 +449,8 @@ def publish(folder: Path, warehouse_url: str, *, require_validation: bool = True
         if report["success"]:
             staged = pq.read_table(folder / "staged.parquet").drop_columns(list(STAGED_EXTRAS))
             wh.write(catalog.table("staging.calls"), staged)
+            # The next models run folds these dates again, even where a re-pull kept the count.
+            history.forget(wh, staged)
         record_results(wh, report.get("suites", []))
         loads = catalog.table("raw.loads")
         wh.write(

@@ -8,18 +8,20 @@ first-seen dimensions. Queries are BigQuery Standard SQL; Jinja shapes only thei
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 
-from ringback import catalog
+from ringback import catalog, history
 from ringback.catalog import Table
-from ringback.settings import Settings
+from ringback.settings import Config, ConfigError, Settings, load_config
 from ringback.warehouse.base import PartitionRange, Warehouse
 
 log = logging.getLogger(__name__)
@@ -32,10 +34,7 @@ _JINJA = jinja2.Environment(  # noqa: S701
 
 def template_context(settings: Settings) -> dict[str, Any]:
     """Structural choices a query's shape depends on (never data values)."""
-    return {
-        "match_rounds": settings.match_rounds,
-        "uniqueness_window_days": settings.uniqueness_window_days,
-    }
+    return {"match_rounds": settings.match_rounds}
 
 
 def render(table: Table, settings: Settings) -> str:
@@ -66,29 +65,75 @@ def recovery_days(settings: Settings) -> int:
     return math.ceil(settings.recovery_window_seconds / 86400) + 1
 
 
-def query_params(window: RebuildWindow, settings: Settings) -> dict[str, Any]:
-    """Named parameters every model may use (design.md §4 defaults come from settings)."""
-    if settings.uniqueness_window_days is None:
-        history_start = window.start
-        uniqueness_seconds = 0
-    else:
-        history_start = window.start - dt.timedelta(days=settings.uniqueness_window_days + 1)
-        uniqueness_seconds = settings.uniqueness_window_days * 86400
+@dataclass(frozen=True)
+class BusinessScope:
+    """The businesses a run builds and the settings of every business it may read.
+
+    ``selected`` is None for every business (no ``--business``). ``settings`` holds one entry
+    per business in the sources file plus any business found in staging but absent from it
+    (built with the global settings, design.md §5).
+    """
+
+    selected: tuple[str, ...] | None
+    settings: dict[str, Settings]
+    configured: frozenset[str]
+    names: dict[str, str]
+
+    def __post_init__(self) -> None:
+        if not self.settings:
+            raise ValueError("a business scope needs at least one business's settings")
+
+    def each(self) -> list[Settings]:
+        return list(self.settings.values())
+
+    def max_recovery_days(self) -> int:
+        return max(recovery_days(s) for s in self.each())
+
+    def max_uniqueness_days(self) -> int | None:
+        finite = [s.uniqueness_window_days for s in self.each() if s.uniqueness_window_days]
+        return max(finite) if finite else None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """staging.business_settings rows."""
+        return [
+            {
+                "business_id": bid,
+                "business_name": self.names.get(bid, bid),
+                "time_zone": s.reporting_time_zone,
+                "talk_threshold_seconds": s.talk_threshold_seconds,
+                "recovery_window_seconds": s.recovery_window_seconds,
+                "uniqueness_window_seconds": None
+                if s.uniqueness_window_days is None
+                else s.uniqueness_window_days * 86400,
+                "match_tolerance_seconds": s.match_tolerance_seconds,
+                "mismatch_min_unmatched": s.mismatch_min_unmatched,
+                "mismatch_min_ratio": float(s.mismatch_min_ratio),
+                "tracked_numbers": ",".join(s.tracked_numbers) or None,
+                "is_configured": bid in self.configured,
+            }
+            for bid, s in sorted(self.settings.items())
+        ]
+
+
+def query_params(
+    window: RebuildWindow, settings: Settings, scope: BusinessScope | None = None
+) -> dict[str, Any]:
+    """Named parameters every model may use. Rule settings differ per business and reach the
+    queries through staging.business_settings; the ranges here cover the widest of them."""
+    scope = scope or BusinessScope(None, {"default": settings}, frozenset(), {})
+    longest_uniqueness = scope.max_uniqueness_days()
+    history_start = window.start
+    if longest_uniqueness is not None:
+        history_start = window.start - dt.timedelta(days=longest_uniqueness + 1)
     return {
         "start_date": window.start,
         "end_date": window.end,
         "pad_start_date": window.start - dt.timedelta(days=1),
         "pad_end_date": window.end + dt.timedelta(days=1),
         "history_start_date": history_start,
-        "recovery_end_date": window.end + dt.timedelta(days=recovery_days(settings)),
-        "reporting_time_zone": settings.reporting_time_zone,
-        "talk_threshold_seconds": settings.talk_threshold_seconds,
-        "recovery_window_seconds": settings.recovery_window_seconds,
-        "uniqueness_window_seconds": uniqueness_seconds,
-        "match_tolerance_seconds": settings.match_tolerance_seconds,
-        "mismatch_min_unmatched": settings.mismatch_min_unmatched,
-        "mismatch_min_ratio": float(settings.mismatch_min_ratio),
-        "tracked_numbers": list(settings.tracked_numbers),
+        "recovery_end_date": window.end + dt.timedelta(days=scope.max_recovery_days()),
+        "all_businesses": scope.selected is None,
+        "business_ids": list(scope.selected or ()),
         "hash_salt": settings.effective_salt,
     }
 
@@ -100,6 +145,31 @@ class ModelResult:
     seconds: float
 
 
+def business_scope(
+    warehouse: Warehouse,
+    settings: Settings,
+    config: Config,
+    selected: Sequence[str] | None,
+    span: tuple[dt.date, dt.date],
+    seen: set[str],
+) -> BusinessScope:
+    """Settings of every configured business, plus those staging holds for ``span`` (or the
+    history fold touched, ``seen``) that the sources file does not list."""
+    per_business = config.business_settings(settings)
+    found = warehouse.query(
+        "SELECT DISTINCT business_id FROM staging.calls WHERE call_date BETWEEN @lo AND @hi",
+        {"lo": span[0], "hi": span[1]},
+    ).column("business_id")
+    for bid in {*found.to_pylist(), *seen, *(selected or ())} - per_business.keys():
+        per_business[bid] = settings
+    return BusinessScope(
+        tuple(dict.fromkeys(selected)) if selected else None,
+        per_business,
+        frozenset(b.id for b in config.businesses),
+        {b.id: b.name for b in config.businesses},
+    )
+
+
 def run_models(
     warehouse: Warehouse,
     settings: Settings,
@@ -107,26 +177,58 @@ def run_models(
     end: dt.date,
     *,
     full_refresh: bool = False,
+    businesses: Sequence[str] | None = None,
+    config: Config | None = None,
 ) -> list[ModelResult]:
     """Rebuild every model for ``start .. end`` plus the lookback; return rows and timings.
 
-    ``full_refresh`` first empties every model table (dimensions included), for a rebuild of the
-    whole history after a rule change.
+    ``businesses`` limits the rebuild to those business ids (default: all). Before the range is
+    built, staging rows that no earlier run folded in (backfills, rows loaded by hand, late
+    re-pulls of old days) are folded into the first-seen state, so primacy always reflects
+    every staging row. ``full_refresh`` first empties every model table (dimensions included)
+    and folds all of staging again, for a rebuild after a rule change.
     """
     if not settings.hash_salt:
         log.warning(
             "RINGBACK_HASH_SALT is not set: customer hashes use the public development salt. "
             "Set a secret salt before loading real data."
         )
+    if full_refresh and businesses:
+        raise ConfigError(
+            "--full-refresh empties the model tables of every business; run it without "
+            "--business (or rebuild those businesses' dates without --full-refresh)"
+        )
+    config = config or load_config(settings)
     window = RebuildWindow.for_run(start, end, settings)
     models = catalog.models_in_order()
     if full_refresh:
         for table in models:
             warehouse.truncate(table)
+    fold = history.pending(
+        warehouse, window.start, window.end, selected=businesses, refold=full_refresh
+    )
+    # Read span of the range build: padding, the longest uniqueness window, recovery look-ahead.
+    provisional = config.business_settings(settings) or {"default": settings}
+    ahead = max(recovery_days(s) for s in provisional.values())
+    back = max((s.uniqueness_window_days or 0) for s in provisional.values()) + 2
+    span = (
+        min(
+            [window.start - dt.timedelta(days=back)]
+            + [lo - dt.timedelta(days=2) for lo, _ in fold.ranges]
+        ),
+        window.end + dt.timedelta(days=ahead + 1),
+    )
+    scope = business_scope(warehouse, settings, config, businesses, span, fold.businesses)
+    settings_table = catalog.table("staging.business_settings")
+    warehouse.write(settings_table, settings_table.to_arrow(scope.rows()))
+
     results: list[ModelResult] = []
     reports: list[dict[str, Any]] = []
     try:
-        _build_all(warehouse, settings, window, models, results, reports)
+        _fold_history(warehouse, settings, scope, fold, results)
+        _build_all(warehouse, settings, scope, window, models, results, reports)
+        # Only now: rows inside the window were left to the range build, which has succeeded.
+        history.record(warehouse, fold)
     finally:
         if reports:
             from ringback import quality
@@ -136,8 +238,32 @@ def run_models(
     return results
 
 
+def _fold_history(
+    warehouse: Warehouse,
+    settings: Settings,
+    scope: BusinessScope,
+    fold: history.PendingFold,
+    results: list[ModelResult],
+) -> None:
+    """Rebuild first-seen state for dates whose staging rows no earlier run covered."""
+    every_business = dataclasses.replace(scope, selected=None)
+    for lo, hi in fold.ranges:
+        for ref in history.FOLD_MODELS:
+            began = time.perf_counter()
+            rows = build_model(
+                warehouse, settings, every_business, catalog.table(ref), RebuildWindow(lo, hi)
+            )
+            took = time.perf_counter() - began
+            log.info("folded %s for %s..%s: %d rows in %.2f s", ref, lo, hi, rows, took)
+            results.append(ModelResult(f"{ref} (history {lo}..{hi})", rows, took))
+
+
 def _audit_for(
-    table: Table, settings: Settings, window: RebuildWindow, reports: list[dict[str, Any]]
+    table: Table,
+    settings: Settings,
+    scope: BusinessScope,
+    window: RebuildWindow,
+    reports: list[dict[str, Any]],
 ) -> Any:
     """The mart's checkpoint, run on its rows before they replace the partitions."""
     if not settings.validate_marts or table.layer != "marts":
@@ -147,7 +273,11 @@ def _audit_for(
         from ringback import quality
 
         subject = f"{table.ref}:{window.start}..{window.end}"
-        report = quality.validate_mart(table.ref, rows.to_pandas(), settings, subject)
+        if scope.selected:
+            subject += f":{'+'.join(scope.selected)}"
+        report = quality.validate_mart(
+            table.ref, rows.to_pandas(), settings, subject, scope.settings
+        )
         if report is None:
             return
         reports.append(report)
@@ -161,9 +291,32 @@ def _audit_for(
     return audit
 
 
+def build_model(
+    warehouse: Warehouse,
+    settings: Settings,
+    scope: BusinessScope,
+    table: Table,
+    window: RebuildWindow,
+    audit: Any = None,
+) -> int:
+    """Rebuild one model for ``window`` (its partitions, or its keys for a dimension), for the
+    scope's businesses."""
+    partitions = None
+    if table.write_mode == "partitions":
+        partitions = PartitionRange(window.start, window.end, scope.selected)
+    return warehouse.run_model(
+        table,
+        render(table, settings),
+        query_params(window, settings, scope),
+        partitions,
+        audit,
+    )
+
+
 def _build_all(
     warehouse: Warehouse,
     settings: Settings,
+    scope: BusinessScope,
     window: RebuildWindow,
     models: list[Table],
     results: list[ModelResult],
@@ -173,17 +326,15 @@ def _build_all(
         began = time.perf_counter()
         table_window = window
         if table.rebuild_lookahead == "recovery_window":
-            ahead = dt.timedelta(days=recovery_days(settings))
+            ahead = dt.timedelta(days=scope.max_recovery_days())
             table_window = RebuildWindow(window.start, window.end + ahead)
-        partitions = None
-        if table.write_mode == "partitions":
-            partitions = PartitionRange(table_window.start, table_window.end)
-        rows = warehouse.run_model(
+        rows = build_model(
+            warehouse,
+            settings,
+            scope,
             table,
-            render(table, settings),
-            query_params(table_window, settings),
-            partitions,
-            _audit_for(table, settings, table_window, reports),
+            table_window,
+            _audit_for(table, settings, scope, table_window, reports),
         )
         took = time.perf_counter() - began
         log.info(

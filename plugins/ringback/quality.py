@@ -190,14 +190,31 @@ def _bools(values: Any) -> list[bool]:
     return [bool(v) for v in values]
 
 
-def prepare_mart(ref: str, df: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Derived check columns of a mart (rules that relate several columns of one row)."""
+def prepare_mart(
+    ref: str,
+    df: pd.DataFrame,
+    settings: Settings,
+    per_business: dict[str, Settings] | None = None,
+) -> pd.DataFrame:
+    """Derived check columns of a mart (rules that relate several columns of one row), each row
+    judged by its own business's settings (``per_business``; else ``settings``)."""
     out = df.copy()
+    per_business = per_business or {}
+
+    def of_business(name: str) -> pd.Series:
+        default = getattr(settings, name)
+        if "business_id" not in out:
+            return pd.Series(default, index=out.index)
+        values = {b: getattr(s, name) for b, s in per_business.items()}
+        return out["business_id"].map(values).fillna(default)
+
     if ref == "marts.attributed_leads":
         primary = out["attribution_type"] == "primary_call"
         same = out["lead_call_key"] == out["attributed_call_key"]
         out["primary_has_no_recovery"] = _bools(~primary | (same & (out["recovery_seconds"] == 0)))
-        out["lead_is_conversation"] = _bools(out["talk_seconds"] > settings.talk_threshold_seconds)
+        out["lead_is_conversation"] = _bools(
+            out["talk_seconds"] > of_business("talk_threshold_seconds")
+        )
     elif ref == "marts.missed_calls":
         recovered = out["outcome"].str.startswith("recovered_")
         out["recovered_iff_call"] = _bools(recovered == out["recovered_by_call_key"].notna())
@@ -227,17 +244,23 @@ def mart_checkpoint(ref: str) -> str | None:
 
 
 def validate_mart(
-    ref: str, df: pd.DataFrame, settings: Settings, subject: str
+    ref: str,
+    df: pd.DataFrame,
+    settings: Settings,
+    subject: str,
+    per_business: dict[str, Settings] | None = None,
 ) -> dict[str, Any] | None:
     """The mart's checkpoint on rows about to replace its partitions (None: no suite)."""
     name = mart_checkpoint(ref)
     if name is None:
         return None
+    windows = [s.recovery_window_seconds for s in (per_business or {}).values()]
     return run_checkpoint(
         name,
-        prepare_mart(ref, df, settings),
+        prepare_mart(ref, df, settings, per_business),
         subject,
-        {"recovery_window_seconds": settings.recovery_window_seconds},
+        # The bound on recovery_seconds: the longest window of the businesses in the run.
+        {"recovery_window_seconds": max([settings.recovery_window_seconds, *windows])},
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,10 @@ class Settings:
     bigquery_maximum_bytes_billed: int = 100_000_000_000  # per query job: a runaway scan fails
     bigquery_key_path: str = ""  # service-account key file; else connection, else ADC
     bigquery_connection_id: str = "ringback_bigquery"  # extra: key_path or keyfile_dict
+    # Principals who see every business's rows once businesses have viewers (row access
+    # policies): the pipeline's own service account and the data team, e.g.
+    # ["serviceAccount:ringback@p.iam.gserviceaccount.com", "group:data@agency.com"].
+    bigquery_row_access_all: tuple[str, ...] = ()
     # Sending recovered leads onward (ringback export); both off until a deployment opts in.
     export_ga4_enabled: bool = False
     ga4_connection_id: str = "ringback_ga4"  # login = measurement id, password = API secret
@@ -211,6 +216,46 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
+# Settings a business may override under its `settings:` in the sources file: the rules of
+# design.md §4, the reconciliation thresholds and tracked numbers, and where its leads go.
+BUSINESS_SETTING_KEYS = (
+    "talk_threshold_seconds",
+    "recovery_window_hours",
+    "uniqueness_window_days",
+    "match_tolerance_seconds",
+    "mismatch_min_unmatched",
+    "mismatch_min_ratio",
+    "tracked_numbers",
+    "export_ga4_enabled",
+    "ga4_connection_id",
+    "ga4_event_name",
+    "export_google_ads_enabled",
+    "google_ads_conversion_name",
+    "google_ads_source_mediums",
+)
+DEFAULT_BUSINESS_ID = "default"
+_BUSINESS_ID = re.compile(r"[a-z0-9_]+")
+
+
+@dataclass(frozen=True)
+class Business:
+    """One business (client, brand): the unit inside which calls are compared (design.md §3).
+
+    ``overrides`` are the raw values of its ``settings:``; ``settings_for`` applies them on top of
+    the run's global settings, with the business's zone as the reporting time zone.
+    """
+
+    id: str
+    name: str
+    time_zone: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    viewers: tuple[str, ...] = ()  # BigQuery principals that may read its rows (row access)
+
+    def settings_for(self, base: Settings) -> Settings:
+        values = {k: _coerce(k, v) for k, v in self.overrides.items()}
+        return dataclasses.replace(base, reporting_time_zone=self.time_zone, **values)
+
+
 @dataclass(frozen=True)
 class SourceConfig:
     """One entry of the sources file: where a day of calls comes from."""
@@ -222,6 +267,8 @@ class SourceConfig:
     time_zone: str = "UTC"
     default_region: str = "UA"
     options: dict[str, Any] = field(default_factory=dict)
+    business_id: str = DEFAULT_BUSINESS_ID
+    business_time_zone: str = "Europe/Kyiv"  # the business's reporting zone: call_date
 
     @property
     def conn_id(self) -> str:
@@ -229,22 +276,114 @@ class SourceConfig:
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
+        """The zone the provider account reports in (its windows and naive timestamps)."""
         return zoneinfo.ZoneInfo(self.time_zone)
 
+    @property
+    def business_tz(self) -> zoneinfo.ZoneInfo:
+        """The business's reporting zone, in which ``call_date`` is counted."""
+        return zoneinfo.ZoneInfo(self.business_time_zone)
 
-def load_sources() -> list[SourceConfig]:
-    """Every source in the sources file, checked; the order of the file is kept."""
+
+@dataclass(frozen=True)
+class Config:
+    """The sources file read and checked: its businesses and its sources."""
+
+    businesses: tuple[Business, ...]
+    sources: tuple[SourceConfig, ...]
+
+    def business(self, business_id: str) -> Business | None:
+        return next((b for b in self.businesses if b.id == business_id), None)
+
+    def business_settings(self, base: Settings) -> dict[str, Settings]:
+        """Each configured business's effective settings for a run with ``base``."""
+        return {b.id: b.settings_for(base) for b in self.businesses}
+
+
+def _zone(value: Any, where: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(str(value))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"{where} has time zone {value!r}, which is not an IANA time zone "
+            "(expected something like Europe/Kyiv or America/New_York)"
+        ) from exc
+    return str(value)
+
+
+def businesses_from(path: Path | str, doc: Any, base: Settings) -> tuple[Business, ...]:
+    """The ``businesses:`` of a sources file's document, checked (``path`` names it in errors)."""
+    entries = doc.get("businesses") if isinstance(doc, dict) else None
+    if entries is None:
+        # A file without businesses: one business in the global reporting zone.
+        return (Business(DEFAULT_BUSINESS_ID, "Default", base.reporting_time_zone),)
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{path}: 'businesses' must be a non-empty list")
+    out: list[Business] = []
+    for i, entry in enumerate(entries):
+        where = f"{path}: business #{i + 1}"
+        if not isinstance(entry, dict) or not entry.get("id"):
+            raise ConfigError(f"{where} needs at least 'id' and 'time_zone'")
+        bid = str(entry["id"])
+        where = f"{path}: business {bid!r}"
+        if not _BUSINESS_ID.fullmatch(bid):
+            raise ConfigError(f"{where}: ids are lowercase letters, digits and _ ([a-z0-9_]+)")
+        unknown = set(entry) - {"id", "name", "time_zone", "settings", "viewers"}
+        if unknown:
+            raise ConfigError(
+                f"{where} has unknown keys {sorted(unknown)}; "
+                "known: id, name, time_zone, settings, viewers"
+            )
+        if not entry.get("time_zone"):
+            raise ConfigError(f"{where} needs a time_zone (its reporting zone)")
+        overrides = entry.get("settings") or {}
+        if not isinstance(overrides, dict):
+            raise ConfigError(f"{where}: settings must be a mapping of setting: value")
+        if bad := sorted(set(overrides) - set(BUSINESS_SETTING_KEYS)):
+            raise ConfigError(
+                f"{where}: unknown settings key(s) {bad}; a business may set "
+                f"{', '.join(BUSINESS_SETTING_KEYS)}"
+            )
+        viewers = entry.get("viewers") or []
+        if not isinstance(viewers, list) or not all(
+            isinstance(v, str) and re.fullmatch(r"(user|group|serviceAccount|domain):\S+", v)
+            for v in viewers
+        ):
+            raise ConfigError(
+                f"{where}: viewers must be a list of BigQuery principals such as "
+                "'group:kyiv-clinic@agency.com' or 'user:ana@clinic.ua'"
+            )
+        business = Business(
+            id=bid,
+            name=str(entry.get("name") or bid),
+            time_zone=_zone(entry["time_zone"], where),
+            overrides=dict(overrides),
+            viewers=tuple(viewers),
+        )
+        try:
+            business.settings_for(base)  # every override must coerce and be in range
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        out.append(business)
+    ids = [b.id for b in out]
+    if dupes := sorted({x for x in ids if ids.count(x) > 1}):
+        raise ConfigError(f"{path}: duplicate business ids {dupes}")
+    return tuple(out)
+
+
+def load_config(base: Settings | None = None) -> Config:
+    """The sources file: businesses and sources, checked; the order of the file is kept."""
     path = sources_path()
     if not path.exists():
         raise ConfigError(f"sources file {path} not found (set RINGBACK_CONFIG to another file)")
     doc = _read_yaml(path)
+    base = base or load_settings()
+    businesses = businesses_from(path, doc, base)
+    by_id = {b.id: b for b in businesses}
     entries = doc.get("sources", []) if isinstance(doc, dict) else doc
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: expected a list under 'sources'")
     sources: list[SourceConfig] = []
-    default_tz = ""
-    if any(isinstance(e, dict) and not (e.get("time_zone") or e.get("timezone")) for e in entries):
-        default_tz = load_settings().reporting_time_zone
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or not entry.get("id") or not entry.get("provider"):
             raise ConfigError(f"{path}: source #{i + 1} needs at least 'id' and 'provider'")
@@ -257,13 +396,25 @@ def load_sources() -> list[SourceConfig]:
         system = str(entry.get("system") or PROVIDER_SYSTEMS[provider])
         if system not in SYSTEMS:
             raise ConfigError(f"{path}: source {entry['id']!r} has system {system!r}")
-        # An account without a stated zone is taken to report in the reporting time zone.
-        tz = entry.get("time_zone") or entry.get("timezone") or default_tz
-        try:
-            zoneinfo.ZoneInfo(tz)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigError(f"{path}: source {entry['id']!r} has time zone {tz!r}") from exc
-        known = {"id", "provider", "system", "account_id", "time_zone", "timezone"}
+        if "business" in entry:
+            business = by_id.get(str(entry["business"]))
+            if business is None:
+                raise ConfigError(
+                    f"{path}: source {entry['id']!r} names business {entry['business']!r}, "
+                    f"which is not under 'businesses' (known: {', '.join(by_id)})"
+                )
+        elif "businesses" in doc:
+            raise ConfigError(
+                f"{path}: source {entry['id']!r} needs 'business:' (one of {', '.join(by_id)})"
+            )
+        else:
+            business = businesses[0]
+        # An account without a stated zone is taken to report in its business's zone.
+        tz = _zone(
+            entry.get("time_zone") or entry.get("timezone") or business.time_zone,
+            f"{path}: source {entry['id']!r}",
+        )
+        known = {"id", "provider", "system", "account_id", "time_zone", "timezone", "business"}
         known |= {"default_region", "region"}
         sources.append(
             SourceConfig(
@@ -274,17 +425,25 @@ def load_sources() -> list[SourceConfig]:
                 time_zone=tz,
                 default_region=str(entry.get("default_region") or entry.get("region") or "UA"),
                 options={k: v for k, v in entry.items() if k not in known},
+                business_id=business.id,
+                business_time_zone=business.time_zone,
             )
         )
     ids = [s.id for s in sources]
     if dupes := sorted({x for x in ids if ids.count(x) > 1}):
         raise ConfigError(f"{path}: duplicate source ids {dupes}")
-    return sources
+    return Config(businesses, tuple(sources))
+
+
+def load_sources() -> list[SourceConfig]:
+    """Every source in the sources file, checked; the order of the file is kept."""
+    return list(load_config().sources)
 
 
 def get_source(source_id: str) -> SourceConfig:
-    for source in load_sources():
+    sources = load_sources()
+    for source in sources:
         if source.id == source_id:
             return source
-    known = ", ".join(s.id for s in load_sources()) or "none"
+    known = ", ".join(s.id for s in sources) or "none"
     raise ConfigError(f"source {source_id!r} is not in {sources_path()} (known: {known})")

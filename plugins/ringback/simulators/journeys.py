@@ -411,6 +411,7 @@ def staging_rows(
     first_day: dt.date,
     last_day: dt.date,
     reporting_tz: zoneinfo.ZoneInfo,
+    business_id: str = "default",
 ) -> list[dict]:
     """The days' true calls as staging.calls rows of both systems, without any HTTP.
 
@@ -434,6 +435,7 @@ def staging_rows(
             marketing = system == "calltracking" or call.seen_by_calltracking
             rows.append(
                 {
+                    "business_id": business_id,
                     "call_key": f"{provider}:sim:{call.call_id}",
                     "system": system,
                     "provider": provider,

@@ -180,11 +180,13 @@ class Connector(abc.ABC):
 
     def base_row(self, provider_call_id: str, started_at: dt.datetime) -> dict:
         return {
+            "business_id": self.source.business_id,
             "call_key": self.call_key(provider_call_id),
             "system": self.source.system,
             "provider": self.provider,
             "account_id": self.source.account_id,
             "provider_call_id": provider_call_id,
             "started_at": started_at,
-            "call_date": started_at.astimezone(self.settings.tz).date(),
+            # The business's date, whatever zone the provider account reports in.
+            "call_date": started_at.astimezone(self.source.business_tz).date(),
         }

@@ -24,10 +24,12 @@ class WarehouseError(RuntimeError):
 
 @dataclass(frozen=True)
 class PartitionRange:
-    """Replace the partitions ``start .. end`` (inclusive) of the table's partition field."""
+    """Replace the partitions ``start .. end`` (inclusive) of the table's partition field,
+    for every business, or only for ``business_ids`` when given (``models run --business``)."""
 
     start: dt.date
     end: dt.date
+    business_ids: tuple[str, ...] | None = None
 
 
 class Warehouse(abc.ABC):
@@ -54,9 +56,10 @@ class Warehouse(abc.ABC):
     ) -> int:
         """Write rows according to the table's write mode, atomically.
 
-        ``partitions`` mode replaces exactly the given partition range, ``upsert`` replaces rows
-        with the same key, ``replace_where`` replaces rows whose ``where`` columns equal the given
-        values, ``append`` appends. Returns the number of rows written.
+        ``partitions`` mode replaces exactly the given partition range (of the given businesses),
+        ``upsert`` replaces rows with the same key, ``replace_where`` replaces rows whose
+        ``where`` columns equal the given values, ``replace`` replaces the whole table, ``append``
+        appends. Returns the number of rows written.
         """
 
     @abc.abstractmethod
@@ -73,6 +76,10 @@ class Warehouse(abc.ABC):
         The result is computed aside first; ``audit`` sees it and may raise, in which case
         nothing is written (write-audit-publish).
         """
+
+    def apply_row_access(self) -> list[str]:
+        """Make per-business row access match the sources file (BigQuery); nothing elsewhere."""
+        return []
 
     @abc.abstractmethod
     def truncate(self, table: Table) -> None:

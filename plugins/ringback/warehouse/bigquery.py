@@ -33,11 +33,13 @@ from sqlglot import exp
 
 from ringback import catalog
 from ringback.catalog import Table, View
+from ringback.settings import DEFAULT_BUSINESS_ID
 from ringback.warehouse.base import PartitionRange, Warehouse, WarehouseError
 
 log = logging.getLogger(__name__)
 
 TEMP_TABLE_HOURS = 6  # temporary tables expire by themselves if a task dies before cleaning up
+MIGRATION_SUFFIX = "__before_businesses"  # a table's rows while init upgrades its layout
 
 
 def parse_url(url: str) -> tuple[str, dict[str, str]]:
@@ -168,6 +170,60 @@ def table_resource(project: str, dataset: str, table: Table) -> Any:
     return t
 
 
+def partition_scope(table: Table, partitions: PartitionRange) -> str:
+    """The rows a partition write replaces: its dates, and its businesses when it names them."""
+    scope = f"{table.partition_field} BETWEEN @p_start AND @p_end"
+    if partitions.business_ids is not None:
+        scope += " AND business_id IN UNNEST(@p_businesses)"
+    return scope
+
+
+def partition_params(partitions: PartitionRange) -> dict[str, Any]:
+    params: dict[str, Any] = {"p_start": partitions.start, "p_end": partitions.end}
+    if partitions.business_ids is not None:
+        params["p_businesses"] = list(partitions.business_ids)
+    return params
+
+
+def _quoted(text: str) -> str:
+    return exp.Literal.string(text).sql(dialect="bigquery")
+
+
+def row_access_statements(
+    table_ref: str,
+    businesses: Any,
+    see_all: tuple[str, ...],
+    existing: list[str],
+) -> list[str]:
+    """DDL that makes a mart's row access policies match the businesses' ``viewers:``.
+
+    One policy per business with viewers (its rows only) and, once any exists, one for the
+    principals in ``bigquery_row_access_all`` (every row): BigQuery shows a table's rows to
+    nobody outside its policies once it has one. Policies of ours (``rb_``) that are no longer
+    wanted are dropped. Identifiers are the project's own; principals and ids are quoted.
+    """
+    wanted: dict[str, tuple[tuple[str, ...], str]] = {}
+    for business in businesses:
+        if business.viewers:
+            wanted[f"rb_{business.id}"] = (
+                business.viewers,
+                f"business_id = {_quoted(business.id)}",
+            )
+    if wanted and see_all:
+        wanted["rb_all"] = (tuple(see_all), "TRUE")
+    out = [
+        f"CREATE OR REPLACE ROW ACCESS POLICY {name} ON `{table_ref}` "
+        f"GRANT TO ({', '.join(_quoted(p) for p in grantees)}) FILTER USING ({predicate})"
+        for name, (grantees, predicate) in wanted.items()
+    ]
+    out += [
+        f"DROP ROW ACCESS POLICY IF EXISTS {name} ON `{table_ref}`"
+        for name in existing
+        if name.startswith("rb_") and name not in wanted
+    ]
+    return out
+
+
 def replace_statements(
     target: str,
     source: str,
@@ -184,8 +240,8 @@ def replace_statements(
     if mode == "partitions":
         if partitions is None:
             raise WarehouseError(f"{table.ref} is written by partition; give the range")
-        delete = f"DELETE FROM {target} WHERE {table.partition_field} BETWEEN @p_start AND @p_end"
-        params = {"p_start": partitions.start, "p_end": partitions.end}
+        delete = f"DELETE FROM {target} WHERE {partition_scope(table, partitions)}"
+        params = partition_params(partitions)
     elif mode == "upsert":
         keys = ", ".join(table.key)
         match = (
@@ -211,6 +267,8 @@ def replace_statements(
             f"{c} = @w_{c}" for c in table.replace_columns
         )
         params = {f"w_{c}": where[c] for c in table.replace_columns}
+    elif mode == "replace":
+        delete = f"DELETE FROM {target} WHERE TRUE"
     elif mode != "append":
         raise WarehouseError(f"{table.ref}: unknown write mode {mode!r}")
     insert = f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}"
@@ -349,13 +407,104 @@ class BigQueryWarehouse(Warehouse):
             try:
                 have = self.client.get_table(wanted.reference)
             except NotFound:
+                if self._resume_migration(table, wanted):
+                    created.append(f"{table.ref}.business_id")
+                    continue
                 self.client.create_table(wanted)
                 created.append(table.ref)
+                continue
+            if "business_id" in table.column_names and "business_id" not in {
+                f.name for f in have.schema
+            }:
+                created += self._migrate_to_businesses(table, have, wanted)
                 continue
             created += self._update(have, wanted, table)
         for view in catalog.views().values():
             self._ensure_view(view)
         return created
+
+    # -- upgrade to businesses ---------------------------------------------------------------
+    def _backup_ref(self, table: Table) -> str:
+        return self._ref(table.layer, f"{table.name}{MIGRATION_SUFFIX}")
+
+    def _migrate_to_businesses(self, table: Table, have: Any, wanted: Any) -> list[str]:
+        """A table from before businesses: copied aside, re-created with business_id first
+        (partitioning and clustering from sql/), its rows put back in business ``default``.
+        BigQuery cannot reorder columns or add a REQUIRED one in place; the copy keeps every
+        row if the process dies half-way (the next init resumes from it)."""
+        backup = self._backup_ref(table)
+        if have.require_partition_filter:
+            have.require_partition_filter = False
+            self.client.update_table(have, ["require_partition_filter"])
+        self._run(f"CREATE TABLE `{backup}` AS SELECT * FROM `{have.reference}`", None)
+        self.client.delete_table(have.reference)
+        self._restore_from_backup(table, wanted, backup)
+        log.warning("%s: upgraded to businesses (rows in business 'default')", table.ref)
+        return [f"{table.ref}.business_id"]
+
+    def _resume_migration(self, table: Table, wanted: Any) -> bool:
+        from google.api_core.exceptions import NotFound
+
+        backup = self._backup_ref(table)
+        try:
+            self.client.get_table(backup)
+        except NotFound:
+            return False
+        log.warning("%s: resuming an upgrade to businesses from %s", table.ref, backup)
+        self._restore_from_backup(table, wanted, backup)
+        return True
+
+    def _restore_from_backup(self, table: Table, wanted: Any, backup: str) -> None:
+        kept = {f.name for f in self.client.get_table(backup).schema}
+        self.client.create_table(wanted, exists_ok=True)
+        columns = [c for c in table.column_names if c in kept or c == "business_id"]
+        values = [
+            f"@default_business AS {c}" if c == "business_id" and c not in kept else c
+            for c in columns
+        ]
+        self._run(
+            f"INSERT INTO `{wanted.reference}` ({', '.join(columns)}) "
+            f"SELECT {', '.join(values)} FROM `{backup}`",
+            {"default_business": DEFAULT_BUSINESS_ID},
+        )
+        self.client.delete_table(backup, not_found_ok=True)
+
+    # -- row-level security ------------------------------------------------------------------
+    def apply_row_access(self) -> list[str]:
+        """Row access policies from the businesses' ``viewers:`` on every mart (analytics views
+        read the marts as the querying user, so the policies hold there too); a viewer removed
+        from the file loses access on the next init. Returns the statements run."""
+        from ringback.settings import load_config
+
+        config = load_config(self.settings)
+        statements: list[str] = []
+        for table in catalog.tables().values():
+            if table.layer != "marts":
+                continue
+            ref = self._ref(table.layer, table.name)
+            existing = self._row_access_policies(table)
+            statements += row_access_statements(
+                ref, config.businesses, self.settings.bigquery_row_access_all, existing
+            )
+        for sql in statements:
+            self._run(sql, None)
+        return statements
+
+    def _row_access_policies(self, table: Table) -> list[str]:
+        from google.api_core.exceptions import GoogleAPICallError
+
+        dataset = self.names[table.layer]
+        try:
+            rows = self._run(
+                "SELECT row_access_policy_name FROM "
+                f"`{self.project}.{dataset}.INFORMATION_SCHEMA.ROW_ACCESS_POLICIES` "
+                "WHERE table_name = @table",
+                {"table": table.name},
+            )
+        except GoogleAPICallError as exc:  # e.g. an emulator without the view
+            log.warning("cannot list the row access policies of %s: %s", table.ref, exc)
+            return []
+        return [r[0] for r in rows]
 
     def _update(self, have: Any, wanted: Any, table: Table) -> list[str]:
         """Add missing columns; bring descriptions and labels in line with the files."""
@@ -524,13 +673,19 @@ class BigQueryWarehouse(Warehouse):
             field = table.partition_field
             outside = self._scalar(
                 f"SELECT COUNT(*) FROM {source} WHERE {field} IS NULL "
-                f"OR {field} NOT BETWEEN @p_start AND @p_end",
-                {"p_start": partitions.start, "p_end": partitions.end},
+                f"OR NOT ({partition_scope(table, partitions)})",
+                partition_params(partitions),
             )
             if outside:
+                which = (
+                    f" for businesses {', '.join(partitions.business_ids)}"
+                    if partitions.business_ids is not None
+                    else ""
+                )
                 raise WarehouseError(
                     f"{outside} rows for {table.ref} fall outside the partitions "
-                    f"{partitions.start}..{partitions.end} being replaced; nothing was written"
+                    f"{partitions.start}..{partitions.end} being replaced{which}; "
+                    "nothing was written"
                 )
         if table.write_mode == "upsert":
             keys = ", ".join(table.key)

@@ -23,6 +23,7 @@ from sqlglot import exp
 
 from ringback import catalog
 from ringback.catalog import Table
+from ringback.settings import DEFAULT_BUSINESS_ID
 from ringback.warehouse.base import PartitionRange, Warehouse, WarehouseError
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,23 @@ def _as_bigquery_types(result: pa.Table) -> pa.Table:
         for f in result.schema
     ]
     return result.cast(pa.schema(fields)) if fields != list(result.schema) else result
+
+
+def _column_ddl(table: Table) -> str:
+    return ",\n  ".join(
+        f"{c.name} {DUCKDB_TYPES[c.type]}{' NOT NULL' if c.required else ''}" for c in table.columns
+    )
+
+
+def _needs_business(table: Table, have: dict[str, Any]) -> bool:
+    """A table laid out before businesses existed (design.md §3 puts business_id first)."""
+    return bool(have) and "business_id" in table.column_names and "business_id" not in have
+
+
+def _businesses(partitions: PartitionRange) -> str:
+    if partitions.business_ids is None:
+        return ""
+    return f" for businesses {', '.join(partitions.business_ids)}"
 
 
 def _literal(text: str) -> str:
@@ -187,14 +205,13 @@ class DuckDBWarehouse(Warehouse):
             columns.setdefault((s, t), {})[col] = c
         for table in catalog.tables().values():
             have = columns.get((table.layer, table.name), {})
-            if (table.layer, table.name) in comments:
+            if (table.layer, table.name) in comments and _needs_business(table, have):
+                created += self._migrate_to_businesses(table, have)
+                have = {c.name: None for c in table.columns}
+            elif (table.layer, table.name) in comments:
                 created += self._add_missing_columns(table, set(have))
             else:
-                cols = ",\n  ".join(
-                    f"{c.name} {DUCKDB_TYPES[c.type]}{' NOT NULL' if c.required else ''}"
-                    for c in table.columns
-                )
-                self.con.execute(f"CREATE TABLE {table.ref} (\n  {cols}\n)")
+                self.con.execute(f"CREATE TABLE {table.ref} (\n  {_column_ddl(table)}\n)")
                 created.append(table.ref)
             self._describe("TABLE", table, comments.get((table.layer, table.name)), have)
         for view in catalog.views().values():
@@ -224,6 +241,33 @@ class DuckDBWarehouse(Warehouse):
                 self.con.execute(
                     f"COMMENT ON COLUMN {table.ref}.{c.name} IS {_literal(c.description)}"
                 )
+
+    def _migrate_to_businesses(self, table: Table, have: dict[str, Any]) -> list[str]:
+        """A table from before businesses: rebuild it with business_id first, every row in the
+        business ``default`` (design.md §3), in one transaction; nothing else changes."""
+        temp = f"_{table.name}_with_business"
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(f"DROP TABLE IF EXISTS {table.layer}.{temp}")
+            self.con.execute(f"CREATE TABLE {table.layer}.{temp} (\n  {_column_ddl(table)}\n)")
+            self.con.execute(
+                f"INSERT INTO {table.layer}.{temp} BY NAME SELECT "
+                f"{_literal(DEFAULT_BUSINESS_ID)} AS business_id, * FROM {table.ref}"
+            )
+            moved = self.con.execute(f"SELECT count(*) FROM {table.ref}").fetchall()[0][0]
+            self.con.execute(f"DROP TABLE {table.ref}")
+            self.con.execute(f"ALTER TABLE {table.layer}.{temp} RENAME TO {table.name}")
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        log.warning(
+            "%s: upgraded to businesses (%d rows now in business %r)",
+            table.ref,
+            moved,
+            DEFAULT_BUSINESS_ID,
+        )
+        return [f"{table.ref}.{c.name}" for c in table.columns if c.name not in have]
 
     def _add_missing_columns(self, table: Table, have: set[str]) -> list[str]:
         added = []
@@ -289,18 +333,22 @@ class DuckDBWarehouse(Warehouse):
             if partitions is None:
                 raise WarehouseError(f"{table.ref} is written by partition; give the range")
             field = table.partition_field
+            scope = f"{field} BETWEEN ? AND ?"
+            delete_params = [partitions.start, partitions.end]
+            if partitions.business_ids is not None:
+                scope += " AND business_id IN (SELECT unnest(?::VARCHAR[]))"
+                delete_params.append(list(partitions.business_ids))
             outside = self.con.execute(
-                f"SELECT count(*) FROM {source} WHERE {field} IS NULL "
-                f"OR {field} NOT BETWEEN ? AND ?",
-                [partitions.start, partitions.end],
+                f"SELECT count(*) FROM {source} WHERE {field} IS NULL OR NOT ({scope})",
+                delete_params,
             ).fetchall()[0][0]
             if outside:
                 raise WarehouseError(
                     f"{outside} rows for {table.ref} fall outside the partitions "
-                    f"{partitions.start}..{partitions.end} being replaced; nothing was written"
+                    f"{partitions.start}..{partitions.end} being replaced"
+                    f"{_businesses(partitions)}; nothing was written"
                 )
-            delete_sql = f"DELETE FROM {table.ref} WHERE {field} BETWEEN ? AND ?"
-            delete_params = [partitions.start, partitions.end]
+            delete_sql = f"DELETE FROM {table.ref} WHERE {scope}"
         elif mode == "upsert":
             keys = ", ".join(table.key)
             dupes = self.con.execute(
@@ -323,6 +371,8 @@ class DuckDBWarehouse(Warehouse):
                 f"{c} = ?" for c in table.replace_columns
             )
             delete_params = [where[c] for c in table.replace_columns]
+        elif mode == "replace":
+            delete_sql = f"DELETE FROM {table.ref}"
         elif mode != "append":
             raise WarehouseError(f"{table.ref}: unknown write mode {mode!r}")
 

@@ -1,4 +1,5 @@
 SELECT
+    business_id,
     report_date,
     IF(is_mismatch, 'mismatch', 'ok') AS status,
     mismatch_reason,

@@ -1,5 +1,6 @@
 -- One row per lead, the recovered flag spelled out; the source is the credited call's.
 SELECT
+    business_id,
     lead_id,
     attribution_type,
     attribution_type IN ('missed_call_retry', 'missed_call_callback') AS is_recovered,

@@ -1,5 +1,6 @@
 -- Grouped on the credited call's date and source: the day and channel the ad money was spent on.
 SELECT
+    business_id,
     attributed_date,
     traffic_source,
     traffic_medium,
@@ -11,4 +12,4 @@ SELECT
     COUNTIF(attribution_type != 'primary_call') AS recovered_leads,
     COUNTIF(attribution_type != 'primary_call') / COUNT(*) AS recovered_share
 FROM marts.attributed_leads
-GROUP BY attributed_date, traffic_source, traffic_medium, campaign
+GROUP BY business_id, attributed_date, traffic_source, traffic_medium, campaign

@@ -1,5 +1,6 @@
 -- Pending calls (window still open) are left out of the rate's denominator: they may yet recover.
 SELECT
+    business_id,
     missed_date,
     traffic_source,
     COUNT(*) AS missed_calls,
@@ -13,4 +14,4 @@ SELECT
     ) AS recovery_rate,
     AVG(recovery_seconds) / 60.0 AS avg_recovery_minutes
 FROM marts.missed_calls
-GROUP BY missed_date, traffic_source
+GROUP BY business_id, missed_date, traffic_source

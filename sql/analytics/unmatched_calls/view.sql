@@ -1,4 +1,5 @@
 SELECT
+    business_id,
     report_date,
     reason,
     system,

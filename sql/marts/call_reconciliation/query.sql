@@ -1,12 +1,22 @@
+-- One row per business and report date (inbound calls), with the business's own thresholds and
+-- tracked numbers (staging.business_settings).
 WITH
 tracked AS (
-    SELECT company_number FROM staging.tracked_numbers
+    SELECT
+        business_id,
+        company_number
+    FROM staging.tracked_numbers
     UNION DISTINCT
-    SELECT listed_number AS company_number FROM UNNEST(@tracked_numbers) AS listed_number
+    SELECT
+        settings.business_id,
+        listed_number AS company_number
+    FROM staging.business_settings AS settings
+    CROSS JOIN UNNEST(SPLIT(settings.tracked_numbers, ',')) AS listed_number
 ),
 
 daily AS (
     SELECT
+        unified.business_id,
         unified.call_date AS report_date,
         COUNTIF(unified.ct_call_key IS NOT NULL) AS calltracking_calls,
         COUNTIF(unified.tel_call_key IS NOT NULL) AS telephony_calls,
@@ -19,11 +29,15 @@ daily AS (
             unified.match_status = 'telephony_only' AND tracked.company_number IS NOT NULL
         ) AS only_in_telephony_tracked
     FROM staging.unified_calls AS unified
-    LEFT JOIN tracked ON unified.tel_company_number = tracked.company_number
+    LEFT JOIN tracked
+        ON
+            unified.business_id = tracked.business_id
+            AND unified.tel_company_number = tracked.company_number
     WHERE
         unified.call_date BETWEEN @start_date AND @end_date
+        AND (@all_businesses OR unified.business_id IN UNNEST(@business_ids))
         AND unified.direction = 'inbound'
-    GROUP BY unified.call_date
+    GROUP BY unified.business_id, unified.call_date
 ),
 
 measured AS (
@@ -35,13 +49,21 @@ measured AS (
 ),
 
 flagged AS (
+    -- The share of the day's inbound calls that only one system saw: in [0, 1], and 1.0 on a
+    -- day the systems share no call (matched + unmatched >= 1 on any day with a row).
     SELECT
-        *,
-        unmatched_calls / GREATEST(calltracking_calls, telephony_calls) AS unmatched_ratio
+        measured.*,
+        measured.unmatched_calls / (measured.matched_calls + measured.unmatched_calls)
+            AS unmatched_ratio,
+        settings.mismatch_min_unmatched,
+        settings.mismatch_min_ratio
     FROM measured
+    INNER JOIN staging.business_settings AS settings
+        ON measured.business_id = settings.business_id
 )
 
 SELECT
+    business_id,
     report_date,
     calltracking_calls,
     telephony_calls,
@@ -51,12 +73,12 @@ SELECT
     only_in_telephony_tracked,
     unmatched_calls,
     unmatched_ratio,
-    unmatched_calls >= @mismatch_min_unmatched
-    AND unmatched_ratio >= @mismatch_min_ratio AS is_mismatch,
+    unmatched_calls >= mismatch_min_unmatched
+    AND unmatched_ratio >= mismatch_min_ratio AS is_mismatch,
     CASE
         WHEN
-            unmatched_calls < @mismatch_min_unmatched
-            OR unmatched_ratio < @mismatch_min_ratio
+            unmatched_calls < mismatch_min_unmatched
+            OR unmatched_ratio < mismatch_min_ratio
             THEN NULL
         WHEN
             only_in_telephony_untracked >= only_in_telephony_tracked

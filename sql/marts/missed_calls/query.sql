@@ -1,4 +1,5 @@
 SELECT
+    business_id,
     unified_call_key AS call_key,
     TO_HEX(SHA256(CONCAT(@hash_salt, customer_number))) AS customer_hash,
     started_at AS missed_at,
@@ -20,4 +21,5 @@ SELECT
 FROM staging.primary_calls
 WHERE
     call_date BETWEEN @start_date AND @end_date
+    AND (@all_businesses OR business_id IN UNNEST(@business_ids))
     AND is_missed

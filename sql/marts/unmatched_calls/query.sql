@@ -1,11 +1,19 @@
 WITH
 tracked AS (
-    SELECT company_number FROM staging.tracked_numbers
+    SELECT
+        business_id,
+        company_number
+    FROM staging.tracked_numbers
     UNION DISTINCT
-    SELECT listed_number AS company_number FROM UNNEST(@tracked_numbers) AS listed_number
+    SELECT
+        settings.business_id,
+        listed_number AS company_number
+    FROM staging.business_settings AS settings
+    CROSS JOIN UNNEST(SPLIT(settings.tracked_numbers, ',')) AS listed_number
 )
 
 SELECT
+    unified.business_id,
     unified.unified_call_key AS call_key,
     -- `system` is the column name of the table contract (design.md §3).
     IF(
@@ -29,8 +37,12 @@ SELECT
         ELSE 'untracked_number'
     END AS reason
 FROM staging.unified_calls AS unified
-LEFT JOIN tracked ON unified.tel_company_number = tracked.company_number
+LEFT JOIN tracked
+    ON
+        unified.business_id = tracked.business_id
+        AND unified.tel_company_number = tracked.company_number
 WHERE
     unified.call_date BETWEEN @start_date AND @end_date
+    AND (@all_businesses OR unified.business_id IN UNNEST(@business_ids))
     AND unified.direction = 'inbound'
     AND unified.match_status != 'matched'

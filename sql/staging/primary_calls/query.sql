@@ -1,54 +1,75 @@
+-- Primacy, conversation, missed and recovery (design.md §4), inside each business and with its
+-- own settings (staging.business_settings). A business with the default all-history uniqueness
+-- reads staging.customer_first_seen; one with a finite window compares each call with the
+-- number's previous inbound call (@history_start_date reaches back over the longest window).
 WITH
-range_inbound AS (
-    SELECT *
-    FROM staging.unified_calls
-    WHERE
-        call_date BETWEEN @history_start_date AND @end_date
-        AND direction = 'inbound'
-        AND customer_number IS NOT NULL
+settings AS (
+    SELECT
+        business_id,
+        talk_threshold_seconds,
+        recovery_window_seconds,
+        uniqueness_window_seconds
+    FROM staging.business_settings
 ),
 
-{% if uniqueness_window_days is none %}
-    primary_calls AS (
-    -- All-history uniqueness: primary = the number's first inbound call ever.
-        SELECT range_inbound.*
-        FROM range_inbound
-        INNER JOIN staging.customer_first_seen AS seen
-            ON
-                range_inbound.customer_number = seen.customer_number
-                AND range_inbound.unified_call_key = seen.first_inbound_call_key
-        WHERE range_inbound.call_date BETWEEN @start_date AND @end_date
-    ),
-{% else %}
-    with_previous AS (
-    -- Finite uniqueness window: @history_start_date reaches back over the whole window.
-        SELECT
-            *,
-            LAG(started_at) OVER (
-                PARTITION BY customer_number ORDER BY started_at ASC, unified_call_key ASC
-            ) AS previous_inbound_at
-        FROM range_inbound
-    ),
+range_inbound AS (
+    SELECT
+        unified.*,
+        settings.uniqueness_window_seconds,
+        settings.talk_threshold_seconds,
+        settings.recovery_window_seconds
+    FROM staging.unified_calls AS unified
+    INNER JOIN settings ON unified.business_id = settings.business_id
+    WHERE
+        unified.call_date BETWEEN @history_start_date AND @end_date
+        AND (@all_businesses OR unified.business_id IN UNNEST(@business_ids))
+        AND unified.direction = 'inbound'
+        AND unified.customer_number IS NOT NULL
+        AND (settings.uniqueness_window_seconds IS NOT NULL OR unified.call_date >= @start_date)
+),
 
-    primary_calls AS (
-        SELECT * EXCEPT (previous_inbound_at)
-        FROM with_previous
-        WHERE
-            call_date BETWEEN @start_date AND @end_date
-            AND (
-                previous_inbound_at IS NULL
-                OR TIMESTAMP_DIFF(started_at, previous_inbound_at, SECOND)
-                > @uniqueness_window_seconds
+with_previous AS (
+    SELECT
+        *,
+        LAG(started_at) OVER (
+            PARTITION BY business_id, customer_number
+            ORDER BY started_at ASC, unified_call_key ASC
+        ) AS previous_inbound_at
+    FROM range_inbound
+),
+
+primary_calls AS (
+    SELECT with_previous.* EXCEPT (previous_inbound_at)
+    FROM with_previous
+    LEFT JOIN staging.customer_first_seen AS seen
+        ON
+            with_previous.business_id = seen.business_id
+            AND with_previous.customer_number = seen.customer_number
+    WHERE
+        with_previous.call_date BETWEEN @start_date AND @end_date
+        AND (
+            (
+                with_previous.uniqueness_window_seconds IS NULL
+                AND with_previous.unified_call_key = seen.first_inbound_call_key
             )
-    ),
-{% endif %}
+            OR (
+                with_previous.uniqueness_window_seconds IS NOT NULL
+                AND (
+                    with_previous.previous_inbound_at IS NULL
+                    OR TIMESTAMP_DIFF(
+                        with_previous.started_at, with_previous.previous_inbound_at, SECOND
+                    ) > with_previous.uniqueness_window_seconds
+                )
+            )
+        )
+),
 
 classified AS (
     SELECT
         *,
-        status = 'answered' AND talk_seconds > @talk_threshold_seconds AS is_conversation,
+        status = 'answered' AND talk_seconds > talk_threshold_seconds AS is_conversation,
         status != 'answered' OR talk_seconds = 0 AS is_missed,
-        TIMESTAMP_ADD(started_at, INTERVAL @recovery_window_seconds SECOND)
+        TIMESTAMP_ADD(started_at, INTERVAL recovery_window_seconds SECOND)
             AS recovery_window_ends_at
     FROM primary_calls
 ),
@@ -57,21 +78,25 @@ conversations AS (
     -- Any later conversation can recover a missed call: retries (inbound, to any line) and
     -- manager callbacks (outbound).
     SELECT
-        unified_call_key,
-        customer_number,
-        direction,
-        started_at,
-        talk_seconds
-    FROM staging.unified_calls
+        unified.business_id,
+        unified.unified_call_key,
+        unified.customer_number,
+        unified.direction,
+        unified.started_at,
+        unified.talk_seconds
+    FROM staging.unified_calls AS unified
+    INNER JOIN settings ON unified.business_id = settings.business_id
     WHERE
-        call_date BETWEEN @start_date AND @recovery_end_date
-        AND customer_number IS NOT NULL
-        AND status = 'answered'
-        AND talk_seconds > @talk_threshold_seconds
+        unified.call_date BETWEEN @start_date AND @recovery_end_date
+        AND (@all_businesses OR unified.business_id IN UNNEST(@business_ids))
+        AND unified.customer_number IS NOT NULL
+        AND unified.status = 'answered'
+        AND unified.talk_seconds > settings.talk_threshold_seconds
 ),
 
 recoveries AS (
     SELECT
+        missed.business_id,
         missed.unified_call_key,
         conversations.unified_call_key AS recovered_by_call_key,
         conversations.direction AS recovered_by_direction,
@@ -80,25 +105,33 @@ recoveries AS (
     FROM classified AS missed
     INNER JOIN conversations
         ON
-            missed.customer_number = conversations.customer_number
+            missed.business_id = conversations.business_id
+            AND missed.customer_number = conversations.customer_number
             AND missed.started_at < conversations.started_at
             AND missed.recovery_window_ends_at >= conversations.started_at
     WHERE missed.is_missed
     QUALIFY
         ROW_NUMBER() OVER (
-            PARTITION BY missed.unified_call_key
+            PARTITION BY missed.business_id, missed.unified_call_key
             ORDER BY conversations.started_at ASC, conversations.unified_call_key ASC
         ) = 1
 ),
 
 data_end AS (
-    -- Calls before @start_date cannot be later than the range's own calls.
-    SELECT MAX(started_at) AS data_end_at
+    -- Each business's data ends at its own last call; calls before @start_date cannot be
+    -- later than the range's own calls.
+    SELECT
+        business_id,
+        MAX(started_at) AS data_end_at
     FROM staging.calls
-    WHERE call_date >= @start_date
+    WHERE
+        call_date >= @start_date
+        AND (@all_businesses OR business_id IN UNNEST(@business_ids))
+    GROUP BY business_id
 )
 
 SELECT
+    classified.business_id,
     classified.unified_call_key,
     classified.customer_number,
     classified.started_at,
@@ -119,5 +152,8 @@ SELECT
     data_end.data_end_at,
     classified.call_date
 FROM classified
-CROSS JOIN data_end
-LEFT JOIN recoveries ON classified.unified_call_key = recoveries.unified_call_key
+LEFT JOIN data_end ON classified.business_id = data_end.business_id
+LEFT JOIN recoveries
+    ON
+        classified.business_id = recoveries.business_id
+        AND classified.unified_call_key = recoveries.unified_call_key

@@ -1,17 +1,28 @@
--- Cross-system matching (design.md §4 "Unified calls").
+-- Cross-system matching (design.md §4 "Unified calls"), inside each business.
 -- Matching is one-to-one, nearest start first. Global greedy matching equals iterated
 -- "locally dominant pair" matching when ties break in one total order (gap, ct key, tel key):
 -- each round accepts every candidate pair that is the best pair of both of its calls, then
 -- drops the calls it matched. match_rounds (a setting) bounds the rounds; one round settles
 -- nearly every day, the later ones only bursts of calls from one number within the tolerance.
+-- Each business's tolerance and reporting zone come from staging.business_settings.
 WITH
+settings AS (
+    SELECT
+        business_id,
+        time_zone,
+        match_tolerance_seconds
+    FROM staging.business_settings
+),
+
 calls AS (
     -- One day of padding each side so pairs that straddle the range edge are seen whole.
     SELECT
         * EXCEPT (started_at),
         TIMESTAMP_TRUNC(started_at, SECOND) AS started_at
     FROM staging.calls
-    WHERE call_date BETWEEN @pad_start_date AND @pad_end_date
+    WHERE
+        call_date BETWEEN @pad_start_date AND @pad_end_date
+        AND (@all_businesses OR business_id IN UNNEST(@business_ids))
 ),
 
 ct AS (
@@ -26,45 +37,55 @@ tel AS (
 
 candidate_pairs AS (
     SELECT
+        ct.business_id,
         ct.call_key AS ct_call_key,
         tel.call_key AS tel_call_key,
         ABS(TIMESTAMP_DIFF(ct.started_at, tel.started_at, SECOND)) AS start_gap_seconds
     FROM ct
     INNER JOIN tel
         ON
-            ct.customer_number = tel.customer_number
+            ct.business_id = tel.business_id
+            AND ct.customer_number = tel.customer_number
             AND ct.direction = tel.direction
-            AND ABS(TIMESTAMP_DIFF(ct.started_at, tel.started_at, SECOND))
-            <= @match_tolerance_seconds
+    INNER JOIN settings ON ct.business_id = settings.business_id
+    WHERE
+        ABS(TIMESTAMP_DIFF(ct.started_at, tel.started_at, SECOND))
+        <= settings.match_tolerance_seconds
 ),
 {% for round in range(match_rounds) %}
 
     round_{{ round }}_ranked AS (
         SELECT
-            ct_call_key,
-            tel_call_key,
-            start_gap_seconds,
+            pairs.business_id,
+            pairs.ct_call_key,
+            pairs.tel_call_key,
+            pairs.start_gap_seconds,
             ROW_NUMBER() OVER (
-                PARTITION BY ct_call_key ORDER BY start_gap_seconds ASC, tel_call_key ASC
+                PARTITION BY pairs.business_id, pairs.ct_call_key
+                ORDER BY pairs.start_gap_seconds ASC, pairs.tel_call_key ASC
             ) AS ct_rank,
             ROW_NUMBER() OVER (
-                PARTITION BY tel_call_key ORDER BY start_gap_seconds ASC, ct_call_key ASC
+                PARTITION BY pairs.business_id, pairs.tel_call_key
+                ORDER BY pairs.start_gap_seconds ASC, pairs.ct_call_key ASC
             ) AS tel_rank
-        FROM candidate_pairs
+        FROM candidate_pairs AS pairs
         {%- if round > 0 %}
-            WHERE
-                ct_call_key NOT IN (
-                    SELECT done.ct_call_key FROM matched_before_{{ round }} AS done
-                )
-                AND tel_call_key NOT IN (
-                    SELECT done.tel_call_key FROM matched_before_{{ round }} AS done
-                )
+        LEFT JOIN matched_before_{{ round }} AS done_ct
+            ON
+                pairs.business_id = done_ct.business_id
+                AND pairs.ct_call_key = done_ct.ct_call_key
+        LEFT JOIN matched_before_{{ round }} AS done_tel
+            ON
+                pairs.business_id = done_tel.business_id
+                AND pairs.tel_call_key = done_tel.tel_call_key
+        WHERE done_ct.ct_call_key IS NULL AND done_tel.tel_call_key IS NULL
         {%- endif %}
     ),
 
     matched_before_{{ round + 1 }} AS (
         {%- if round > 0 %}
             SELECT
+                business_id,
                 ct_call_key,
                 tel_call_key,
                 start_gap_seconds
@@ -72,6 +93,7 @@ candidate_pairs AS (
             UNION ALL
         {%- endif %}
         SELECT
+            business_id,
             ct_call_key,
             tel_call_key,
             start_gap_seconds
@@ -86,6 +108,7 @@ matched AS (
 
 unified AS (
     SELECT
+        ct.business_id,
         ct.call_key AS unified_call_key,
         ct.call_key AS ct_call_key,
         matched.tel_call_key,
@@ -106,10 +129,13 @@ unified AS (
         ct.gclid,
         ct.ga_client_id
     FROM ct
-    LEFT JOIN matched ON ct.call_key = matched.ct_call_key
-    LEFT JOIN tel ON matched.tel_call_key = tel.call_key
+    LEFT JOIN matched
+        ON ct.business_id = matched.business_id AND ct.call_key = matched.ct_call_key
+    LEFT JOIN tel
+        ON matched.business_id = tel.business_id AND matched.tel_call_key = tel.call_key
     UNION ALL
     SELECT
+        tel.business_id,
         tel.call_key AS unified_call_key,
         CAST(NULL AS STRING) AS ct_call_key,
         tel.call_key AS tel_call_key,
@@ -130,12 +156,19 @@ unified AS (
         tel.gclid,
         tel.ga_client_id
     FROM tel
-    LEFT JOIN matched ON tel.call_key = matched.tel_call_key
+    LEFT JOIN matched
+        ON tel.business_id = matched.business_id AND tel.call_key = matched.tel_call_key
     WHERE matched.tel_call_key IS NULL
+),
+
+dated AS (
+    SELECT
+        unified.*,
+        DATE(unified.started_at, settings.time_zone) AS call_date
+    FROM unified
+    INNER JOIN settings ON unified.business_id = settings.business_id
 )
 
-SELECT
-    *,
-    DATE(started_at, @reporting_time_zone) AS call_date
-FROM unified
-WHERE DATE(started_at, @reporting_time_zone) BETWEEN @start_date AND @end_date
+SELECT *
+FROM dated
+WHERE call_date BETWEEN @start_date AND @end_date

@@ -1,0 +1,132 @@
+"""The sources file's businesses: what they change, and one clear error for each wrong entry."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from ringback import cli
+from ringback.settings import ConfigError, load_config, load_settings
+
+SOURCE = {"id": "ringostat_main", "provider": "ringostat", "account_id": "p"}
+KYIV = {"id": "kyiv_clinic", "name": "Kyiv Clinic", "time_zone": "Europe/Kyiv"}
+
+
+@pytest.fixture
+def sources_file(tmp_path, monkeypatch):
+    path = tmp_path / "sources.yaml"
+    monkeypatch.setenv("RINGBACK_CONFIG", str(path))
+
+    def write(doc: dict) -> None:
+        path.write_text(yaml.safe_dump(doc))
+
+    return write
+
+
+def test_without_businesses_everything_is_one_default_business(sources_file):
+    sources_file({"sources": [SOURCE]})
+    config = load_config()
+    ((business,), (source,)) = config.businesses, config.sources
+    assert (business.id, business.time_zone) == ("default", load_settings().reporting_time_zone)
+    assert (source.business_id, source.business_time_zone) == ("default", "Europe/Kyiv")
+
+
+def test_businesses_give_zones_and_settings(sources_file):
+    austin = {
+        "id": "austin_plumbing",
+        "name": "Austin Plumbing",
+        "time_zone": "America/New_York",
+        "settings": {"talk_threshold_seconds": 45, "tracked_numbers": ["+15125550199"]},
+        "viewers": ["group:austin@agency.com"],
+    }
+    sources_file(
+        {
+            "businesses": [KYIV, austin],
+            "sources": [
+                {**SOURCE, "business": "kyiv_clinic"},
+                {
+                    **SOURCE,
+                    "id": "callrail_main",
+                    "provider": "callrail",
+                    "business": "austin_plumbing",
+                },
+            ],
+        }
+    )
+    config = load_config()
+    base = load_settings({"talk_threshold_seconds": 35})
+    per = config.business_settings(base)
+    assert per["kyiv_clinic"].talk_threshold_seconds == 35  # the global value (here, --set)
+    assert per["austin_plumbing"].talk_threshold_seconds == 45  # its own override wins
+    assert per["austin_plumbing"].reporting_time_zone == "America/New_York"
+    assert per["austin_plumbing"].tracked_numbers == ("+15125550199",)
+    callrail = config.sources[1]
+    # The account's zone defaults to its business's; call_date is always the business's.
+    assert (callrail.business_id, callrail.time_zone) == ("austin_plumbing", "America/New_York")
+    assert config.business("austin_plumbing").viewers == ("group:austin@agency.com",)
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        (
+            {"businesses": [KYIV], "sources": [{**SOURCE, "business": "lviv"}]},
+            r"source 'ringostat_main' names business 'lviv', which is not under 'businesses'",
+        ),
+        (
+            {"businesses": [KYIV], "sources": [SOURCE]},
+            r"source 'ringostat_main' needs 'business:'",
+        ),
+        (
+            {"businesses": [{**KYIV, "settings": {"talk_treshold_seconds": 40}}], "sources": []},
+            r"business 'kyiv_clinic': unknown settings key\(s\) \['talk_treshold_seconds'\]",
+        ),
+        (
+            {"businesses": [{**KYIV, "settings": {"mismatch_min_ratio": 2}}], "sources": []},
+            r"business 'kyiv_clinic': settings out of range: mismatch_min_ratio=2.0",
+        ),
+        (
+            {"businesses": [{**KYIV, "time_zone": "Europe/Kiev_"}], "sources": []},
+            r"business 'kyiv_clinic' has time zone 'Europe/Kiev_', which is not an IANA time zone",
+        ),
+        ({"businesses": [KYIV, KYIV], "sources": []}, r"duplicate business ids \['kyiv_clinic'\]"),
+        (
+            {"businesses": [{**KYIV, "id": "Kyiv Clinic"}], "sources": []},
+            r"business 'Kyiv Clinic': ids are lowercase letters, digits and _",
+        ),
+        (
+            {"businesses": [{**KYIV, "viewers": ["kyiv@agency.com"]}], "sources": []},
+            r"viewers must be a list of BigQuery principals",
+        ),
+        (
+            {"businesses": [{**KYIV, "timezone": "Europe/Kyiv"}], "sources": []},
+            r"has unknown keys \['timezone'\]",
+        ),
+    ],
+)
+def test_wrong_entries_name_the_file_and_the_entry(sources_file, tmp_path, doc, message):
+    sources_file(doc)
+    with pytest.raises(ConfigError, match=message) as err:
+        load_config()
+    assert str(tmp_path / "sources.yaml") in str(err.value)
+
+
+def test_the_cli_says_it_in_one_line(sources_file, tmp_path, capsys):
+    sources_file({"businesses": [KYIV], "sources": [{**SOURCE, "business": "lviv"}]})
+    url = f"duckdb://{tmp_path}/w.duckdb"
+    assert (
+        cli.main(
+            ["models", "run", "--warehouse", url, "--start", "2026-11-10", "--end", "2026-11-10"]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "names business 'lviv'" in err[0]
+
+
+def test_full_refresh_with_business_is_refused(sources_file, tmp_path, capsys):
+    sources_file({"businesses": [KYIV], "sources": [{**SOURCE, "business": "kyiv_clinic"}]})
+    url = f"duckdb://{tmp_path}/w.duckdb"
+    args = ["models", "run", "--warehouse", url, "--start", "2026-11-10", "--end", "2026-11-10"]
+    assert cli.main([*args, "--full-refresh", "--business", "kyiv_clinic"]) == 2
+    assert "--full-refresh empties the model tables of every business" in capsys.readouterr().err
