@@ -10,33 +10,54 @@ datagroup: ringback_daily {
 }
 persist_with: ringback_daily
 
-# Leads, with the day's reconciliation beside them (same reporting date).
+# Leads, with the day's reconciliation beside them (same business and reporting date).
 explore: attributed_leads {
+  # A client's Looker user sees only their business: set the user attribute
+  # ringback_business to its business_id (or to "%" for the agency's own staff).
+  access_filter: {
+    field: attributed_leads.business_id
+    user_attribute: ringback_business
+  }
   label: "Leads"
   description: "Leads credited to the ad source of the call that started them."
   join: call_reconciliation {
     type: left_outer
     relationship: many_to_one
-    sql_on: ${attributed_leads.attributed_date} = ${call_reconciliation.report_date} ;;
+    sql_on: ${attributed_leads.business_id} = ${call_reconciliation.business_id}
+      AND ${attributed_leads.attributed_date} = ${call_reconciliation.report_date} ;;
   }
   join: missed_calls {
     type: left_outer
     relationship: one_to_one
-    sql_on: ${attributed_leads.attributed_call_key} = ${missed_calls.call_key} ;;
+    sql_on: ${attributed_leads.business_id} = ${missed_calls.business_id}
+      AND ${attributed_leads.attributed_call_key} = ${missed_calls.call_key} ;;
   }
 }
 
 explore: missed_calls {
+  # A client's Looker user sees only their business: set the user attribute
+  # ringback_business to its business_id (or to "%" for the agency's own staff).
+  access_filter: {
+    field: missed_calls.business_id
+    user_attribute: ringback_business
+  }
   label: "Missed calls"
   description: "Missed first calls and whether a retry or a callback recovered them."
 }
 
 explore: call_reconciliation {
+  # A client's Looker user sees only their business: set the user attribute
+  # ringback_business to its business_id (or to "%" for the agency's own staff).
+  access_filter: {
+    field: call_reconciliation.business_id
+    user_attribute: ringback_business
+  }
   label: "Reconciliation"
   description: "Daily inbound counts by system; flagged days and their reason."
   join: unmatched_calls {
     type: left_outer
     relationship: one_to_many
-    sql_on: ${call_reconciliation.report_date} = ${unmatched_calls.report_date} ;;
+    sql_on: ${call_reconciliation.business_id} = ${unmatched_calls.business_id}
+      AND ${call_reconciliation.report_date} = ${unmatched_calls.report_date} ;;
   }
 }

@@ -50,7 +50,7 @@ DATA_TABLES = (
     "marts.unmatched_calls",
 )
 # Columns that record when a run happened, not what it produced.
-RUN_TIME_COLUMNS = {"extracted_at"}
+RUN_TIME_COLUMNS = {"extracted_at", "folded_at"}
 
 
 def airflow_env(home: Path) -> dict[str, str]:
@@ -176,6 +176,10 @@ def truth_per_day(p: Pipeline, provider: str, first: dt.date, last: dt.date) -> 
     settings = load_settings()
     source = next(s for s in _sources(p) if s["provider"] == provider)
     tz = zoneinfo.ZoneInfo(source["time_zone"])
+    # staging dates a call in its business's zone (design.md §3)
+    business_tz = zoneinfo.ZoneInfo(
+        _business_zones(p).get(source.get("business"), settings.reporting_time_zone)
+    )
     start_at = Window.for_run(first, settings.repull_days, tz).start_at
     end_at = Window.for_run(last, settings.repull_days, tz).end_at
     system = "telephony" if provider in ("binotel", "twilio") else "calltracking"
@@ -185,8 +189,14 @@ def truth_per_day(p: Pipeline, provider: str, first: dt.date, last: dt.date) -> 
             continue
         at = call.telephony_started_at if system == "telephony" else call.started_at
         if start_at <= at < end_at:
-            counts[at.astimezone(settings.tz).date()] += 1
+            counts[at.astimezone(business_tz).date()] += 1
     return counts
+
+
+def _business_zones(p: Pipeline) -> dict[str, str]:
+    path = p.sources_file or ROOT / "config/sources.yaml"
+    doc = yaml.safe_load(path.read_text())
+    return {b["id"]: b["time_zone"] for b in doc.get("businesses") or []}
 
 
 def _sources(p: Pipeline) -> list[dict]:

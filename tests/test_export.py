@@ -12,7 +12,7 @@ import time
 import pytest
 
 from ringback import cli, export
-from ringback.settings import load_settings
+from ringback.settings import Business, Config, load_settings
 from ringback.simulators.ga4 import GA4Simulator, connection_uri
 
 from helpers import build, load_calls, staging_row
@@ -284,3 +284,45 @@ def test_the_ga4_fake_validates_like_the_validation_server():
         assert sim.received == [] and len(sim.dropped) == 2
         assert httpx.post(collect, params=query, json=ok).status_code == 204
         assert [e["name"] for e in sim.received] == ["lead"]
+
+
+def test_each_business_exports_with_its_own_settings(
+    warehouse, warehouse_url, tmp_path, monkeypatch
+):
+    """Kyiv sends to its own GA4 property; Lviv has the export off. Ledger rows are per business."""
+    config = Config(
+        (
+            Business(
+                "kyiv_clinic",
+                "Kyiv",
+                "Europe/Kyiv",
+                {"export_ga4_enabled": True, "ga4_connection_id": "ga4_kyiv"},
+            ),
+            Business("lviv_dental", "Lviv", "Europe/Kyiv", {"export_ga4_enabled": False}),
+        ),
+        (),
+    )
+    settings = load_settings({"validate_marts": False})
+    rows = [staging_row({**c, "business": b}, settings) for b in config_ids(config) for c in CALLS]
+    for r in rows:  # the same provider ids in two businesses' accounts
+        r["call_key"] = f"{r['business_id']}:{r['call_key']}"
+    load_calls(warehouse, rows)
+    build(warehouse, settings, DAY, DAY, config=config)
+    warehouse.close()
+    with GA4Simulator(now=NOW, measurement_id="G-KYIV") as kyiv:
+        monkeypatch.setenv("AIRFLOW_CONN_GA4_KYIV", connection_uri(kyiv))
+        results = export.run_export(
+            settings_for(warehouse_url, tmp_path), DAY, DAY, ["ga4"], now=NOW, config=config
+        )
+    by_business = {r.business_id: r for r in results}
+    assert by_business["kyiv_clinic"].counts == {"sent": 2, "skipped": 1}
+    assert not by_business["lviv_dental"].enabled and not by_business["lviv_dental"].counts
+    assert sorted(e["params"]["lead_id"] for e in kyiv.received) == [
+        "kyiv_clinic:m2",
+        "kyiv_clinic:m3",
+    ]
+    assert kyiv.dropped == []
+
+
+def config_ids(config: Config) -> list[str]:
+    return [b.id for b in config.businesses]

@@ -136,3 +136,21 @@ def test_dashboards_cover_the_three_questions_and_use_existing_fields():
             used += list((element.get("listen") or {}).values())
             for field in used:
                 assert field in fields, (file, element["name"], field)
+
+
+def test_every_explore_and_dashboard_is_scoped_to_a_business():
+    """A client's Looker user (user attribute ringback_business) sees only their business; every
+    dashboard has a Business filter that all its elements listen to; joins stay in one business."""
+    known = views()
+    for name in known:
+        assert "business_id" in view_fields(known[name]), name
+    for name, explore in explores().items():
+        (access,) = explore["access_filters"]
+        assert access == {"field": f"{name}.business_id", "user_attribute": "ringback_business"}
+        for join in explore.get("joins", []):
+            assert f"${{{join['name']}.business_id}}" in join["sql_on"], (name, join["name"])
+    for file, dashboard in dashboards():
+        business = [f for f in dashboard["filters"] if f["name"] == "business"]
+        assert business and business[0]["field"].endswith(".business_id"), file
+        for element in dashboard["elements"]:
+            assert "business" in element["listen"], (file, element["name"])

@@ -111,3 +111,32 @@ def test_chromium_renders_every_chart_and_the_screenshot_shows_them(case_warehou
     empty = report.write_report(url, dt.date(2026, 1, 1), dt.date(2026, 1, 7), tmp_path / "e.html")
     check = report.check_rendered(empty)
     assert not check.ok and check.rendered == 0 and check.expected == len(BARS)
+
+
+def test_a_section_per_business_with_its_own_figures(warehouse, warehouse_url, tmp_path):
+    """Two businesses: a headline table, then a section each; --business keeps one."""
+    from helpers import sql_case
+
+    settings, config, rows, start, end, _ = sql_case(
+        Path(__file__).parent / "sql" / "business_day_boundary_by_zone"
+    )
+    load_calls(warehouse, rows)
+    build(warehouse, settings, start, end, config=config)
+    warehouse.close()
+    names = {b.id: b.name for b in config.businesses}
+    html = report.write_report(warehouse_url, start, end, tmp_path / "b.html", names=names)
+    text = html.read_text()
+    assert 'data-charts-expected="10"' in text
+    sections = re.findall(r'<section class="business" id="business-(\w+)"', text)
+    assert sections == ["austin_plumbing", "kyiv_clinic"]
+    assert "Austin Plumbing" in text and "Kyiv Clinic" in text
+    assert 'data-chart="austin_plumbing:leads_by_source"' in text
+    # Headline row per business: Austin 2 leads, Kyiv 1 (see the case's expect.yaml).
+    rows_html = re.findall(
+        r'href="#business-(\w+)">[^<]+</a></td>\s*<td class="num">(\d+)</td>', text
+    )
+    assert dict(rows_html) == {"austin_plumbing": "2", "kyiv_clinic": "1"}
+    one = report.write_report(
+        warehouse_url, start, end, tmp_path / "k.html", businesses=["kyiv_clinic"], names=names
+    ).read_text()
+    assert 'data-charts-expected="5"' in one and "Austin" not in one

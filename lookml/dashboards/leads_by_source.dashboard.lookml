@@ -11,6 +11,13 @@
     default_value: 28 days
     explore: attributed_leads
     field: attributed_leads.attributed_date
+  - name: business
+    title: Business
+    type: field_filter
+    default_value: ""
+    allow_multiple_values: true
+    explore: attributed_leads
+    field: attributed_leads.business_id
   elements:
   - name: total_leads
     title: Leads
@@ -18,7 +25,7 @@
     explore: attributed_leads
     model: ringback
     fields: [attributed_leads.leads]
-    listen: {date_range: attributed_leads.attributed_date}
+    listen: {date_range: attributed_leads.attributed_date, business: attributed_leads.business_id}
     row: 0
     col: 0
     width: 6
@@ -29,7 +36,7 @@
     explore: attributed_leads
     model: ringback
     fields: [attributed_leads.recovered_share]
-    listen: {date_range: attributed_leads.attributed_date}
+    listen: {date_range: attributed_leads.attributed_date, business: attributed_leads.business_id}
     row: 0
     col: 6
     width: 6
@@ -43,7 +50,7 @@
     pivots: [attributed_leads.attribution_type]
     sorts: [attributed_leads.leads desc 0]
     stacking: normal
-    listen: {date_range: attributed_leads.attributed_date}
+    listen: {date_range: attributed_leads.attributed_date, business: attributed_leads.business_id}
     row: 3
     col: 0
     width: 12
@@ -57,7 +64,7 @@
       attributed_leads.recovered_leads, attributed_leads.recovered_share]
     sorts: [attributed_leads.leads desc]
     limit: 50
-    listen: {date_range: attributed_leads.attributed_date}
+    listen: {date_range: attributed_leads.attributed_date, business: attributed_leads.business_id}
     row: 11
     col: 0
     width: 12

@@ -11,6 +11,13 @@
     default_value: 28 days
     explore: missed_calls
     field: missed_calls.missed_date
+  - name: business
+    title: Business
+    type: field_filter
+    default_value: ""
+    allow_multiple_values: true
+    explore: missed_calls
+    field: missed_calls.business_id
   elements:
   - name: recovery_funnel
     title: Missed first calls by outcome
@@ -19,7 +26,7 @@
     model: ringback
     fields: [missed_calls.outcome, missed_calls.missed_calls]
     sorts: [missed_calls.missed_calls desc]
-    listen: {date_range: missed_calls.missed_date}
+    listen: {date_range: missed_calls.missed_date, business: missed_calls.business_id}
     row: 0
     col: 0
     width: 6
@@ -30,7 +37,7 @@
     explore: missed_calls
     model: ringback
     fields: [missed_calls.recovery_rate]
-    listen: {date_range: missed_calls.missed_date}
+    listen: {date_range: missed_calls.missed_date, business: missed_calls.business_id}
     row: 0
     col: 6
     width: 6
@@ -44,7 +51,7 @@
     pivots: [missed_calls.outcome]
     filters: {missed_calls.outcome: "recovered_retry,recovered_callback"}
     sorts: [missed_calls.recovery_lag_bucket]
-    listen: {date_range: missed_calls.missed_date}
+    listen: {date_range: missed_calls.missed_date, business: missed_calls.business_id}
     row: 3
     col: 6
     width: 6

@@ -11,6 +11,13 @@
     default_value: 28 days
     explore: call_reconciliation
     field: call_reconciliation.report_date
+  - name: business
+    title: Business
+    type: field_filter
+    default_value: ""
+    allow_multiple_values: true
+    explore: call_reconciliation
+    field: call_reconciliation.business_id
   elements:
   - name: daily_counts
     title: Calls per day by system
@@ -20,7 +27,7 @@
     fields: [call_reconciliation.report_date, call_reconciliation.calltracking_calls,
       call_reconciliation.telephony_calls, call_reconciliation.matched_calls]
     sorts: [call_reconciliation.report_date]
-    listen: {date_range: call_reconciliation.report_date}
+    listen: {date_range: call_reconciliation.report_date, business: call_reconciliation.business_id}
     row: 0
     col: 0
     width: 12
@@ -35,7 +42,7 @@
       call_reconciliation.only_in_telephony_untracked, call_reconciliation.only_in_telephony_tracked]
     filters: {call_reconciliation.is_mismatch: "Yes"}
     sorts: [call_reconciliation.report_date desc]
-    listen: {date_range: call_reconciliation.report_date}
+    listen: {date_range: call_reconciliation.report_date, business: call_reconciliation.business_id}
     row: 7
     col: 0
     width: 12
@@ -47,7 +54,7 @@
     model: ringback
     fields: [unmatched_calls.reason, unmatched_calls.system, unmatched_calls.calls]
     pivots: [unmatched_calls.system]
-    listen: {date_range: call_reconciliation.report_date}
+    listen: {date_range: call_reconciliation.report_date, business: call_reconciliation.business_id}
     row: 14
     col: 0
     width: 12

@@ -2,8 +2,20 @@
 view: attributed_leads {
   sql_table_name: `@{marts_dataset}.attributed_leads` ;;
 
-  dimension: lead_id {
+  dimension: business_id {
+    label: "Business"
+    description: "The business (client, brand) the row belongs to; every figure is within one."
+    type: string
+    sql: ${TABLE}.business_id ;;
+  }
+  dimension: row_key {
     primary_key: yes
+    hidden: yes
+    type: string
+    sql: CONCAT(${TABLE}.business_id, '|', ${TABLE}.lead_id) ;;
+  }
+
+  dimension: lead_id {
     type: string
     sql: ${TABLE}.lead_id ;;
     description: "Stable id of the lead: the attributed_call_key."

@@ -2,6 +2,13 @@
 view: call_reconciliation {
   sql_table_name: `@{marts_dataset}.call_reconciliation` ;;
 
+  dimension: business_id {
+    label: "Business"
+    description: "The business (client, brand) the row belongs to; every figure is within one."
+    type: string
+    sql: ${TABLE}.business_id ;;
+  }
+
   dimension_group: report {
     type: time
     datatype: date
@@ -13,7 +20,7 @@ view: call_reconciliation {
     primary_key: yes
     hidden: yes
     type: string
-    sql: CAST(${TABLE}.report_date AS STRING) ;;
+    sql: CONCAT(${TABLE}.business_id, '|', CAST(${TABLE}.report_date AS STRING)) ;;
   }
   dimension: is_mismatch {
     type: yesno

@@ -2,8 +2,20 @@
 view: missed_calls {
   sql_table_name: `@{marts_dataset}.missed_calls` ;;
 
-  dimension: call_key {
+  dimension: business_id {
+    label: "Business"
+    description: "The business (client, brand) the row belongs to; every figure is within one."
+    type: string
+    sql: ${TABLE}.business_id ;;
+  }
+  dimension: row_key {
     primary_key: yes
+    hidden: yes
+    type: string
+    sql: CONCAT(${TABLE}.business_id, '|', ${TABLE}.call_key) ;;
+  }
+
+  dimension: call_key {
     type: string
     sql: ${TABLE}.call_key ;;
   }

@@ -19,10 +19,19 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, dag, task
+from airflow.sdk import (
+    DAG,
+    Asset,
+    AssetAll,
+    AssetAny,
+    CronDataIntervalTimetable,
+    Param,
+    dag,
+    task,
+)
 
 from ringback.alerts import on_failure
-from ringback.settings import SourceConfig, load_settings, load_sources
+from ringback.settings import SourceConfig, load_config, load_settings, load_sources
 
 OWNER = "data-engineering"
 TAGS = ["ringback"]
@@ -152,6 +161,7 @@ Rerunning a day replaces that day's load: the tables come out the same.
 
             manifest = pipeline.publish(Path(folder), load_settings().warehouse_url)
             summary = {
+                "business_id": source.business_id,
                 "source_id": manifest.source_id,
                 "run_date": manifest.run_date,
                 "received": manifest.received_records,
@@ -168,13 +178,24 @@ Rerunning a day replaces that day's load: the tables come out the same.
     return ingest()
 
 
+def marts_schedule(sources: list[SourceConfig]) -> Any:
+    """Run when all sources of a business have loaded, for any business: one business's late
+    source never holds back the others' marts."""
+    by_business: dict[str, list[Asset]] = {}
+    for s in sources:
+        by_business.setdefault(s.business_id, []).append(staging_asset(s.id))
+    groups = [AssetAll(*a) if len(a) > 1 else a[0] for a in by_business.values()]
+    if not groups:
+        return None
+    return groups[0] if len(groups) == 1 else AssetAny(*groups)
+
+
 def marts_dag(sources: list[SourceConfig]) -> DAG:
-    assets = [staging_asset(s.id) for s in sources]
 
     @dag(
         dag_id="ringback_build_marts",
         description="Models and marts for the dates the latest loads touched",
-        schedule=assets or None,
+        schedule=marts_schedule(sources),
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
@@ -183,33 +204,46 @@ def marts_dag(sources: list[SourceConfig]) -> DAG:
         params={
             "start": Param(None, type=["null", "string"], description="First date (YYYY-MM-DD)."),
             "end": Param(None, type=["null", "string"], description="Last date (YYYY-MM-DD)."),
+            "businesses": Param(
+                [],
+                type="array",
+                description="Business ids to rebuild (empty: every business).",
+            ),
         },
         doc_md="""
 ### Build the marts
 
-Runs when every source's staging Asset has been updated (or by hand with `start`/`end` in the
-run conf). Rebuilds `staging.unified_calls`, the first-seen dimensions, `staging.primary_calls`
-and the marts `attributed_leads`, `missed_calls`, `call_reconciliation`, `unmatched_calls` for
-the run dates of the triggering loads, plus `rebuild_lookback_days` before them: the same result
-as a full rebuild, whatever the number of reruns.
+Runs when every source of a business has updated its staging Asset, for each business on its
+own (or by hand with `start`/`end`, and optionally `businesses`, in the run conf); rebuilds only
+the businesses whose sources loaded. Rebuilds `staging.unified_calls`, the first-seen
+dimensions, `staging.primary_calls` and the marts `attributed_leads`, `missed_calls`,
+`call_reconciliation`, `unmatched_calls` for the run dates of the triggering loads, plus
+`rebuild_lookback_days` before them: the same result as a full rebuild, whatever the number of
+reruns.
 """,
     )
     def build_marts() -> None:
         @task
-        def affected_dates(**context: Any) -> dict[str, str]:
-            if given := _conf_dates(context):
-                return given
-            dates = [e["run_date"] for e in _event_extras(context) if e.get("run_date")]
+        def affected_dates(**context: Any) -> dict[str, Any]:
+            extras = _event_extras(context)
+            given = _conf_dates(context)
+            dates = [e["run_date"] for e in extras if e.get("run_date")]
+            if given:
+                dates = [given["start"], given["end"]]
             if not dates:
                 settings = load_settings()
                 day = context["logical_date"].astimezone(
                     zoneinfo.ZoneInfo(settings.reporting_time_zone)
                 ).date() - dt.timedelta(days=1)
                 dates = [day.isoformat()]
-            return {"start": min(dates), "end": max(dates)}
+            # The businesses whose sources loaded (or those named in the conf); none = all.
+            named = list((context.get("params") or {}).get("businesses") or [])
+            loaded = sorted({e["business_id"] for e in extras if e.get("business_id")})
+            businesses = named if given else loaded
+            return {"start": min(dates), "end": max(dates), "businesses": businesses}
 
         @task(pool=WAREHOUSE_POOL, outlets=[MARTS_ASSET])
-        def build(dates: dict[str, str], **context: Any) -> list[dict[str, Any]]:
+        def build(dates: dict[str, Any], **context: Any) -> list[dict[str, Any]]:
             from ringback import models
             from ringback.warehouse.base import connect
 
@@ -221,6 +255,7 @@ as a full rebuild, whatever the number of reruns.
                     settings,
                     dt.date.fromisoformat(dates["start"]),
                     dt.date.fromisoformat(dates["end"]),
+                    businesses=dates.get("businesses") or None,
                 )
             context["outlet_events"][MARTS_ASSET].extra = dict(dates)
             return [
@@ -281,18 +316,21 @@ retries and reruns; a request that got no answer is not resent (see README).
             from ringback import export
 
             settings = load_settings()
-            if not getattr(settings, f"export_{destination}_enabled"):
-                raise AirflowSkipException(f"export_{destination}_enabled is false")
-            (result,) = export.run_export(
+            flag = f"export_{destination}_enabled"
+            owners = [settings, *load_config(settings).business_settings(settings).values()]
+            if not any(getattr(own, flag) for own in owners):
+                raise AirflowSkipException(f"{flag} is false for every business")
+            results = export.run_export(
                 settings,
                 dt.date.fromisoformat(dates["start"]),
                 dt.date.fromisoformat(dates["end"]),
                 [destination],
             )
-            if result.counts.get("failed"):
+            lines = "; ".join(r.line() for r in results)
+            if any(r.counts.get("failed") for r in results):
                 # The failed leads are tried again by this task's retry (the ledger skips the rest).
-                raise RuntimeError(result.line())
-            return result.line()
+                raise RuntimeError(lines)
+            return lines
 
         @task(pool=WAREHOUSE_POOL)
         def send_to_ga4(dates: dict[str, str]) -> str:

@@ -15,7 +15,7 @@ import logging
 import os
 import time
 
-from ringback.settings import load_settings, load_sources, project_root
+from ringback.settings import load_config, load_settings, load_sources, project_root
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,9 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
     # leads are made up.
     ga4 = GA4Simulator()
     ga4.start()
-    os.environ[f"AIRFLOW_CONN_{settings.ga4_connection_id.upper()}"] = ga4_uri(ga4)
+    # Each business may send to its own GA4 property (connection); all go to the fake here.
+    for own in [settings, *load_config(settings).business_settings(settings).values()]:
+        os.environ[f"AIRFLOW_CONN_{own.ga4_connection_id.upper()}"] = ga4_uri(ga4)
     try:
         for source in load_sources():
             sim = sims[source.provider]
@@ -68,6 +70,7 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
         run_dates[0],
         run_dates[-1],
         report.default_path(project_root(), run_dates[0], run_dates[-1]),
+        names={b.id: b.name for b in load_config(settings).businesses},
     )
     print(f"HTML report:         {html.resolve()}")
     print(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
+import math
 import os
 import re
 from collections import Counter
@@ -33,7 +34,7 @@ import httpx
 import tenacity
 
 from ringback import catalog
-from ringback.settings import Settings, project_root
+from ringback.settings import Config, Settings, load_config, project_root
 from ringback.sources.connection import get_connection
 from ringback.warehouse.base import Warehouse, connect
 
@@ -57,6 +58,7 @@ HTTP_TIMEOUT_SECONDS = 10.0
 
 CANDIDATES = """
 SELECT
+    leads.business_id,
     leads.lead_id,
     leads.attribution_type,
     leads.lead_at,
@@ -75,13 +77,17 @@ SELECT
     ledger.attempts AS ledger_attempts
 FROM marts.attributed_leads AS leads
 LEFT JOIN staging.calls AS credited
-    ON credited.call_key = leads.attributed_call_key
+    ON credited.business_id = leads.business_id
+    AND credited.call_key = leads.attributed_call_key
     AND credited.call_date = leads.attributed_date
-    AND credited.call_date BETWEEN DATE_SUB(@start, INTERVAL 2 DAY) AND @end
+    AND credited.call_date BETWEEN @credited_from AND @end
 LEFT JOIN raw.lead_exports AS ledger
-    ON ledger.lead_id = leads.lead_id AND ledger.destination = @destination
+    ON ledger.business_id = leads.business_id
+    AND ledger.lead_id = leads.lead_id
+    AND ledger.destination = @destination
 WHERE leads.attribution_type IN ('missed_call_retry', 'missed_call_callback')
     AND leads.lead_date BETWEEN @start AND @end
+    AND leads.business_id IN UNNEST(@businesses)
 ORDER BY leads.lead_at, leads.lead_id
 """
 
@@ -94,19 +100,19 @@ class ExportError(RuntimeError):
 class ExportResult:
     destination: str
     enabled: bool
+    business_id: str = "default"
     candidates: int = 0
     counts: Counter[str] = field(default_factory=Counter)  # status -> leads this run
     already: Counter[str] = field(default_factory=Counter)  # ledger status -> leads left alone
     file: Path | None = None
 
     def line(self) -> str:
+        name = f"{self.business_id} {self.destination}"
         if not self.enabled:
-            return (
-                f"{self.destination}: off (export_{self.destination}_enabled=false): nothing sent"
-            )
+            return f"{name}: off (export_{self.destination}_enabled=false): nothing sent"
         done = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items())) or "nothing new"
         left = ", ".join(f"{k} {v}" for k, v in sorted(self.already.items()))
-        out = f"{self.destination}: {self.candidates} recovered leads; this run: {done}"
+        out = f"{name}: {self.candidates} recovered leads; this run: {done}"
         if left:
             out += f"; left alone (ledger): {left}"
         if self.file:
@@ -118,6 +124,7 @@ def _ledger_row(lead: dict[str, Any], destination: str, status: str, detail: str
     tried = status != "skipped"  # each run that sends or writes a lead counts once
     attempts = (lead.get("ledger_attempts") or 0) + tried
     return {
+        "business_id": lead["business_id"],
         "destination": destination,
         "lead_id": lead["lead_id"],
         "attribution_type": lead["attribution_type"],
@@ -314,7 +321,8 @@ def export_google_ads(
         folder = folder if folder.is_absolute() else project_root() / folder
         folder = folder / "google_ads"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"call_conversions_{now:%Y%m%dT%H%M%SZ}.csv"
+        business = rows[0]["business_id"]
+        path = folder / f"call_conversions_{business}_{now:%Y%m%dT%H%M%SZ}.csv"
         tmp = path.with_suffix(".csv.tmp")
         # Phone numbers inside: owner-only, and complete before it gets its name.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -349,25 +357,48 @@ def run_export(
     *,
     retry_unknown: bool = False,
     now: dt.datetime | None = None,
+    config: Config | None = None,
 ) -> list[ExportResult]:
-    """Export the recovered leads of lead_date start..end to each enabled destination."""
+    """Export the recovered leads of lead_date start..end to each enabled destination, business
+    by business: each with its own settings (GA4 connection, Ads conversion name, on/off)."""
     now = now or dt.datetime.now(dt.UTC)
+    config = config or load_config(settings)
+    per_business = config.business_settings(settings)
     results = []
+    for destination in destinations:
+        if destination not in DESTINATIONS:
+            raise ExportError(f"unknown destination {destination!r}: {', '.join(DESTINATIONS)}")
     with connect(settings.warehouse_url) as wh:
         wh.init()
+        found = wh.query(
+            "SELECT DISTINCT business_id FROM marts.attributed_leads "
+            "WHERE lead_date BETWEEN @start AND @end",
+            {"start": start, "end": end},
+        ).column("business_id")
+        # Businesses with leads in the range (each reports on its own), else the configured ones.
+        businesses = sorted(set(found.to_pylist())) or sorted(per_business)
         for destination in destinations:
-            if destination not in DESTINATIONS:
-                raise ExportError(f"unknown destination {destination!r}: {', '.join(DESTINATIONS)}")
-            enabled = getattr(settings, f"export_{destination}_enabled")
-            result = ExportResult(destination, enabled)
-            results.append(result)
-            if not enabled:
-                continue
-            leads = wh.query(
-                CANDIDATES, {"start": start, "end": end, "destination": destination}
-            ).to_pylist()
-            result.candidates = len(leads)
-            send = export_ga4 if destination == "ga4" else export_google_ads
-            send(wh, leads, settings, result, retry_unknown=retry_unknown, now=now)
-            log.info("%s", result.line())
+            for business in businesses:
+                own = per_business.get(business, settings)
+                enabled = getattr(own, f"export_{destination}_enabled")
+                result = ExportResult(destination, enabled, business)
+                results.append(result)
+                if not enabled:
+                    continue
+                params = {
+                    "start": start,
+                    "end": end,
+                    "destination": destination,
+                    "businesses": [business],
+                    # The credited call starts at most a recovery window before the lead.
+                    "credited_from": start
+                    - dt.timedelta(days=math.ceil(own.recovery_window_hours / 24) + 1),
+                }
+                leads = wh.query(CANDIDATES, params).to_pylist()
+                result.candidates = len(leads)
+                if not leads:
+                    continue  # no connection needed for nothing to send
+                send = export_ga4 if destination == "ga4" else export_google_ads
+                send(wh, leads, own, result, retry_unknown=retry_unknown, now=now)
+                log.info("%s", result.line())
     return results

@@ -76,8 +76,8 @@ class Chart:
     svg: str
 
 
-def _rows(wh: Any, sql: str, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    return wh.query(sql, {"start": start, "end": end}).to_pylist()
+def _rows(wh: Any, sql: str, start: dt.date, end: dt.date, business: str) -> list[dict[str, Any]]:
+    return wh.query(sql, {"start": start, "end": end, "business": business}).to_pylist()
 
 
 def _label(value: str | None, empty: str = "(untracked)") -> str:
@@ -227,74 +227,98 @@ def _reconciliation(days: list[dict[str, Any]]) -> str:
     return _svg(fig)
 
 
-def gather(warehouse_url: str, start: dt.date, end: dt.date) -> dict[str, Any]:
-    """Everything the report shows, read from the analytics views for start..end."""
-    with connect(warehouse_url, read_only=True) as wh:
-        by_source = _rows(
+def businesses_in(wh: Any, start: dt.date, end: dt.date) -> list[str]:
+    """The businesses with leads, missed calls or reconciled days in start..end."""
+    sql = """
+        SELECT business_id FROM analytics.leads_daily WHERE attributed_date BETWEEN @start AND @end
+        UNION DISTINCT
+        SELECT business_id FROM analytics.missed_call_recovery_daily
+        WHERE missed_date BETWEEN @start AND @end
+        UNION DISTINCT
+        SELECT business_id FROM analytics.daily_reconciliation
+        WHERE report_date BETWEEN @start AND @end"""
+    found = wh.query(sql, {"start": start, "end": end}).column("business_id").to_pylist()
+    return sorted(found)
+
+
+def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, Any]:
+    """Everything the report shows of one business, read from the analytics views."""
+    by_source = _rows(
+        wh,
+        """
+        SELECT traffic_source, SUM(leads) AS leads, SUM(primary_leads) AS primary_leads,
+               SUM(retry_leads) AS retry_leads, SUM(callback_leads) AS callback_leads,
+               SUM(recovered_leads) AS recovered_leads
+        FROM analytics.leads_daily
+        WHERE attributed_date BETWEEN @start AND @end AND business_id = @business
+        GROUP BY traffic_source ORDER BY leads DESC, traffic_source""",
+        start,
+        end,
+        business,
+    )
+    campaigns = _rows(
+        wh,
+        """
+        SELECT traffic_source, traffic_medium, campaign, SUM(leads) AS leads,
+               SUM(recovered_leads) AS recovered_leads,
+               SUM(recovered_leads) / SUM(leads) AS recovered_share
+        FROM analytics.leads_daily
+        WHERE attributed_date BETWEEN @start AND @end AND business_id = @business
+        GROUP BY traffic_source, traffic_medium, campaign
+        ORDER BY leads DESC, traffic_source, campaign LIMIT 15""",
+        start,
+        end,
+        business,
+    )
+    per_day = _rows(
+        wh,
+        """
+        SELECT attributed_date, SUM(leads) AS leads, SUM(primary_leads) AS primary_leads,
+               SUM(retry_leads) AS retry_leads, SUM(callback_leads) AS callback_leads
+        FROM analytics.leads_daily
+        WHERE attributed_date BETWEEN @start AND @end AND business_id = @business
+        GROUP BY attributed_date ORDER BY attributed_date""",
+        start,
+        end,
+        business,
+    )
+    funnel = _rows(
+        wh,
+        """
+        SELECT COALESCE(SUM(missed_calls), 0) AS missed_calls,
+               COALESCE(SUM(recovered_retry), 0) AS recovered_retry,
+               COALESCE(SUM(recovered_callback), 0) AS recovered_callback,
+               COALESCE(SUM(not_recovered), 0) AS not_recovered,
+               COALESCE(SUM(pending), 0) AS pending
+        FROM analytics.missed_call_recovery_daily
+        WHERE missed_date BETWEEN @start AND @end AND business_id = @business""",
+        start,
+        end,
+        business,
+    )[0]
+    lags = [
+        r["recovery_minutes"]
+        for r in _rows(
             wh,
             """
-            SELECT traffic_source, SUM(leads) AS leads, SUM(primary_leads) AS primary_leads,
-                   SUM(retry_leads) AS retry_leads, SUM(callback_leads) AS callback_leads,
-                   SUM(recovered_leads) AS recovered_leads
-            FROM analytics.leads_daily WHERE attributed_date BETWEEN @start AND @end
-            GROUP BY traffic_source ORDER BY leads DESC, traffic_source""",
+            SELECT recovery_minutes FROM analytics.leads
+            WHERE is_recovered AND business_id = @business
+                AND attributed_date BETWEEN @start AND @end""",
             start,
             end,
+            business,
         )
-        campaigns = _rows(
-            wh,
-            """
-            SELECT traffic_source, traffic_medium, campaign, SUM(leads) AS leads,
-                   SUM(recovered_leads) AS recovered_leads,
-                   SUM(recovered_leads) / SUM(leads) AS recovered_share
-            FROM analytics.leads_daily WHERE attributed_date BETWEEN @start AND @end
-            GROUP BY traffic_source, traffic_medium, campaign
-            ORDER BY leads DESC, traffic_source, campaign LIMIT 15""",
-            start,
-            end,
-        )
-        per_day = _rows(
-            wh,
-            """
-            SELECT attributed_date, SUM(leads) AS leads, SUM(primary_leads) AS primary_leads,
-                   SUM(retry_leads) AS retry_leads, SUM(callback_leads) AS callback_leads
-            FROM analytics.leads_daily WHERE attributed_date BETWEEN @start AND @end
-            GROUP BY attributed_date ORDER BY attributed_date""",
-            start,
-            end,
-        )
-        funnel = _rows(
-            wh,
-            """
-            SELECT COALESCE(SUM(missed_calls), 0) AS missed_calls,
-                   COALESCE(SUM(recovered_retry), 0) AS recovered_retry,
-                   COALESCE(SUM(recovered_callback), 0) AS recovered_callback,
-                   COALESCE(SUM(not_recovered), 0) AS not_recovered,
-                   COALESCE(SUM(pending), 0) AS pending
-            FROM analytics.missed_call_recovery_daily
-            WHERE missed_date BETWEEN @start AND @end""",
-            start,
-            end,
-        )[0]
-        lags = [
-            r["recovery_minutes"]
-            for r in _rows(
-                wh,
-                """
-                SELECT recovery_minutes FROM analytics.leads
-                WHERE is_recovered AND attributed_date BETWEEN @start AND @end""",
-                start,
-                end,
-            )
-        ]
-        reconciliation = _rows(
-            wh,
-            """
-            SELECT * FROM analytics.daily_reconciliation
-            WHERE report_date BETWEEN @start AND @end ORDER BY report_date""",
-            start,
-            end,
-        )
+    ]
+    reconciliation = _rows(
+        wh,
+        """
+        SELECT * FROM analytics.daily_reconciliation
+        WHERE report_date BETWEEN @start AND @end AND business_id = @business
+        ORDER BY report_date""",
+        start,
+        end,
+        business,
+    )
     return {
         "by_source": by_source,
         "campaigns": campaigns,
@@ -305,26 +329,35 @@ def gather(warehouse_url: str, start: dt.date, end: dt.date) -> dict[str, Any]:
     }
 
 
-def render(data: dict[str, Any], start: dt.date, end: dt.date, warehouse_url: str) -> str:
-    """The report as one HTML string (no external resources)."""
+def _kpis(data: dict[str, Any]) -> dict[str, Any]:
+    """Headline figures of one business (from the analytics views' rows)."""
     leads = sum(r["leads"] for r in data["by_source"])
     recovered = sum(r["recovered_leads"] for r in data["by_source"])
     f = data["funnel"]
     closed = f["missed_calls"] - f["pending"]
+    return {
+        "leads": leads,
+        "recovered": recovered,
+        "recovered_share": recovered / leads if leads else None,
+        "missed": f["missed_calls"],
+        "recovery_rate": (f["recovered_retry"] + f["recovered_callback"]) / closed
+        if closed
+        else None,
+        "flagged_days": sum(r["status"] == "mismatch" for r in data["reconciliation"]),
+        "days": len(data["reconciliation"]),
+    }
+
+
+def _section(business: str, name: str, data: dict[str, Any]) -> dict[str, Any]:
+    k = _kpis(data)
+    pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
     kpis = [
-        ("leads", f"{leads}"),
-        ("recovered from missed calls", f"{recovered}"),
-        ("recovered share", f"{recovered / leads:.1%}" if leads else "-"),
-        ("missed first calls", f"{f['missed_calls']}"),
-        (
-            "recovery rate (closed windows)",
-            f"{(f['recovered_retry'] + f['recovered_callback']) / closed:.1%}" if closed else "-",
-        ),
-        (
-            "days with a call-count mismatch",
-            f"{sum(r['status'] == 'mismatch' for r in data['reconciliation'])} "
-            f"of {len(data['reconciliation'])}",
-        ),
+        ("leads", f"{k['leads']}"),
+        ("recovered from missed calls", f"{k['recovered']}"),
+        ("recovered share", pct(k["recovered_share"])),
+        ("missed first calls", f"{k['missed']}"),
+        ("recovery rate (closed windows)", pct(k["recovery_rate"])),
+        ("days with a call-count mismatch", f"{k['flagged_days']} of {k['days']}"),
     ]
     charts = [
         Chart(
@@ -342,8 +375,8 @@ def render(data: dict[str, Any], start: dt.date, end: dt.date, warehouse_url: st
         Chart(
             "recovery_funnel",
             "Missed-call recovery funnel",
-            "Of the missed first calls, how many turned into a conversation within 24 h?",
-            _recovery_funnel(f),
+            "Of the missed first calls, how many turned into a conversation within the window?",
+            _recovery_funnel(data["funnel"]),
         ),
         Chart(
             "recovery_lag",
@@ -358,6 +391,20 @@ def render(data: dict[str, Any], start: dt.date, end: dt.date, warehouse_url: st
             _reconciliation(data["reconciliation"]),
         ),
     ]
+    return {
+        "id": business,
+        "name": name,
+        "headline": k,
+        "kpis": kpis,
+        "charts": charts,
+        "campaigns": data["campaigns"],
+        "reconciliation": data["reconciliation"],
+    }
+
+
+def render(sections: list[dict[str, Any]], start: dt.date, end: dt.date, warehouse_url: str) -> str:
+    """The report as one HTML string (no external resources): a headline table of the
+    businesses, then one section per business, its dates in its own zone."""
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["pct"] = lambda v: "-" if v is None else f"{v:.0%}"
     env.filters["label"] = _label
@@ -367,15 +414,25 @@ def render(data: dict[str, Any], start: dt.date, end: dt.date, warehouse_url: st
         end=end,
         generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         warehouse=warehouse_url.split("?", 1)[0],
-        kpis=kpis,
-        charts=charts,
-        campaigns=data["campaigns"],
-        reconciliation=data["reconciliation"],
+        sections=sections,
+        charts_expected=sum(len(s["charts"]) for s in sections),
     )
 
 
-def write_report(warehouse_url: str, start: dt.date, end: dt.date, out: Path) -> Path:
-    html = render(gather(warehouse_url, start, end), start, end, warehouse_url)
+def write_report(
+    warehouse_url: str,
+    start: dt.date,
+    end: dt.date,
+    out: Path,
+    businesses: list[str] | None = None,
+    names: dict[str, str] | None = None,
+) -> Path:
+    """Write the report for ``businesses`` (default: every business with data in the range)."""
+    names = names or {}
+    with connect(warehouse_url, read_only=True) as wh:
+        chosen = businesses or businesses_in(wh, start, end) or sorted(names) or ["default"]
+        sections = [_section(b, names.get(b, b), gather(wh, start, end, b)) for b in chosen]
+    html = render(sections, start, end, warehouse_url)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     return out
@@ -418,7 +475,7 @@ def rendered_dom(html: Path) -> str:
 class RenderCheck:
     expected: int  # charts in the page
     rendered: int  # charts laid out larger than 100x100 px with at least one bar of some area
-    bars_drawn: dict[str, int]  # per chart key
+    bars_drawn: dict[str, int]  # per chart: "business:key", or "key" with one business
 
     @property
     def ok(self) -> bool:
@@ -433,7 +490,7 @@ def check_rendered(html: Path) -> RenderCheck:
         found = re.search(rf'{name}="(\d+)"', dom)
         return int(found.group(1)) if found else 0
 
-    bars = re.findall(r'data-chart="(\w+)"[^>]*?data-bars-drawn="(\d+)"', dom)
+    bars = re.findall(r'data-chart="([\w:]+)"[^>]*?data-bars-drawn="(\d+)"', dom)
     return RenderCheck(
         attr("data-charts-expected"),
         attr("data-charts-rendered"),

@@ -44,15 +44,43 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
         sections = []
         sections.append(
             (
+                "Businesses (dates in each business's own time zone)",
+                _table(
+                    ["business", "leads", "primary", "retry", "callback", "flagged days"],
+                    rows("""
+                WITH leads AS (
+                    SELECT business_id, COUNT(*) AS leads,
+                           COUNTIF(attribution_type = 'primary_call') AS primary_leads,
+                           COUNTIF(attribution_type = 'missed_call_retry') AS retry_leads,
+                           COUNTIF(attribution_type = 'missed_call_callback') AS callback_leads
+                    FROM marts.attributed_leads WHERE attributed_date BETWEEN @start AND @end
+                    GROUP BY business_id
+                ),
+                days AS (
+                    SELECT business_id, COUNTIF(is_mismatch) AS flagged
+                    FROM marts.call_reconciliation WHERE report_date BETWEEN @start AND @end
+                    GROUP BY business_id
+                )
+                SELECT COALESCE(leads.business_id, days.business_id) AS business,
+                       COALESCE(leads.leads, 0), COALESCE(leads.primary_leads, 0),
+                       COALESCE(leads.retry_leads, 0), COALESCE(leads.callback_leads, 0),
+                       COALESCE(days.flagged, 0)
+                FROM leads FULL OUTER JOIN days ON leads.business_id = days.business_id
+                ORDER BY business"""),
+                ),
+            )
+        )
+        sections.append(
+            (
                 "Calls per day and system (inbound + outbound)",
                 _table(
-                    ["date", "call tracking", "telephony"],
+                    ["business", "date", "call tracking", "telephony"],
                     rows("""
-                SELECT call_date,
+                SELECT business_id, call_date,
                        COUNTIF(system = 'calltracking') AS calltracking,
                        COUNTIF(system = 'telephony') AS telephony
                 FROM staging.calls WHERE call_date BETWEEN @start AND @end
-                GROUP BY call_date ORDER BY call_date"""),
+                GROUP BY business_id, call_date ORDER BY business_id, call_date"""),
                 ),
             )
         )
@@ -60,12 +88,12 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
             (
                 "Leads by attribution type",
                 _table(
-                    ["attribution type", "leads", "share"],
+                    ["business", "attribution type", "leads", "share"],
                     rows("""
-                SELECT attribution_type, COUNT(*) AS leads,
-                       COUNT(*) / SUM(COUNT(*)) OVER () AS share
+                SELECT business_id, attribution_type, COUNT(*) AS leads,
+                       COUNT(*) / SUM(COUNT(*)) OVER (PARTITION BY business_id) AS share
                 FROM marts.attributed_leads WHERE attributed_date BETWEEN @start AND @end
-                GROUP BY attribution_type ORDER BY leads DESC"""),
+                GROUP BY business_id, attribution_type ORDER BY business_id, leads DESC"""),
                 ),
             )
         )
@@ -73,15 +101,22 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
             (
                 "Leads by source (credited to the first call's ad)",
                 _table(
-                    ["source / medium", "leads", "recovered from missed calls", "recovered share"],
+                    [
+                        "business",
+                        "source / medium",
+                        "leads",
+                        "recovered from missed calls",
+                        "recovered share",
+                    ],
                     rows("""
-                SELECT CONCAT(COALESCE(traffic_source, '(untracked)'), ' / ',
+                SELECT business_id,
+                       CONCAT(COALESCE(traffic_source, '(untracked)'), ' / ',
                               COALESCE(traffic_medium, '-')) AS channel,
                        COUNT(*) AS leads,
                        COUNTIF(attribution_type != 'primary_call') AS recovered,
                        COUNTIF(attribution_type != 'primary_call') / COUNT(*) AS share
                 FROM marts.attributed_leads WHERE attributed_date BETWEEN @start AND @end
-                GROUP BY channel ORDER BY leads DESC"""),
+                GROUP BY business_id, channel ORDER BY business_id, leads DESC"""),
                 ),
             )
         )
@@ -89,20 +124,21 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
             (
                 "Missed first calls and what became of them",
                 _table(
-                    ["outcome", "calls", "median minutes to recovery"],
+                    ["business", "outcome", "calls", "median minutes to recovery"],
                     rows("""
-                SELECT outcome, COUNT(*) AS calls,
+                SELECT business_id, outcome, COUNT(*) AS calls,
                        ROUND(APPROX_QUANTILES(recovery_seconds, 2)[OFFSET(1)] / 60, 1) AS median
                 FROM marts.missed_calls WHERE missed_date BETWEEN @start AND @end
-                GROUP BY outcome ORDER BY calls DESC"""),
+                GROUP BY business_id, outcome ORDER BY business_id, calls DESC"""),
                 ),
             )
         )
         sections.append(
             (
-                "Call-count reconciliation (inbound)",
+                "Call-count reconciliation (inbound, per business and date)",
                 _table(
                     [
+                        "business",
                         "date",
                         "call tracking",
                         "telephony",
@@ -113,11 +149,11 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
                         "reason",
                     ],
                     rows("""
-                SELECT report_date, calltracking_calls, telephony_calls, matched_calls,
-                       unmatched_calls, unmatched_ratio,
+                SELECT business_id, report_date, calltracking_calls, telephony_calls,
+                       matched_calls, unmatched_calls, unmatched_ratio,
                        IF(is_mismatch, 'MISMATCH', 'ok') AS flag, mismatch_reason
                 FROM marts.call_reconciliation WHERE report_date BETWEEN @start AND @end
-                ORDER BY report_date"""),
+                ORDER BY business_id, report_date"""),
                 ),
             )
         )
