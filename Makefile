@@ -22,9 +22,9 @@ BENCH_CALLS ?= 1000000
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-setup: ## install the locked dependencies into .venv (uv sync --frozen)
+setup: ## install the locked dependencies into .venv (uv sync --frozen, bytecode compiled once)
 	@$(UV) --version > /dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 
 airflow-init: setup ## migrate the local Airflow metadata DB (SQLite) and create the warehouse pool
 	@mkdir -p $(AIRFLOW_HOME) data
