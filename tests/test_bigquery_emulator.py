@@ -196,6 +196,7 @@ def test_a_partition_write_outside_its_range_changes_nothing(emulator):
     with connect(emulator.url(), settings=settings) as bq:
         bq.init()
         row = {c: 0 for c in table.column_names} | {
+            "business_id": "default",
             "report_date": dt.date(2026, 11, 10),
             "unmatched_ratio": 0.0,
             "is_mismatch": False,

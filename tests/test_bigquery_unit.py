@@ -155,8 +155,9 @@ def test_replacements_delete_exactly_what_they_replace():
     script, params = bqw.replace_statements("`p.s.calls`", "`p.s.tmp`", calls, None, None, dates)
     # By key, within the batch's dates: staging.calls requires a partition filter.
     assert (
-        "STRUCT(business_id, call_key) IN (SELECT AS STRUCT business_id, call_key FROM `p.s.tmp`)"
-        in script
+        "DELETE FROM `p.s.calls` AS existing WHERE EXISTS (SELECT 1 FROM `p.s.tmp` AS incoming "
+        "WHERE incoming.business_id = existing.business_id "
+        "AND incoming.call_key = existing.call_key)" in script
     )
     assert "call_date BETWEEN DATE_SUB(@k_start, INTERVAL 1 DAY)" in script
     for statement in sqlglot.parse(script, read="bigquery"):

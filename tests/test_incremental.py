@@ -156,17 +156,24 @@ def _days() -> list[dt.date]:
     return [FIRST + dt.timedelta(days=n) for n in range((LAST - FIRST).days + 1)]
 
 
+def full_build(path, rows, settings):
+    """A warehouse at ``path`` with ``rows`` staged and the whole month built: the reference
+    marts of the one-day window ending LAST - 2."""
+    day = LAST - dt.timedelta(days=2)
+    window = (day - dt.timedelta(days=settings.rebuild_lookback_days), day)
+    wh = connect(f"duckdb://{path}")
+    wh.init()
+    load_calls(wh, rows)
+    build(wh, settings, FIRST, LAST, config=TWO)
+    return wh, day, window, marts_for(snapshot(wh), *window)
+
+
 def test_one_day_on_history_no_run_covered_equals_full_run(tmp_path, two_business_rows):
     """design.md §4: `models run --start D --end D` on a warehouse whose staging holds history
     gives the same marts for D as a run over the whole history."""
     settings = load_settings({"validate_marts": False})
-    day = LAST - dt.timedelta(days=2)
-    window = (day - dt.timedelta(days=settings.rebuild_lookback_days), day)
-    with connect(f"duckdb://{tmp_path}/full.duckdb") as wh:
-        wh.init()
-        load_calls(wh, two_business_rows)
-        build(wh, settings, FIRST, LAST, config=TWO)
-        want = marts_for(snapshot(wh), *window)
+    full, day, window, want = full_build(tmp_path / "full.duckdb", two_business_rows, settings)
+    full.close()
     # Loaded straight into staging; then one day.
     with connect(f"duckdb://{tmp_path}/one_day.duckdb") as wh:
         wh.init()
@@ -199,13 +206,8 @@ def test_one_day_on_history_no_run_covered_equals_full_run(tmp_path, two_busines
 
 def test_full_refresh_folds_all_of_staging(tmp_path, two_business_rows):
     settings = load_settings({"validate_marts": False})
-    day = LAST - dt.timedelta(days=2)
-    window = (day - dt.timedelta(days=settings.rebuild_lookback_days), day)
-    with connect(f"duckdb://{tmp_path}/w.duckdb") as wh:
-        wh.init()
-        load_calls(wh, two_business_rows)
-        build(wh, settings, FIRST, LAST, config=TWO)
-        want = marts_for(snapshot(wh), *window)
+    wh, day, window, want = full_build(tmp_path / "w.duckdb", two_business_rows, settings)
+    with wh:
         build(wh, settings, day, day, config=TWO, full_refresh=True)
         assert marts_for(snapshot(wh), *window) == want
 

@@ -244,12 +244,16 @@ def replace_statements(
         params = partition_params(partitions)
     elif mode == "upsert":
         keys = ", ".join(table.key)
+        # A correlated EXISTS rather than STRUCT(...) IN (SELECT AS STRUCT ...): the same on
+        # BigQuery, and what the local emulator can run too.
         match = (
-            f"STRUCT({keys}) IN (SELECT AS STRUCT {keys} FROM {source})"
+            "EXISTS (SELECT 1 FROM {source} AS incoming WHERE "
+            + " AND ".join(f"incoming.{k} = existing.{k}" for k in table.key)
+            + ")"
             if len(table.key) > 1
             else f"{keys} IN (SELECT {keys} FROM {source})"
-        )
-        delete = f"DELETE FROM {target} WHERE {match}"
+        ).replace("{source}", source)
+        delete = f"DELETE FROM {target} AS existing WHERE {match}"
         if table.partition_field and key_dates:
             # A required partition filter: a key's rows live in the dates of its batch (a
             # provider's window), a day either side for time-zone edges.
