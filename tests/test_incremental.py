@@ -214,10 +214,8 @@ def test_full_refresh_folds_all_of_staging(tmp_path, two_business_rows):
 
 def test_business_option_rebuilds_only_that_business(tmp_path, two_business_rows):
     settings = load_settings({"validate_marts": False})
-    with connect(f"duckdb://{tmp_path}/w.duckdb") as wh:
-        wh.init()
-        load_calls(wh, two_business_rows)
-        build(wh, settings, FIRST, LAST, config=TWO)
+    wh, *_ = full_build(tmp_path / "w.duckdb", two_business_rows, settings)
+    with wh:
         before = snapshot(wh)
         # A stricter threshold for Kyiv, rebuilt for Kyiv only: Austin's rows stay as they were.
         stricter = Config(

@@ -149,13 +149,14 @@ def business_scope(
     warehouse: Warehouse,
     settings: Settings,
     config: Config,
+    per_business: dict[str, Settings],
     selected: Sequence[str] | None,
     span: tuple[dt.date, dt.date],
     seen: set[str],
 ) -> BusinessScope:
-    """Settings of every configured business, plus those staging holds for ``span`` (or the
-    history fold touched, ``seen``) that the sources file does not list."""
-    per_business = config.business_settings(settings)
+    """Settings of every configured business (``per_business``), plus those staging holds for
+    ``span`` (or the history fold touched, ``seen``) that the sources file does not list."""
+    per_business = dict(per_business)
     found = warehouse.query(
         "SELECT DISTINCT business_id FROM staging.calls WHERE call_date BETWEEN @lo AND @hi",
         {"lo": span[0], "hi": span[1]},
@@ -208,7 +209,8 @@ def run_models(
         warehouse, window.start, window.end, selected=businesses, refold=full_refresh
     )
     # Read span of the range build: padding, the longest uniqueness window, recovery look-ahead.
-    provisional = config.business_settings(settings) or {"default": settings}
+    configured = config.business_settings(settings)
+    provisional = configured or {"default": settings}
     ahead = max(recovery_days(s) for s in provisional.values())
     back = max((s.uniqueness_window_days or 0) for s in provisional.values()) + 2
     span = (
@@ -218,7 +220,9 @@ def run_models(
         ),
         window.end + dt.timedelta(days=ahead + 1),
     )
-    scope = business_scope(warehouse, settings, config, businesses, span, fold.businesses)
+    scope = business_scope(
+        warehouse, settings, config, configured, businesses, span, fold.businesses
+    )
     settings_table = catalog.table("staging.business_settings")
     warehouse.write(settings_table, settings_table.to_arrow(scope.rows()))
 
