@@ -196,7 +196,7 @@ SECRETS = {
     "ringostat": ("demo-project", "rk-SECRET-4f1c9a-ringostat"),
     "binotel": ("bk-SECRET-77d2e0-key", "bs-SECRET-0b3e55-secret"),
     "callrail": ("", "ck-SECRET-c2a818-callrail"),
-    "twilio": ("ACdemo", "tk-SECRET-9e6b41-twilio"),
+    "twilio": ("AC0000000000000000000000000000dead", "tk-SECRET-9e6b41-twilio"),
 }
 
 

@@ -240,7 +240,10 @@ def test_binotel_spaces_requests_for_a_throttling_server(gen):
 
 
 def test_binotel_bad_secret_is_a_clear_error(gen):
-    with BinotelSimulator(gen, now=NOW) as sim, pytest.raises(ProviderError, match="120"):
+    with (
+        BinotelSimulator(gen, now=NOW) as sim,
+        pytest.raises(ProviderError, match="121: wrong key or secret"),
+    ):
         binotel(sim, secret="wrong").fetch(WINDOW)
 
 
@@ -434,8 +437,12 @@ def callrail(sim, key="demo-key", **options) -> CallRailConnector:
 
 
 def twilio(sim, token="demo-token", **options) -> TwilioConnector:
-    conn = parse_connection("t", sim.base_url.replace("://", f"://ACdemo:{token}@"))
-    return TwilioConnector(us_source("twilio", "ACdemo", **options), conn, load_settings())
+    conn = parse_connection(
+        "t", sim.base_url.replace("://", f"://AC0000000000000000000000000000dead:{token}@")
+    )
+    return TwilioConnector(
+        us_source("twilio", "AC0000000000000000000000000000dead", **options), conn, load_settings()
+    )
 
 
 def us_truth(gen, system: str, window=US_WINDOW) -> int:
@@ -444,15 +451,29 @@ def us_truth(gen, system: str, window=US_WINDOW) -> int:
     return sum(1 for c in calls if getattr(c, attr))
 
 
+@pytest.mark.parametrize("inclusive", [True, False], ids=["end_inclusive", "end_exclusive"])
 @pytest.mark.parametrize("paging", ["relative", "offset"])
-def test_callrail_pages_through_the_window(us_gen, paging):
-    with CallRailSimulator(us_gen, now=NOW) as sim:
+def test_callrail_pages_through_the_window(us_gen, paging, inclusive):
+    """Whichever way CallRail reads a date end_date (unconfirmed), the window comes out whole."""
+    with CallRailSimulator(us_gen, now=NOW, end_date_inclusive=inclusive) as sim:
         result = callrail(sim, per_page=40, paging=paging).fetch(US_WINDOW)
         ids = [r["id"] for r in result.records]
         assert len(ids) == len(set(ids)) == us_truth(us_gen, "calltracking")
-        assert result.requests == -(-len(ids) // 40)
+        served = us_truth(
+            us_gen,
+            "calltracking",
+            Window(
+                US_WINDOW.first_day,
+                US_WINDOW.last_day + dt.timedelta(days=1 if inclusive else 0),
+                US_WINDOW.tz,
+            ),
+        )
+        assert result.requests == -(-served // 40)
+        if paging == "relative":  # offset counts pages in CallRail's relative paging
+            assert [r["query"].get("offset") for r in sim.requests[1:3]] == [["1"], ["2"]]
         first = sim.requests[0]["query"]
-        assert (first["start_date"], first["end_date"]) == (["2026-11-17"], ["2026-11-20"])
+        # end_date one day on: right whether CallRail reads it inclusive or not
+        assert (first["start_date"], first["end_date"]) == (["2026-11-17"], ["2026-11-21"])
         assert "source" in first["fields"][0]
         assert sim.requests[0]["headers"]["authorization"] == 'Token token="demo-key"'
 
@@ -476,7 +497,7 @@ def test_callrail_survives_faults(us_gen, fault):
 
 
 def test_callrail_duplicate_across_pages_is_returned_for_ingest_to_catch(us_gen):
-    with CallRailSimulator(us_gen, now=NOW) as sim:
+    with CallRailSimulator(us_gen, now=NOW, end_date_inclusive=False) as sim:
         conn = callrail(sim, per_page=40, paging="offset")
         records = conn.fetch(US_WINDOW).records
         assert len(records) == us_truth(us_gen, "calltracking")
@@ -554,8 +575,8 @@ def test_twilio_follows_next_page_uri_and_folds_child_legs(us_gen):
         result = conn.fetch(US_WINDOW)
         assert result.requests > 5
         first = sim.requests[0]["query"]
-        assert first["StartTime>="] == ["2026-11-17"]  # UTC dates covering the local days
-        assert first["StartTime<="] == ["2026-11-21"]
+        assert first["StartTime>"] == ["2026-11-17T00:00:00Z"]  # UTC days covering the window
+        assert first["StartTime<"] == ["2026-11-22T00:00:00Z"]  # before: exclusive
         conn.prepare(result.records)
         parents, children = [], 0
         for leg in result.records:
@@ -664,7 +685,7 @@ def test_twilio_outbound_api_and_bad_legs():
         ({"status": "ringing"}, "call_in_progress"),
         ({"status": "teleported"}, "unknown_disposition"),
         ({"status": "completed", "start_time": "soon"}, "unparseable_time"),
-        ({"status": "completed", "direction": "trunking"}, "unknown_direction"),
+        ({"status": "completed", "direction": "sideways"}, "unknown_direction"),
     ]:
         with pytest.raises(MappingError) as info:
             conn.map_record({**TWILIO_PARENT, **patch})

@@ -41,7 +41,7 @@ STAGED_EXTRAS = {
     "record_index": pa.int64(),
 }
 # Quarantine reasons that are part of normal operation, left out of the quarantine-ratio check.
-EXPECTED_QUARANTINE = {"child_leg", "call_in_progress"}
+EXPECTED_QUARANTINE = {"child_leg", "agent_leg", "call_in_progress"}
 
 
 def batch_root() -> Path:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections import defaultdict
 from typing import Any
 
 from ringback.quality import data_docs_index
@@ -184,6 +186,29 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
                         FROM raw.validation_results
                         WHERE checked_date >= @start
                         GROUP BY checkpoint ORDER BY checkpoint"""),
+                ),
+            )
+        )
+        warned: dict[tuple[str, str, str], list[Any]] = defaultdict(lambda: [0, 0, set()])
+        for checkpoint, failed in rows("""
+                SELECT checkpoint, failed_expectations FROM raw.validation_results
+                WHERE checked_date >= @start AND warnings > 0 ORDER BY checkpoint"""):
+            for item in json.loads(failed) if isinstance(failed, str) else failed or []:
+                if item.get("severity") != "warning":
+                    continue
+                key = (checkpoint, item.get("expectation") or "", item.get("column") or "")
+                warned[key][0] += 1
+                warned[key][1] += int(item.get("unexpected_count") or 0)
+                warned[key][2].update(str(x) for x in item.get("examples") or [])
+        sections.append(
+            (
+                "Validation warnings (recorded, not blocking; examples never hold phone numbers)",
+                _table(
+                    ["checkpoint", "expectation", "column", "runs", "rows", "examples"],
+                    [
+                        (*key, runs, n, ", ".join(sorted(examples)[:5]))
+                        for key, (runs, n, examples) in sorted(warned.items())
+                    ],
                 ),
             )
         )

@@ -25,7 +25,7 @@ DEMO_CREDENTIALS = {
     "ringostat": ("demo-project", "demo-key"),
     "binotel": ("demo-key", "demo-secret"),
     "callrail": ("", "demo-key"),
-    "twilio": ("ACdemo", "demo-token"),
+    "twilio": ("AC0000000000000000000000000000dead", "demo-token"),
 }
 
 

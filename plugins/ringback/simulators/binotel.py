@@ -3,7 +3,13 @@
 ``POST /api/4.0/stats/<method>.json`` with a JSON body holding the parameters plus ``key`` and
 ``secret``. Errors, throttling included, come as HTTP 200 with ``{"status": "error", "code": N}``.
 ``callDetails`` is an object keyed by generalCallID (``[]`` when empty); numbers are strings;
-empty nested objects are ``""``.
+empty nested objects are ``""``. ``callTrackingData`` carries ``utm_*``, ``gaClientId`` and
+``fullUrl`` (the landing URL with its query; a Google Ads click adds ``gclid=``).
+
+Error codes (shared/providers.md, from a third-party transcription of Binotel's list): 102 no
+such method, 103 a parameter missing or wrong, 105 something went wrong (transient), 106 requests
+too frequent, 120 company disabled, 121 wrong key or secret. The ``provider_error`` fault answers
+``error_code`` (106 unless a test sets another).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import datetime as dt
 import json
 import threading
 import time
+from urllib.parse import urlencode
 
 from ringback.simulators.journeys import JourneyGenerator, TrueCall
 from ringback.simulators.server import ProviderSimulator, Response
@@ -22,10 +29,20 @@ METHODS = {
     "outgoing-calls-for-period": "1",
 }
 MAX_WINDOW_SECONDS = 86400  # at most one day per request (stopTime inclusive)
-# Codes other than 106 are assumed (no public source lists them): tolerated by the connector.
+CODE_NO_METHOD = 102
+CODE_BAD_PARAMS = 103
+CODE_TRANSIENT = 105
 CODE_THROTTLED = 106
-CODE_BAD_AUTH = 120
-CODE_BAD_PARAMS = 121
+CODE_COMPANY_DISABLED = 120
+CODE_BAD_AUTH = 121
+MESSAGES = {
+    CODE_NO_METHOD: "Method does not exist",
+    CODE_BAD_PARAMS: "Parameter is missing or invalid",
+    CODE_TRANSIENT: "Something went wrong. Try again later.",
+    CODE_THROTTLED: "Requests are too frequent. Try again later.",
+    CODE_COMPANY_DISABLED: "Company is disabled",
+    CODE_BAD_AUTH: "Wrong key or secret",
+}
 
 ANSWERED = ("ANSWER", "ANSWER", "ANSWER", "TRANSFER")
 MISSED = {
@@ -53,6 +70,7 @@ class BinotelSimulator(ProviderSimulator):
         min_interval_seconds: float = 0.0,
         empty_details: str = "list",
         methods: tuple[str, ...] = tuple(METHODS),
+        error_code: int = CODE_THROTTLED,
         now=None,
     ) -> None:
         super().__init__(generator, now=now)
@@ -61,16 +79,14 @@ class BinotelSimulator(ProviderSimulator):
         self.min_interval_seconds = min_interval_seconds
         self.empty_details = empty_details  # how an empty answer looks: "list" ([]) or "string"
         self.methods = methods  # the stats methods this server offers
+        self.error_code = error_code  # what the provider_error fault answers
         self._last_request = 0.0
         self._lock = threading.Lock()
 
-    def provider_error(self) -> Response:
+    def provider_error(self, code: int | None = None, message: str | None = None) -> Response:
+        code = code or self.error_code
         return Response.json(
-            {
-                "status": "error",
-                "code": CODE_THROTTLED,
-                "message": "Requests are too frequent. Try again later.",
-            }
+            {"status": "error", "code": code, "message": message or MESSAGES.get(code, "Error")}
         )
 
     def record(self, call: TrueCall) -> dict:
@@ -87,6 +103,13 @@ class BinotelSimulator(ProviderSimulator):
         talk = 0 if live else call.talk_seconds
         tracking = ""
         if call.seen_by_calltracking and call.traffic_source:
+            query = {
+                "utm_source": call.traffic_source,
+                "utm_medium": call.traffic_medium or "",
+                "utm_campaign": call.campaign or "",
+            }
+            if call.gclid:
+                query["gclid"] = call.gclid
             tracking = {
                 "id": call.call_id,
                 "utm_source": call.traffic_source,
@@ -94,6 +117,7 @@ class BinotelSimulator(ProviderSimulator):
                 "utm_campaign": call.campaign or "",
                 "utm_term": call.keyword or "",
                 "gaClientId": call.ga_client_id or "",
+                "fullUrl": f"{call.landing_page or 'https://shop.example/'}?{urlencode(query)}",
             }
         return {
             "generalCallID": str(20_000_000 + int(call.call_id)),
@@ -122,22 +146,18 @@ class BinotelSimulator(ProviderSimulator):
         prefix, _, name = path.rpartition("/")
         api_method = name.removesuffix(".json")
         if method != "POST" or prefix != "/api/4.0/stats" or api_method not in self.methods:
-            return Response.json({"status": "error", "code": 404, "message": "Unknown method"})
+            return self.provider_error(CODE_NO_METHOD)
         with self._lock:
             gap = time.monotonic() - self._last_request
             self._last_request = time.monotonic()
         if gap < self.min_interval_seconds:
-            return self.provider_error()
+            return self.provider_error(CODE_THROTTLED)
         try:
             params = json.loads(body or b"{}")
         except json.JSONDecodeError:
-            return Response.json(
-                {"status": "error", "code": CODE_BAD_PARAMS, "message": "Body is not JSON"}
-            )
+            return self.provider_error(CODE_BAD_PARAMS, "Body is not JSON")
         if params.get("key") != self.key or params.get("secret") != self.secret:
-            return Response.json(
-                {"status": "error", "code": CODE_BAD_AUTH, "message": "Wrong key or secret"}
-            )
+            return self.provider_error(CODE_BAD_AUTH)
         try:
             start, stop = int(params["startTime"]), int(params["stopTime"])
         except (KeyError, TypeError, ValueError):

@@ -4,8 +4,14 @@
 optional). ``start_date``/``end_date`` are dates (or datetimes) in the account's time zone, end
 inclusive. Paging by offset (``page``, ``per_page`` <= 250; ``total_pages``, ``total_records``) or
 relative (``relative_pagination=true``; ``has_next_page``, ``next_page`` as a full URL).
-``fields=`` opts in to marketing fields. A call still in progress has ``duration: null``
-(assumed; no public source says how live calls look).
+In relative paging ``offset`` counts pages, not records (the ``next_page`` URL carries it).
+``fields=`` opts in to marketing fields, the GA client id (``ga``) among them. A call still in
+progress has ``duration: null`` (assumed; no public source says how live calls look).
+
+Limits: ``hourly_limit`` requests per rolling hour (1,000 at CallRail; 10,000 a day); beyond
+it, and for the ``http_429`` fault, HTTP 429 comes with no ``Retry-After`` header. Whether
+``end_date`` given as a date includes that day is unconfirmed: ``end_date_inclusive=False``
+serves the exclusive reading.
 """
 
 from __future__ import annotations
@@ -13,7 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import threading
+import time
 import zoneinfo
+from collections import deque
 from urllib.parse import urlencode
 
 from ringback.simulators.journeys import JourneyGenerator, TrueCall
@@ -35,6 +44,7 @@ OPT_IN_FIELDS = {
     "utm_term",
     "lead_status",
     "company_time_zone",
+    "ga",
 }
 TOKEN = re.compile(r'^Token token="?([^"]+)"?$')
 
@@ -49,12 +59,29 @@ class CallRailSimulator(ProviderSimulator):
         api_key: str = "demo-key",
         account_id: str = "ACC0000demo",
         time_zone: str = "America/New_York",
+        hourly_limit: int = 1000,
+        end_date_inclusive: bool = True,
         now=None,
     ) -> None:
         super().__init__(generator or JourneyGenerator(profile="us"), now=now)
         self.api_key = api_key
         self.account_id = account_id
         self.tz = zoneinfo.ZoneInfo(time_zone)
+        self.hourly_limit = hourly_limit
+        self.end_date_inclusive = end_date_inclusive
+        self.retry_after_header = None  # CallRail's 429 says nothing about when to come back
+        self._recent: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def _throttled(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            while self._recent and self._recent[0] < now - 3600:
+                self._recent.popleft()
+            if len(self._recent) >= self.hourly_limit:
+                return True
+            self._recent.append(now)
+            return False
 
     def record(self, call: TrueCall, fields: set[str]) -> dict:
         live = call.ended_at > self.now
@@ -88,6 +115,7 @@ class CallRailSimulator(ProviderSimulator):
             "utm_term": call.keyword,
             "lead_status": None,
             "company_time_zone": self.tz.key,
+            "ga": call.ga_client_id,
         }
         rec.update({k: v for k, v in optional.items() if k in fields})
         return rec
@@ -99,6 +127,8 @@ class CallRailSimulator(ProviderSimulator):
         match = TOKEN.match(headers.get("authorization", ""))
         if not match or match.group(1) != self.api_key:
             return Response.json({"error": "HTTP Token: Access denied."}, status=401)
+        if self._throttled():
+            return Response.json({"error": "Rate limit exceeded"}, status=429)
         try:
             start = self._bound(query, "start_date", end=False)
             end = self._bound(query, "end_date", end=True)
@@ -115,7 +145,7 @@ class CallRailSimulator(ProviderSimulator):
         records = [self.record(c, fields) for c in reversed(calls)]
         relative = query.get("relative_pagination", ["false"])[0] == "true"
         if relative:
-            offset = int(query.get("offset", ["0"])[0])
+            offset = int(query.get("offset", ["0"])[0]) * per_page  # offset counts pages
         else:
             page = int(query.get("page", ["1"])[0])
             offset = (page - 1) * per_page
@@ -126,7 +156,7 @@ class CallRailSimulator(ProviderSimulator):
         if relative:
             has_next = offset + per_page < len(records)
             next_query = {k: v[0] for k, v in query.items()}
-            next_query["offset"] = str(offset + per_page)
+            next_query["offset"] = str(offset // per_page + 1)
             return Response.json(
                 {
                     "has_next_page": has_next,
@@ -152,7 +182,8 @@ class CallRailSimulator(ProviderSimulator):
         text = query[name][0]
         try:
             if len(text) == 10:
-                day = dt.date.fromisoformat(text) + dt.timedelta(days=1 if end else 0)
+                whole_day = end and self.end_date_inclusive
+                day = dt.date.fromisoformat(text) + dt.timedelta(days=1 if whole_day else 0)
                 return dt.datetime.combine(day, dt.time(), tzinfo=self.tz).astimezone(dt.UTC)
             value = dt.datetime.fromisoformat(text)
         except ValueError:

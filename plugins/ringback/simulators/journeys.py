@@ -132,6 +132,9 @@ class TrueCall:
     landing_page: str | None = None
     gclid: str | None = None
     ga_client_id: str | None = None
+    ga_session_id: str | None = None
+    # Set through a simulator's ``changes``: the provider no longer lists the call.
+    deleted: bool = False
 
     @property
     def ended_at(self) -> dt.datetime:

@@ -24,7 +24,7 @@ from ringback.simulators.journeys import JourneyGenerator, TrueCall
 log = logging.getLogger(__name__)
 
 FAULT_KINDS = (
-    "http_429",  # throttled, with Retry-After
+    "http_429",  # throttled (with Retry-After where the provider sends one)
     "http_500",
     "http_503",
     "slow",  # answer only after `seconds` (a client timeout should fire)
@@ -83,6 +83,7 @@ class ProviderSimulator:
     """Base of each provider's simulator: routing, auth, faults and the shared journeys."""
 
     provider = "base"
+    retry_after_header: str | None = "1"  # what a 429 says; None: no Retry-After at all
 
     def __init__(
         self, generator: JourneyGenerator | None = None, *, now: dt.datetime | None = None
@@ -103,12 +104,14 @@ class ProviderSimulator:
         return self._now or dt.datetime.now(dt.UTC)
 
     def calls_between(self, start: dt.datetime, end: dt.datetime) -> list[TrueCall]:
-        """True calls that have started by now, with any changes made since the last pull."""
+        """True calls that have started by now, with any changes made since the last pull
+        (``changes[call_id] = {"deleted": True}`` removes a call, as a provider's edit does)."""
         calls = self.generator.calls_between(start, min(end, self.now))
-        return [
+        changed = (
             dataclasses.replace(c, **self.changes[c.call_id]) if c.call_id in self.changes else c
             for c in calls
-        ]
+        )
+        return [c for c in changed if not c.deleted]
 
     # To be written by each provider.
     def handle(
@@ -136,7 +139,12 @@ class ProviderSimulator:
         fault = self.faults.take()
         if fault is not None:
             if fault.kind == "http_429":
-                return Response(429, b'{"error":"Too Many Requests"}', headers={"Retry-After": "1"})
+                after = self.retry_after_header
+                return Response(
+                    429,
+                    b'{"error":"Too Many Requests"}',
+                    headers={"Retry-After": after} if after else None,
+                )
             if fault.kind in ("http_500", "http_503"):
                 return Response(int(fault.kind[-3:]), b'{"error":"server error"}')
             if fault.kind == "slow":

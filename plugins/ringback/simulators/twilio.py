@@ -1,11 +1,24 @@
 """Twilio Voice API simulator (shared/providers.md, "Twilio").
 
 ``GET /2010-04-01/Accounts/{AccountSid}/Calls.json`` with HTTP Basic auth (AccountSid, token).
-The window keys are literally ``StartTime>=`` and ``StartTime<=`` (UTC dates, or datetimes);
-unknown parameters are silently ignored, like the real API. Pages of ``PageSize`` (default 50,
-max 1000), newest first, linked by ``next_page_uri`` until null. An inbound call answered by a
-person is a parent leg plus a child ``outbound-dial`` leg to the person's phone; a manager's
-callback is an ``outbound-api`` call. ``start_time`` is RFC 2822; ``duration`` a string.
+The window keys are ``StartTime>`` (on or after) and ``StartTime<`` (before, exclusive), UTC
+dates, as Twilio's OpenAPI document declares them (tests/contracts/twilio); ``StartTime`` is one
+date. What the real API does with a key it does not know (``StartTime>=`` percent-encoded, say)
+is unconfirmed: ``unknown_keys="ignore"`` serves the whole history as if unfiltered,
+``"refuse"`` answers 400. Pages of ``PageSize`` (default 50, max 1000), newest first, linked by
+``next_page_uri`` until null. ``start_time`` is RFC 2822; ``duration`` a string.
+
+How a person answers depends on the account's set-up (``setup``):
+
+* ``dial``: TwiML ``<Dial>`` forwards to the person: a parent leg plus a child ``outbound-dial``
+  leg; the parent is "completed" whether or not anyone picked up.
+* ``direct``: the call rings straight through to a SIP/Client endpoint (a trunk or a softphone):
+  one leg, "completed" with the talk time as duration when answered, "no-answer" otherwise.
+* ``flex``: a Studio flow plays a greeting and hands the call to Flex/TaskRouter; the agent joins
+  by a conference leg of its own (``outbound-api`` to ``client:<agent>``, no parent link). The
+  customer's leg is "completed" in every case.
+
+A manager's callback is an ``outbound-api`` call.
 """
 
 from __future__ import annotations
@@ -20,7 +33,14 @@ from ringback.simulators.journeys import JourneyGenerator, TrueCall
 from ringback.simulators.server import ProviderSimulator, Response
 
 MAX_PAGE_SIZE = 1000
+DEMO_ACCOUNT_SID = "AC" + "0" * 28 + "dead"
 MANAGER_PHONE = "+15125550150"
+AGENT = "client:olena"
+FLEX_GREETING_SECONDS = 12
+SETUPS = ("dial", "direct", "flex")
+WINDOW_KEYS = ("StartTime", "StartTime>", "StartTime<")
+KNOWN_KEYS = {*WINDOW_KEYS, "PageSize", "Page", "PageToken", "To", "From", "ParentCallSid"}
+KNOWN_KEYS |= {"Status", "EndTime", "EndTime>", "EndTime<"}
 CHILD_STATUS = {
     "answered": "completed",
     "missed": "no-answer",
@@ -41,15 +61,21 @@ class TwilioSimulator(ProviderSimulator):
         self,
         generator: JourneyGenerator | None = None,
         *,
-        account_sid: str = "ACdemo",
+        account_sid: str = DEMO_ACCOUNT_SID,
         auth_token: str = "demo-token",
+        unknown_keys: str = "ignore",
+        setup: str = "dial",
         ignore_window: bool = False,
         now=None,
     ) -> None:
         super().__init__(generator or JourneyGenerator(profile="us"), now=now)
+        if unknown_keys not in ("ignore", "refuse") or setup not in SETUPS:
+            raise ValueError(f"unknown_keys ignore|refuse, setup {'|'.join(SETUPS)}")
         self.account_sid = account_sid
         self.auth_token = auth_token
-        self.ignore_window = ignore_window  # as if the window keys were misspelled
+        self.unknown_keys = unknown_keys
+        self.setup = setup
+        self.ignore_window = ignore_window  # serve as if no filter came (an ignored key's effect)
 
     def legs(self, call: TrueCall) -> list[dict]:
         """The call as Twilio lists it: one parent leg, plus a child leg when it was forwarded."""
@@ -59,6 +85,7 @@ class TwilioSimulator(ProviderSimulator):
         base = {
             "account_sid": self.account_sid,
             "start_time": email.utils.format_datetime(start),
+            "end_time": None if live else email.utils.format_datetime(call.ended_at),
             "date_created": email.utils.format_datetime(start),
             "price_unit": "USD",
             "api_version": "2010-04-01",
@@ -74,7 +101,7 @@ class TwilioSimulator(ProviderSimulator):
                     "to": call.customer_number or "",
                     "direction": "outbound-api",
                     "status": status,
-                    "duration": "0" if live else str(call.talk_seconds),
+                    "duration": str(call.talk_seconds) if status == "completed" else None,
                 }
             ]
         caller = call.customer_number or "anonymous"
@@ -88,9 +115,60 @@ class TwilioSimulator(ProviderSimulator):
                     "to": call.company_number,
                     "direction": "inbound",
                     "status": "in-progress" if live else "failed",
-                    "duration": "0",
+                    "duration": None,
                 }
             ]
+        if self.setup == "direct":
+            answered = call.status == "answered"
+            return [
+                {
+                    **base,
+                    "sid": parent_sid,
+                    "parent_call_sid": None,
+                    "from": caller,
+                    "to": call.company_number,
+                    "direction": "inbound",
+                    "status": "completed" if answered else CHILD_STATUS[call.status],
+                    # Empty for busy, failed and unanswered calls (the spec's description).
+                    "duration": str(call.talk_seconds) if answered else None,
+                }
+            ]
+        if self.setup == "flex":
+            answered = call.status == "answered"
+            on_line = FLEX_GREETING_SECONDS + call.wait_seconds + call.talk_seconds
+            legs = [
+                {
+                    **base,
+                    "sid": parent_sid,
+                    "parent_call_sid": None,
+                    "from": caller,
+                    "to": call.company_number,
+                    "direction": "inbound",
+                    "status": "completed",
+                    "duration": str(on_line),
+                    "end_time": email.utils.format_datetime(start + dt.timedelta(seconds=on_line)),
+                }
+            ]
+            if answered:
+                joined = start + dt.timedelta(seconds=FLEX_GREETING_SECONDS + call.wait_seconds)
+                legs.append(
+                    {
+                        **base,
+                        "sid": sid("CA", self.account_sid, call.call_id, "agent"),
+                        "parent_call_sid": None,
+                        "start_time": email.utils.format_datetime(joined),
+                        "end_time": email.utils.format_datetime(
+                            joined + dt.timedelta(seconds=call.talk_seconds)
+                        ),
+                        "date_created": email.utils.format_datetime(joined),
+                        "from": call.company_number,
+                        "to": AGENT,
+                        "direction": "outbound-api",
+                        "status": "completed",
+                        "duration": str(call.talk_seconds),
+                    }
+                )
+            return legs
         # Twilio answers with TwiML and <Dial>s the manager: the parent is "completed" even when
         # nobody picked up; the child leg says whether a person talked.
         parent = {
@@ -111,7 +189,7 @@ class TwilioSimulator(ProviderSimulator):
             "to": MANAGER_PHONE,
             "direction": "outbound-dial",
             "status": CHILD_STATUS[call.status],
-            "duration": str(call.talk_seconds if call.status == "answered" else 0),
+            "duration": str(call.talk_seconds) if call.status == "answered" else None,
         }
         return [parent, child]
 
@@ -128,14 +206,30 @@ class TwilioSimulator(ProviderSimulator):
         except ValueError:
             return Response.json({"code": 20001, "message": "Invalid paging", "status": 400}, 400)
         size = max(1, min(size, MAX_PAGE_SIZE))
+        unknown = sorted(set(query) - KNOWN_KEYS)
+        if unknown and self.unknown_keys == "refuse":
+            return Response.json(
+                {"code": 20001, "message": f"Invalid parameter: {unknown[0]}", "status": 400},
+                400,
+            )
         # Without a window the account's whole history comes back: here its last 30 days.
         start = self.now - dt.timedelta(days=30)
         end = self.now
-        if not self.ignore_window:
-            if "StartTime>=" in query:
-                start = self._bound(query["StartTime>="][0], end=False)
-            if "StartTime<=" in query:
-                end = self._bound(query["StartTime<="][0], end=True)
+        try:
+            if self.ignore_window:
+                pass
+            elif "StartTime" in query:
+                start = self._day(query["StartTime"][0])
+                end = start + dt.timedelta(days=1)
+            else:
+                if "StartTime>" in query:
+                    start = self._day(query["StartTime>"][0])
+                if "StartTime<" in query:
+                    end = self._day(query["StartTime<"][0])  # before: exclusive
+        except ValueError:
+            return Response.json(
+                {"code": 20001, "message": "StartTime must be YYYY-MM-DD", "status": 400}, 400
+            )
         calls = [
             c
             for c in self.calls_between(start - dt.timedelta(seconds=10), end)
@@ -173,10 +267,6 @@ class TwilioSimulator(ProviderSimulator):
         )
 
     @staticmethod
-    def _bound(text: str, *, end: bool) -> dt.datetime:
-        if len(text) == 10:  # a UTC date: <= includes the whole day
-            day = dt.date.fromisoformat(text) + dt.timedelta(days=1 if end else 0)
-            return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return value + (dt.timedelta(seconds=1) if end else dt.timedelta())
+    def _day(text: str) -> dt.datetime:
+        """A UTC date (Twilio filters by date; a time part is ignored, as the docs show)."""
+        return dt.datetime.combine(dt.date.fromisoformat(text[:10]), dt.time(), tzinfo=dt.UTC)

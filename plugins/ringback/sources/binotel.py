@@ -2,8 +2,15 @@
 
 Credentials: the connection's login is the API ``key``, its password the ``secret``.
 ``list-of-calls-for-period`` takes at most one day per request, so the window is pulled in
-day-sized chunks (a 25-hour DST day takes two). Errors, throttling (code 106) included, arrive
-as HTTP 200 with ``status: error``; requests are spaced ``request_interval_seconds`` apart.
+day-sized chunks (a 25-hour DST day takes two). Errors arrive as HTTP 200 with
+``status: error`` and a code: 105 (something went wrong) and 106 (too frequent) are retried with
+backoff, 102 (no such method) switches to the per-direction methods, 121 (wrong key or secret)
+and 120 (company disabled) stop with what to fix. Requests are spaced
+``request_interval_seconds`` apart.
+
+Marketing fields come from ``callTrackingData``: ``utm_*``, ``gaClientId`` and ``fullUrl``, the
+landing URL with its query, which is the landing page and where a Google Ads ``gclid`` sits
+(Binotel has no ``landingPage`` or ``gclid`` key).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from ringback.sources.base import (
     FetchResult,
     MappingError,
     Window,
+    gclid_from_url,
     marketing_value,
     to_e164,
     to_int,
@@ -30,7 +38,12 @@ from ringback.sources.transport import (
 MAX_WINDOW_SECONDS = 86400
 LIST_METHOD = "list-of-calls-for-period"
 SPLIT_METHODS = ("incoming-calls-for-period", "outgoing-calls-for-period")
-CODE_THROTTLED = 106
+CODE_NO_METHOD = "102"
+RETRYABLE_CODES = {"105": "something went wrong", "106": "requests too frequent"}
+FATAL_CODES = {
+    "120": "the company is disabled in Binotel; ask Binotel support",
+    "121": "wrong key or secret; check the Airflow connection / AIRFLOW_CONN_<SOURCE_ID>",
+}
 STATUS = {
     "ANSWER": "answered",
     "TRANSFER": "answered",
@@ -110,10 +123,16 @@ class BinotelConnector(Connector):
             if doc.get("status") != "success":
                 code = str(doc.get("code", "?"))
                 message = str(doc.get("message", ""))[:200]
-                if code == str(CODE_THROTTLED):
-                    raise RetryableProviderError(f"code 106 (throttled): {message}", 2.0)
-                if "method" in message.lower() and "unknown" in message.lower():
-                    raise UnknownMethod(f"binotel has no {method}: {message}")
+                if code in RETRYABLE_CODES:
+                    raise RetryableProviderError(
+                        f"code {code} ({RETRYABLE_CODES[code]}): {message}", 2.0
+                    )
+                if code == CODE_NO_METHOD:
+                    raise UnknownMethod(f"binotel has no {method}: code 102 {message}")
+                if code in FATAL_CODES:
+                    raise ProviderError(
+                        f"binotel error code {code}: {FATAL_CODES[code]} ({message})"
+                    )
                 raise ProviderError(f"binotel {method} for {day}: error code {code}: {message}")
             details = doc.get("callDetails")
             if details in (None, "", [], {}):
@@ -158,6 +177,7 @@ class BinotelConnector(Connector):
         did = record.get("didNumber") or None
         tracking = record.get("callTrackingData")
         tracking = tracking if isinstance(tracking, dict) else {}
+        full_url = marketing_value(tracking.get("fullUrl"))
         region = self.source.default_region
         return {
             **self.base_row(call_id, started_at),
@@ -172,8 +192,8 @@ class BinotelConnector(Connector):
             "traffic_medium": marketing_value(tracking.get("utm_medium")),
             "campaign": marketing_value(tracking.get("utm_campaign")),
             "keyword": marketing_value(tracking.get("utm_term")),
-            "landing_page": marketing_value(tracking.get("landingPage")),
-            "gclid": marketing_value(tracking.get("gclid")),
+            "landing_page": full_url,
+            "gclid": gclid_from_url(full_url),
             "ga_client_id": marketing_value(tracking.get("gaClientId")),
             "provider_status": disposition,
             "total_seconds": (wait or 0) + talk,

@@ -2,9 +2,15 @@
 
 Credentials: the connection's password is the API key (a URI with only a login uses the login),
 sent as ``Authorization: Token token="<key>"``. The window is the local days of the account's
-time zone (``start_date``/``end_date``, end inclusive). Paging is relative by default
-(``next_page`` is followed only on the connection's own host, so the key never leaves it);
-``paging: offset`` in the source's options switches to page numbers.
+time zone. Whether a date ``end_date`` includes its day is unconfirmed, so the connector asks up
+to the day after the last one and drops what starts after the window (the next run loads it):
+right under either reading. Paging is relative by default (``next_page`` is followed only on the
+connection's own host, so the key never leaves it; its ``offset`` counts pages);
+``paging: offset`` in the source's options switches to page numbers. HTTP 429 comes with no
+Retry-After: the transport backs off exponentially on its own.
+
+The GA client id is the opt-in field ``ga``; a value written as the ``_ga`` cookie
+(``GA1.2.<id>.<ts>``, unconfirmed which form CallRail returns) is cut to the client id.
 
 CallRail reports one ``duration`` per call, ringing included: an answered call's talk time is
 taken to be its duration, which overstates talk by the ring time (no separate figure exists).
@@ -13,6 +19,7 @@ taken to be its duration, which overstates talk by the ring time (no separate fi
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,8 +48,19 @@ FIELDS = (
     "utm_campaign",
     "utm_term",
     "company_time_zone",
+    "ga",
 )
 MAX_PAGES = 10_000
+GA_COOKIE = re.compile(r"^GA\d\.\d+\.(\d+\.\d+)$")
+
+
+def ga_client_id(value: Any) -> str | None:
+    """``123.456``, also when written as the ``_ga`` cookie ``GA1.2.123.456``."""
+    text = marketing_value(value)
+    if text is None:
+        return None
+    cookie = GA_COOKIE.match(text)
+    return cookie.group(1) if cookie else text
 
 
 class CallRailConnector(Connector):
@@ -70,7 +88,7 @@ class CallRailConnector(Connector):
         per_page = int(self.source.options.get("per_page", 250))
         params: dict[str, Any] = {
             "start_date": window.first_day.isoformat(),
-            "end_date": window.last_day.isoformat(),
+            "end_date": (window.last_day + dt.timedelta(days=1)).isoformat(),
             "fields": ",".join(FIELDS),
             "per_page": per_page,
         }
@@ -99,7 +117,16 @@ class CallRailConnector(Connector):
                     page += 1
         finally:
             http.close()
-        return FetchResult(records, http.requests, http.retries)
+        return FetchResult(self._trim(records, window), http.requests, http.retries)
+
+    def _trim(self, records: list[Any], window: Window) -> list[Any]:
+        """Drop calls of the day after the window (asked for in case end_date is exclusive)."""
+        kept = []
+        for record in records:
+            started_at = self.raw_view(record)["started_at"]
+            if started_at is None or started_at < window.end_at:
+                kept.append(record)
+        return kept
 
     def _check_same_host(self, url: str) -> None:
         if "://" in url and urlsplit(url).netloc != urlsplit(self.connection.base_url).netloc:
@@ -185,7 +212,7 @@ class CallRailConnector(Connector):
             "keyword": marketing_value(record.get("utm_term") or record.get("keywords")),
             "landing_page": landing,
             "gclid": marketing_value(record.get("gclid")) or gclid_from_url(landing),
-            "ga_client_id": None,
+            "ga_client_id": ga_client_id(record.get("ga")),
             "provider_status": "voicemail"
             if status == "voicemail"
             else ("answered" if status == "answered" else "not_answered"),

@@ -1,16 +1,27 @@
-"""Twilio (telephony). shared/providers.md, "Twilio".
+"""Twilio (telephony). shared/providers.md, "Twilio"; tests/contracts/twilio holds the official
+OpenAPI description of the Calls list that the requests and the simulator are checked against.
 
 Credentials: the connection's login is the Account SID, its password the auth token (HTTP Basic);
-the source's ``account_id`` is the Account SID in the URL. The window is asked for in UTC dates
-with the literal keys ``StartTime>=`` / ``StartTime<=`` (Twilio filters by date); legs outside the
-source's local days are trimmed here, and since Twilio silently ignores parameters it does not
-know, a leg outside the requested dates is kept and quarantined as ``outside_window`` so an
-ignored filter shows instead of loading a year twice.
+the source's ``account_id`` is the Account SID in the URL. The window is asked for as UTC dates
+with the spec's keys ``StartTime>`` (on or after) and ``StartTime<`` (before: exclusive, so the
+day after the last one), written as midnight date-times as the spec's format and twilio-python
+have them; legs outside the source's local days are trimmed here. What Twilio does
+with a key it does not know is unconfirmed, so a leg outside the requested dates is kept and
+quarantined as ``outside_window``: an ignored filter shows instead of loading a year twice.
 
-Legs: a child leg (``parent_call_sid`` set) is not a call of its own. An inbound parent that
-Twilio answered with TwiML is "completed" whether or not a person picked up; it counts as answered
-only when a child leg to a person completed, with that leg's duration as talk time. An inbound
-call completed with no child leg reached only an IVR or voicemail: missed.
+Legs: a child leg (``parent_call_sid`` set) is not a call of its own, and neither is an agent's
+leg (a call *to* ``client:``/``sip:``). When an inbound call counts as answered depends on the
+account's set-up, the source option ``answer_detection``:
+
+* ``child_leg`` (default; TwiML ``<Dial>``): the parent is "completed" once TwiML answered it,
+  whether or not a person picked up; it is answered only when a child leg completed, with that
+  leg's duration as talk time. Completed with no child leg = only an IVR or voicemail = missed.
+* ``parent_completed`` (calls ring straight through to a SIP trunk or Client endpoint): the
+  parent's own status and duration say it.
+* ``agent_leg`` (Studio "Send to Flex", TaskRouter, conferences): the agent joins by a leg of
+  its own that carries no parent link; each completed agent leg is given to the inbound call
+  that was in progress when it started (one to one, the latest such call first), and that call
+  is answered with the agent leg's duration as talk time.
 """
 
 from __future__ import annotations
@@ -39,7 +50,21 @@ STATUS = {
     "completed": "answered",
 }
 LIVE = frozenset({"queued", "ringing", "in-progress", "initiated"})
-DIRECTION = {"inbound": "inbound", "outbound-api": "outbound", "outbound-dial": "outbound"}
+DIRECTION = {
+    "inbound": "inbound",
+    "outbound-api": "outbound",
+    "outbound-dial": "outbound",
+    # Elastic SIP Trunking: from the PSTN into the customer's own PBX, and out of it.
+    "trunking-originating": "inbound",
+    "trunking-terminating": "outbound",
+}
+ANSWER_DETECTION = ("child_leg", "parent_completed", "agent_leg")
+AGENT_PREFIXES = ("client:", "sip:")
+
+
+def is_agent_leg(leg: dict) -> bool:
+    """A leg to a person's softphone or SIP endpoint, never a customer call."""
+    return str(leg.get("to") or "").lower().startswith(AGENT_PREFIXES)
 
 
 def parse_start(value: Any) -> dt.datetime | None:
@@ -61,6 +86,12 @@ class TwilioConnector(Connector):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._children: dict[str, list[dict]] = defaultdict(list)
+        self.answer_detection = str(self.source.options.get("answer_detection", "child_leg"))
+        if self.answer_detection not in ANSWER_DETECTION:
+            raise ValueError(
+                f"source {self.source.id}: answer_detection must be one of "
+                f"{', '.join(ANSWER_DETECTION)}, not {self.answer_detection!r}"
+            )
 
     def fetch(self, window: Window) -> FetchResult:
         http = ProviderHttp(
@@ -74,8 +105,10 @@ class TwilioConnector(Connector):
         first_utc = window.start_at.date()
         last_utc = (window.end_at - dt.timedelta(seconds=1)).date()
         params = {
-            "StartTime>=": first_utc.isoformat(),
-            "StartTime<=": last_utc.isoformat(),
+            # date-time as the spec declares and twilio-python sends (serialize.iso8601_datetime);
+            # Twilio filters by the date part.
+            "StartTime>": f"{first_utc.isoformat()}T00:00:00Z",
+            "StartTime<": f"{last_utc + dt.timedelta(days=1)}T00:00:00Z",
             "PageSize": int(self.source.options.get("page_size", 1000)),
         }
         url: str | None = f"/2010-04-01/Accounts/{self.source.account_id}/Calls.json"
@@ -138,9 +171,45 @@ class TwilioConnector(Connector):
 
     def prepare(self, records: list[Any]) -> None:
         self._children = defaultdict(list)
-        for leg in records:
-            if isinstance(leg, dict) and leg.get("parent_call_sid"):
+        legs = [leg for leg in records if isinstance(leg, dict)]
+        for leg in legs:
+            if leg.get("parent_call_sid"):
                 self._children[str(leg["parent_call_sid"])].append(leg)
+        if self.answer_detection == "agent_leg":
+            self._assign_agent_legs(legs)
+
+    def _assign_agent_legs(self, legs: list[dict]) -> None:
+        """Give each completed, unlinked agent leg to the inbound call in progress at its start."""
+        calls = []  # (start, end, sid) of inbound parents
+        for leg in legs:
+            start = parse_start(leg.get("start_time"))
+            if leg.get("parent_call_sid") or start is None:
+                continue
+            if DIRECTION.get(str(leg.get("direction") or "").lower()) != "inbound":
+                continue
+            end = parse_start(leg.get("end_time"))
+            if end is None:
+                try:
+                    end = start + dt.timedelta(seconds=to_int(leg, "duration", default=0))
+                except MappingError:
+                    end = start
+            calls.append((start, end, str(leg.get("sid"))))
+        calls.sort()
+        agents = sorted(
+            (parse_start(leg.get("start_time")), str(leg.get("sid")), leg)
+            for leg in legs
+            if is_agent_leg(leg)
+            and not leg.get("parent_call_sid")
+            and str(leg.get("status")).lower() == "completed"
+            and parse_start(leg.get("start_time")) is not None
+        )
+        taken: set[str] = set()
+        for joined, _, agent in agents:
+            open_calls = [c for c in calls if c[0] <= joined <= c[1] and c[2] not in taken]
+            if open_calls:
+                sid = open_calls[-1][2]  # the latest call still going when the agent joined
+                taken.add(sid)
+                self._children[sid].append(agent)
 
     def raw_view(self, record: Any) -> dict[str, Any]:
         record = record if isinstance(record, dict) else {}
@@ -157,6 +226,8 @@ class TwilioConnector(Connector):
             raise MappingError(
                 "child_leg", f"leg of {record['parent_call_sid']}: folded into its parent call"
             )
+        if is_agent_leg(record):
+            raise MappingError("agent_leg", f"to {record.get('to')}: a leg to an agent's endpoint")
         raw_status = str(record.get("status") or "").strip().lower()
         if raw_status in LIVE:
             raise MappingError("call_in_progress", f"status {raw_status}; next pull")
@@ -170,7 +241,13 @@ class TwilioConnector(Connector):
             raise MappingError("unknown_direction", f"direction {record.get('direction')!r}")
         duration = to_int(record, "duration", default=0)
         status, talk = STATUS[raw_status], duration
-        if direction == "inbound" and raw_status == "completed":
+        if raw_status == "completed" and duration <= 0:
+            status, talk = "missed", 0  # completed with no time on the line: nobody talked
+        if (
+            direction == "inbound"
+            and raw_status == "completed"
+            and self.answer_detection != "parent_completed"
+        ):
             people = [
                 c
                 for c in self._children.get(call_id, [])
