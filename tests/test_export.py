@@ -1,10 +1,11 @@
-"""``ringback export``: recovered leads to a fake GA4 Measurement Protocol endpoint and to a
-Google Ads offline call-conversion file, off by default, each lead exactly once."""
+"""``ringback export``: recovered leads to a fake GA4 Measurement Protocol endpoint and to Google
+Ads click-conversion / enhanced-conversion files, off by default, each lead exactly once."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import logging
 import stat
 import time
@@ -187,42 +188,79 @@ def test_leads_older_than_ga4_accepts_are_skipped_with_the_reason(leads_url, ga4
     settings = settings_for(leads_url, tmp_path, export_ga4_enabled=True)
     late = NOW + dt.timedelta(days=4)
     (result,) = export.run_export(settings, DAY, DAY, ["ga4"], now=late)
-    assert result.counts == {"skipped": 3} and ga4.requests == []
-    assert ledger(leads_url)[("ga4", "m2")] == ("skipped", "too_old_for_ga4", 0)
+    assert result.counts == {"skipped_too_old": 2, "skipped": 1} and ga4.requests == []
+    assert ledger(leads_url)[("ga4", "m2")] == (
+        "skipped_too_old",
+        "lead older than ga4_max_age_hours=71",
+        0,
+    )
+    # Final: a later run does not look at them again.
+    (again,) = export.run_export(settings, DAY, DAY, ["ga4"], now=late)
+    assert again.already == {"skipped_too_old": 2}
 
 
-def test_google_ads_file_has_the_google_leads_once(leads_url, tmp_path):
+def test_ga4_keeps_a_margin_before_the_72_hour_edge(leads_url, ga4, tmp_path):
+    """m2's lead is at 09:10; 71.5 h later GA4 would still take it but drop it minutes later
+    while answering 2xx. The old rule (72 h, no margin) sent it and called it sent."""
+    settings = settings_for(leads_url, tmp_path, export_ga4_enabled=True)
+    edge = dt.datetime(2026, 11, 10, 9, 10, tzinfo=dt.UTC) + dt.timedelta(hours=71, minutes=30)
+    (result,) = export.run_export(settings, DAY, DAY, ["ga4"], now=edge)
+    assert ledger(leads_url)[("ga4", "m2")][0] == "skipped_too_old"
+    assert "m2" not in sent_ids(ga4) and result.counts["sent"] == 1  # m3, 20 min younger
+
+
+def read_upload(path):
+    with path.open(newline="") as f:
+        first = f.readline().strip()
+        return first, list(csv.DictReader(f))
+
+
+def test_google_ads_files_key_by_gclid_or_hashed_number(leads_url, tmp_path):
+    """Offline *call* conversions match only Google forwarding numbers: the old file (caller's
+    raw number + call start) would be ignored by Google, and carried raw numbers."""
     settings = settings_for(leads_url, tmp_path, export_google_ads_enabled=True)
     (result,) = export.run_export(settings, DAY, DAY, ["google_ads"], now=NOW)
     assert result.counts == {"written": 2, "skipped": 1}
-    assert stat.S_IMODE(result.file.stat().st_mode) == 0o600
-    with result.file.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    assert rows == [
-        {  # m2: Google Ads by source/medium; Kyiv is UTC+2 in November
-            "Caller's Phone Number": "+380501000002",
-            "Call Start Time": "2026-11-10 11:00:00+02:00",
-            "Conversion Name": "Recovered missed call",
-            "Conversion Time": "2026-11-10 11:10:00+02:00",
-            "Conversion Value": "",
-            "Conversion Currency": "",
-        },
-        {  # m4: by gclid
-            "Caller's Phone Number": "+380501000004",
-            "Call Start Time": "2026-11-10 13:00:00+02:00",
-            "Conversion Name": "Recovered missed call",
-            "Conversion Time": "2026-11-10 13:20:00+02:00",
-            "Conversion Value": "",
-            "Conversion Currency": "",
-        },
-    ]
+    click, enhanced = sorted(result.files)
+    assert (
+        click.name.startswith("click_conversions_") and stat.S_IMODE(click.stat().st_mode) == 0o600
+    )
+    # m4: its credited call has a gclid. Kyiv is UTC+2 in November.
+    assert read_upload(click) == (
+        "Parameters:TimeZone=Europe/Kyiv",
+        [
+            {
+                "Google Click ID": "Cj0KCQ-test",
+                "Conversion Name": "Recovered missed call",
+                "Conversion Time": "2026-11-10 13:20:00",
+                "Conversion Value": "",
+                "Conversion Currency": "",
+            }
+        ],
+    )
+    # m2: from Google Ads by source/medium, no gclid: enhanced conversions for leads.
+    digest = hashlib.sha256(b"+380501000002").hexdigest()
+    assert read_upload(enhanced) == (
+        "Parameters:TimeZone=Europe/Kyiv",
+        [
+            {
+                "Phone Number": digest,
+                "Conversion Name": "Recovered missed call",
+                "Conversion Time": "2026-11-10 11:10:00",
+                "Conversion Value": "",
+                "Conversion Currency": "",
+            }
+        ],
+    )
+    for path in result.files:  # no raw phone number leaves the warehouse
+        assert "+380" not in path.read_text() and "380501" not in path.read_text()
     assert ledger(leads_url)[("google_ads", "m3")] == ("skipped", "not_from_google_ads", 0)
-    assert ledger(leads_url)[("google_ads", "m2")] == ("written", result.file.name, 1)
+    assert ledger(leads_url)[("google_ads", "m2")] == ("written", enhanced.name, 1)
     (again,) = export.run_export(
         settings, DAY, DAY, ["google_ads"], now=NOW + dt.timedelta(hours=1)
     )
-    assert again.file is None and again.already == {"written": 2}
-    assert len(list(result.file.parent.iterdir())) == 1
+    assert again.files == [] and again.already == {"written": 2}
+    assert len(list(click.parent.iterdir())) == 2
 
 
 def test_the_api_secret_stays_out_of_logs(leads_url, ga4, tmp_path, caplog):
@@ -245,7 +283,7 @@ def test_cli_export_is_off_until_enabled(leads_url, ga4, tmp_path, capsys, monke
     assert cli.main([*base, *on]) == 0
     out = capsys.readouterr().out
     # Run on today's clock, these November leads are past GA4's 72 h: skipped, with the reason.
-    assert "ga4: 3 recovered leads; this run: skipped 3" in out
+    assert "ga4: 3 recovered leads; this run: skipped 1, skipped_too_old 2" in out
     assert "google_ads: 3 recovered leads; this run: skipped 1, written 2" in out
     assert ga4.requests == []
 

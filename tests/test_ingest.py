@@ -237,3 +237,92 @@ def test_an_ignored_twilio_window_stops_the_load(simulators, warehouse_url):
         staged = wh.query("SELECT COUNT(*) AS n FROM staging.calls").to_pylist()[0]["n"]
         reasons = {r["reason"] for r in table_rows(wh, "staging.calls_quarantine")}
     assert staged == 0 and "outside_window" in reasons
+
+
+def binotel_key(call) -> str:
+    return f"binotel:demo-company:{20_000_000 + int(call.call_id)}"
+
+
+def deleted_state(url: str) -> dict[str, bool]:
+    with connect(url, read_only=True) as wh:
+        rows = wh.query("SELECT call_key, is_deleted FROM staging.deleted_calls").to_pylist()
+    return {r["call_key"]: r["is_deleted"] for r in rows}
+
+
+def test_a_call_the_provider_deleted_is_soft_deleted_and_left_out_of_the_models(
+    simulators, warehouse_url
+):
+    """Before: an upsert by key kept a call the provider had deleted, forever, in every mart."""
+    from helpers import build
+
+    sims = simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
+    settings = load_settings({"warehouse_url": warehouse_url, "validate_marts": False})
+    ingest.run_extract("binotel_main", RUN_DATE, warehouse_url, settings)
+    call = next(
+        c
+        for c in sims["binotel"].generator.day(RUN_DATE - dt.timedelta(days=1)).calls
+        if c.seen_by_telephony and c.direction == "inbound" and c.customer_number
+    )
+    sims["binotel"].changes[call.call_id] = {"deleted": True}
+    ingest.run_extract("binotel_main", RUN_DATE + dt.timedelta(days=1), warehouse_url, settings)
+    assert deleted_state(warehouse_url) == {binotel_key(call): True}
+    with connect(warehouse_url) as wh:
+        kept = wh.query(
+            "SELECT count(*) AS n FROM staging.calls WHERE call_key = @k", {"k": binotel_key(call)}
+        ).to_pylist()[0]["n"]
+        raw = wh.query(
+            "SELECT count(*) AS n FROM raw.call_records WHERE provider_call_id = @i",
+            {"i": binotel_key(call).rsplit(":", 1)[1]},
+        ).to_pylist()[0]["n"]
+        assert (kept, raw) == (1, 1)  # kept in staging and in the earlier load's raw records
+        build(wh, settings, RUN_DATE - dt.timedelta(days=3), RUN_DATE)
+        unified = wh.query(
+            "SELECT count(*) AS n FROM staging.unified_calls WHERE tel_call_key = @k",
+            {"k": binotel_key(call)},
+        ).to_pylist()[0]["n"]
+        assert unified == 0
+    # Listed again later (the deletion was undone): back in the models.
+    del sims["binotel"].changes[call.call_id]
+    ingest.run_extract("binotel_main", RUN_DATE + dt.timedelta(days=2), warehouse_url, settings)
+    assert deleted_state(warehouse_url) == {binotel_key(call): False}
+
+
+def test_an_empty_answer_soft_deletes_nothing(simulators, warehouse_url):
+    sims = simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
+    settings = load_settings({"warehouse_url": warehouse_url})
+    ingest.run_extract("binotel_main", RUN_DATE, warehouse_url, settings)
+    for day in range(4):  # the provider loses two days' calls at once
+        for c in sims["binotel"].generator.day(RUN_DATE - dt.timedelta(days=day)).calls:
+            if day < 2:
+                sims["binotel"].changes[c.call_id] = {"deleted": True}
+    ingest.run_extract("binotel_main", RUN_DATE, warehouse_url, settings)
+    assert deleted_state(warehouse_url) == {}  # over max_soft_delete_ratio: none marked
+
+
+def test_the_weekly_deep_repull_catches_an_old_edit(simulators, warehouse_url):
+    sims = simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
+    settings = load_settings({"warehouse_url": warehouse_url})
+    old_day = dt.date(2026, 11, 8)
+    ingest.run_extract("binotel_main", old_day, warehouse_url, settings)
+    missed = next(
+        c
+        for c in sims["binotel"].generator.day(old_day).calls
+        if c.status == "missed" and c.seen_by_telephony and c.direction == "inbound"
+    )
+    sims["binotel"].changes[missed.call_id] = {"status": "answered", "talk_seconds": 65}
+
+    def status() -> str:
+        with connect(warehouse_url, read_only=True) as wh:
+            return wh.query(
+                "SELECT status FROM staging.calls WHERE call_key = @k", {"k": binotel_key(missed)}
+            ).to_pylist()[0]["status"]
+
+    friday = RUN_DATE  # the trailing window (3 days) does not reach back 12 days
+    assert settings.repull_days_for(friday) == 3
+    ingest.run_extract("binotel_main", friday, warehouse_url, settings)
+    assert status() == "missed"
+    sunday = dt.date(2026, 11, 22)
+    assert settings.repull_days_for(sunday) == 30
+    manifest = ingest.run_extract("binotel_main", sunday, warehouse_url, settings)
+    assert manifest.window_start_at.startswith("2026-10-2")  # 30 days back, local midnight
+    assert status() == "answered"

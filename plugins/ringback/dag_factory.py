@@ -159,7 +159,8 @@ Rerunning a day replaces that day's load: the tables come out the same.
 
             from ringback import ingest as pipeline
 
-            manifest = pipeline.publish(Path(folder), load_settings().warehouse_url)
+            settings = load_settings()
+            manifest = pipeline.publish(Path(folder), settings.warehouse_url, settings=settings)
             summary = {
                 "business_id": source.business_id,
                 "source_id": manifest.source_id,

@@ -6,9 +6,12 @@ off until the settings turn it on:
 * **ga4**: one GA4 Measurement Protocol event per lead (``ga4_event_name``), for the GA client id
   of the credited (missed) call, timestamped at the conversation, with the credited call's
   source, medium, campaign and keyword as parameters.
-* **google_ads**: an offline call-conversion file (caller id, call start, conversion name and
-  time) for leads whose credited call came from Google Ads, for upload in Google Ads or through
-  its API. It holds phone numbers: it is written with owner-only permissions under export_dir.
+* **google_ads**: upload files for leads whose credited call came from Google Ads. Google's
+  "offline call conversions" match only calls through a Google forwarding number, which ours are
+  not, so: a **click-conversion** file keyed by the credited call's GCLID, and, for Google leads
+  without one, an **enhanced-conversions-for-leads** file keyed by the SHA-256 of the caller's
+  E.164 number. Both start with Google's ``Parameters:TimeZone=<zone>`` line and carry times in
+  the business's zone. No raw phone number leaves the warehouse.
 
 The ledger ``raw.lead_exports`` makes it send each lead once. A lead is marked ``sending`` before
 its request and ``sent`` after a 2xx; a request refused (4xx/5xx after retries) is ``failed`` and
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import logging
 import math
 import os
@@ -41,18 +45,21 @@ from ringback.warehouse.base import Warehouse, connect
 log = logging.getLogger(__name__)
 
 DESTINATIONS = ("ga4", "google_ads")
+GOOGLE_ADS_FILES = ("click_conversions", "enhanced_conversions")
 RECOVERED = ("missed_call_retry", "missed_call_callback")
-DONE = ("sent", "written")  # never again
+DONE = ("sent", "written", "skipped_too_old")  # never again
 IN_DOUBT = ("sending", "unknown")  # never again unless --retry-unknown
 GA4_BASE_URL = "https://www.google-analytics.com"
-GOOGLE_ADS_COLUMNS = [
-    "Caller's Phone Number",
-    "Call Start Time",
+CONVERSION_COLUMNS = [
     "Conversion Name",
     "Conversion Time",
     "Conversion Value",
     "Conversion Currency",
 ]
+GOOGLE_ADS_COLUMNS = {
+    "click_conversions": ["Google Click ID", *CONVERSION_COLUMNS],
+    "enhanced_conversions": ["Phone Number", *CONVERSION_COLUMNS],
+}
 CHUNK = 25  # ledger writes per this many leads: a crash leaves at most this many in doubt
 HTTP_TIMEOUT_SECONDS = 10.0
 
@@ -104,7 +111,7 @@ class ExportResult:
     candidates: int = 0
     counts: Counter[str] = field(default_factory=Counter)  # status -> leads this run
     already: Counter[str] = field(default_factory=Counter)  # ledger status -> leads left alone
-    file: Path | None = None
+    files: list[Path] = field(default_factory=list)
 
     def line(self) -> str:
         name = f"{self.business_id} {self.destination}"
@@ -115,13 +122,13 @@ class ExportResult:
         out = f"{name}: {self.candidates} recovered leads; this run: {done}"
         if left:
             out += f"; left alone (ledger): {left}"
-        if self.file:
-            out += f"; file {self.file}"
+        for path in self.files:
+            out += f"; file {path}"
         return out
 
 
 def _ledger_row(lead: dict[str, Any], destination: str, status: str, detail: str | None) -> dict:
-    tried = status != "skipped"  # each run that sends or writes a lead counts once
+    tried = not status.startswith("skipped")  # each run that sends or writes a lead counts once
     attempts = (lead.get("ledger_attempts") or 0) + tried
     return {
         "business_id": lead["business_id"],
@@ -242,6 +249,17 @@ def _ga4_send(client: httpx.Client, url: str, params: dict[str, str], body: dict
     return "sent"
 
 
+def _too_old(lead: dict[str, Any], settings: Settings, at: dt.datetime) -> bool:
+    """GA4 drops events backdated more than 72 h without a word (2xx all the same), so a lead
+    is sent only while younger than ``ga4_max_age_hours`` (71 h: an hour's margin)."""
+    return lead["lead_at"] < at - dt.timedelta(hours=settings.ga4_max_age_hours)
+
+
+def _too_old_row(lead: dict[str, Any], settings: Settings) -> dict:
+    detail = f"lead older than ga4_max_age_hours={settings.ga4_max_age_hours:g}"
+    return _ledger_row(lead, "ga4", "skipped_too_old", detail)
+
+
 def export_ga4(
     wh: Warehouse,
     leads: list[dict[str, Any]],
@@ -259,25 +277,29 @@ def export_ga4(
         )
     url = f"{conn.base_url}/mp/collect"
     query = {"measurement_id": conn.login, "api_secret": conn.password}
-    oldest = now - dt.timedelta(hours=settings.ga4_max_age_hours)
     todo = _split(leads, retry_unknown, result)
     if _REDACT not in logging.getLogger("httpx").filters:
         logging.getLogger("httpx").addFilter(_REDACT)
     timeout = httpx.Timeout(HTTP_TIMEOUT_SECONDS, connect=5.0)
+    started = dt.datetime.now(dt.UTC)
     with httpx.Client(timeout=timeout) as client:
         for chunk in _chunks(todo, CHUNK):
             skipped, sendable = [], []
             for lead in chunk:
                 if not lead["ga_client_id"]:
                     skipped.append(_ledger_row(lead, "ga4", "skipped", "no_ga_client_id"))
-                elif lead["lead_at"] < oldest:
-                    skipped.append(_ledger_row(lead, "ga4", "skipped", "too_old_for_ga4"))
+                elif _too_old(lead, settings, now):
+                    skipped.append(_too_old_row(lead, settings))
                 else:
                     sendable.append(lead)
             # In the ledger before the requests: a crash now leaves them "sending", not resent.
             _record(wh, skipped + [_ledger_row(x, "ga4", "sending", None) for x in sendable])
             outcomes = []
             for lead in sendable:
+                # Judged again at the request: a long run must not send a lead past the limit.
+                if _too_old(lead, settings, now + (dt.datetime.now(dt.UTC) - started)):
+                    outcomes.append(_too_old_row(lead, settings))
+                    continue
                 outcome = _ga4_send(client, url, query, ga4_payload(lead, settings))
                 status, _, detail = outcome.partition(":")
                 outcomes.append(_ledger_row(lead, "ga4", status, detail or None))
@@ -287,15 +309,47 @@ def export_ga4(
 
 # -- Google Ads --------------------------------------------------------------------------------
 def _ads_time(at: dt.datetime, settings: Settings) -> str:
-    # The format of the Google Ads API's call conversions: "yyyy-mm-dd hh:mm:ss+hh:mm".
-    local = at.astimezone(settings.tz)
-    offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d %H:%M:%S}{offset[:3]}:{offset[3:]}"
+    # Local time in the zone the file's Parameters:TimeZone line names.
+    return f"{at.astimezone(settings.tz):%Y-%m-%d %H:%M:%S}"
+
+
+def hashed_phone(e164: str) -> str:
+    """Google's identifier for a phone number: SHA-256 (hex) of the E.164 form, '+' included."""
+    return hashlib.sha256(e164.strip().encode()).hexdigest()
 
 
 def _from_google_ads(lead: dict[str, Any], settings: Settings) -> bool:
     pair = f"{lead['traffic_source'] or ''}/{lead['traffic_medium'] or ''}".lower()
     return bool(lead["gclid"]) or pair in {p.lower() for p in settings.google_ads_source_mediums}
+
+
+def _write_upload_file(
+    kind: str, leads: list[dict[str, Any]], settings: Settings, now: dt.datetime
+) -> Path:
+    folder = Path(settings.export_dir)
+    folder = folder if folder.is_absolute() else project_root() / folder
+    folder = folder / "google_ads"
+    folder.mkdir(parents=True, exist_ok=True)
+    business = leads[0]["business_id"]
+    path = folder / f"{kind}_{business}_{now:%Y%m%dT%H%M%SZ}.csv"
+    tmp = path.with_suffix(".csv.tmp")
+    # Owner-only (click ids and hashed numbers are still customer data), and complete before it
+    # gets its name.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+        f.write(f"Parameters:TimeZone={settings.reporting_time_zone}\n")
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(GOOGLE_ADS_COLUMNS[kind])
+        for lead in leads:
+            key = (
+                lead["gclid"]
+                if kind == "click_conversions"
+                else hashed_phone(lead["customer_number"])
+            )
+            conversion = [settings.google_ads_conversion_name, _ads_time(lead["lead_at"], settings)]
+            writer.writerow([key, *conversion, "", ""])
+    tmp.replace(path)
+    return path
 
 
 def export_google_ads(
@@ -308,42 +362,24 @@ def export_google_ads(
     now: dt.datetime,
 ) -> None:
     todo = _split(leads, retry_unknown, result)
-    rows, ledger = [], []
+    by_kind: dict[str, list[dict[str, Any]]] = {kind: [] for kind in GOOGLE_ADS_FILES}
+    ledger = []
     for lead in todo:
         if not _from_google_ads(lead, settings):
             ledger.append(_ledger_row(lead, "google_ads", "skipped", "not_from_google_ads"))
-        elif not lead["customer_number"]:
-            ledger.append(_ledger_row(lead, "google_ads", "skipped", "no_caller_number"))
+        elif lead["gclid"]:
+            by_kind["click_conversions"].append(lead)
+        elif lead["customer_number"]:
+            by_kind["enhanced_conversions"].append(lead)
         else:
-            rows.append(lead)
-    if rows:
-        folder = Path(settings.export_dir)
-        folder = folder if folder.is_absolute() else project_root() / folder
-        folder = folder / "google_ads"
-        folder.mkdir(parents=True, exist_ok=True)
-        business = rows[0]["business_id"]
-        path = folder / f"call_conversions_{business}_{now:%Y%m%dT%H%M%SZ}.csv"
-        tmp = path.with_suffix(".csv.tmp")
-        # Phone numbers inside: owner-only, and complete before it gets its name.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(GOOGLE_ADS_COLUMNS)
-            for lead in rows:
-                writer.writerow(
-                    [
-                        lead["customer_number"],
-                        _ads_time(lead["attributed_at"], settings),
-                        settings.google_ads_conversion_name,
-                        _ads_time(lead["lead_at"], settings),
-                        "",
-                        "",
-                    ]
-                )
-        tmp.replace(path)
-        result.file = path
+            ledger.append(_ledger_row(lead, "google_ads", "skipped", "no_gclid_or_number"))
+    for kind, rows in by_kind.items():
+        if not rows:
+            continue
+        path = _write_upload_file(kind, rows, settings, now)
+        result.files.append(path)
         # Written before recorded: a crash in between writes them again next run, which Google
-        # Ads ignores (same caller id, conversion name and time count once).
+        # Ads ignores (the same click or identifier, conversion name and time count once).
         ledger += [_ledger_row(x, "google_ads", "written", path.name) for x in rows]
     _record(wh, ledger)
     result.counts.update(row["status"] for row in ledger)

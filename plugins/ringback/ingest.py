@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from ringback import catalog, history
 from ringback.quality import ValidationFailed, record_results
-from ringback.settings import Settings, SourceConfig, get_source, project_root
+from ringback.settings import Settings, SourceConfig, get_source, load_settings, project_root
 from ringback.sources import CONNECTORS, connector_for
 from ringback.sources.base import Connector, MappingError, Window
 from ringback.sources.connection import ProviderConnection
@@ -218,7 +218,7 @@ def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path
     """Pull and map one run date of a source; write the batch aside; return its folder."""
     started_at = dt.datetime.now(dt.UTC)
     connector = connector_for(source, settings)
-    window = Window.for_run(run_date, settings.repull_days, source.tz)
+    window = Window.for_run(run_date, settings.repull_days_for(run_date), source.tz)
     log.info(
         "%s: pulling %s..%s (%s)", source.id, window.first_day, window.last_day, source.time_zone
     )
@@ -302,9 +302,10 @@ def raw_view(folder: Path, manifest: Manifest, settings: Settings) -> pd.DataFra
 
 
 def volume_bounds(
-    warehouse_url: str | None, source_id: str, run_date: dt.date
+    warehouse_url: str | None, source_id: str, run_date: dt.date, window_hours: float = 0
 ) -> tuple[int, int] | None:
-    """50 % .. 200 % of the median staged rows of the source's last 14 good loads (>= 3 needed)."""
+    """50 % .. 200 % of the median staged rows of the source's last 14 good loads of a window
+    as long (a weekly deep re-pull is compared with deep ones; >= 3 needed)."""
     if not warehouse_url:
         return None
     with connect(warehouse_url) as wh:
@@ -314,9 +315,10 @@ def volume_bounds(
                 """
             SELECT staged_records FROM raw.loads
             WHERE source_id = @source AND load_date < @day AND validation_success
+                AND ABS(TIMESTAMP_DIFF(window_end_at, window_start_at, HOUR) - @hours) <= 2
             QUALIFY ROW_NUMBER() OVER (PARTITION BY load_date ORDER BY finished_at DESC) = 1
             ORDER BY load_date DESC LIMIT 14""",
-                {"source": source_id, "day": run_date},
+                {"source": source_id, "day": run_date, "hours": round(window_hours)},
             )
             .column("staged_records")
             .to_pylist()
@@ -341,8 +343,12 @@ def validate(folder: Path, settings: Settings, warehouse_url: str | None = None)
         raw_view(folder, manifest, settings), manifest.provider, manifest.load_id
     )
     staged = read_staged(folder)
+    window_hours = (
+        dt.datetime.fromisoformat(manifest.window_end_at)
+        - dt.datetime.fromisoformat(manifest.window_start_at)
+    ).total_seconds() / 3600
     volume = volume_bounds(
-        warehouse_url, manifest.source_id, dt.date.fromisoformat(manifest.run_date)
+        warehouse_url, manifest.source_id, dt.date.fromisoformat(manifest.run_date), window_hours
     )
     # call_date is checked in the source's business's zone.
     business_zone = get_source(manifest.source_id).business_time_zone
@@ -422,7 +428,13 @@ def validate(folder: Path, settings: Settings, warehouse_url: str | None = None)
     return report
 
 
-def publish(folder: Path, warehouse_url: str, *, require_validation: bool = True) -> Manifest:
+def publish(
+    folder: Path,
+    warehouse_url: str,
+    *,
+    require_validation: bool = True,
+    settings: Settings | None = None,
+) -> Manifest:
     """Write an audited batch: raw, quarantine and results always; staging only if it passed.
 
     Raises ValidationFailed (after recording the failed load) when critical expectations
@@ -449,8 +461,11 @@ def publish(folder: Path, warehouse_url: str, *, require_validation: bool = True
         if report["success"]:
             staged = pq.read_table(folder / "staged.parquet").drop_columns(list(STAGED_EXTRAS))
             wh.write(catalog.table("staging.calls"), staged)
+            max_ratio = (settings or load_settings()).max_soft_delete_ratio
+            changed = soft_delete(wh, folder, manifest, max_ratio)
             # The next models run folds these dates again, even where a re-pull kept the count.
-            history.forget(wh, staged)
+            dates = staged.select(["business_id", "call_date"])
+            history.forget(wh, pa.concat_tables([dates, changed.cast(dates.schema)]))
         record_results(wh, report.get("suites", []))
         loads = catalog.table("raw.loads")
         wh.write(
@@ -487,6 +502,79 @@ def publish(folder: Path, warehouse_url: str, *, require_validation: bool = True
     return manifest
 
 
+def soft_delete(wh: Any, folder: Path, manifest: Manifest, max_ratio: float) -> pa.Table:
+    """Mark staged calls of the window that this complete re-pull no longer returned as deleted
+    (the provider deleted or merged them), and calls it returned again as not deleted.
+
+    Every record received counts as present, quarantined ones included. Returns the
+    (business_id, call_date) of the calls whose state changed.
+    """
+    source = get_source(manifest.source_id)
+    start = dt.datetime.fromisoformat(manifest.window_start_at)
+    end = dt.datetime.fromisoformat(manifest.window_end_at)
+    prefix = f"{source.provider}:{source.account_id}:"
+    ids = pq.read_table(folder / "raw.parquet", columns=["provider_call_id"])
+    present = {prefix + i for i in ids.column("provider_call_id").to_pylist() if i}
+    params = {
+        "business": source.business_id,
+        "provider": source.provider,
+        "account": source.account_id,
+        "start": start,
+        "end": end,
+        # call_date is the business's date; a day either side covers any zone.
+        "first_date": (start - dt.timedelta(days=1)).date(),
+        "last_date": (end + dt.timedelta(days=1)).date(),
+    }
+    loaded = wh.query(
+        """
+        SELECT calls.call_key, calls.call_date, COALESCE(deleted.is_deleted, FALSE) AS is_deleted
+        FROM staging.calls AS calls
+        LEFT JOIN staging.deleted_calls AS deleted
+            ON deleted.business_id = calls.business_id AND deleted.call_key = calls.call_key
+        WHERE calls.business_id = @business AND calls.provider = @provider
+            AND calls.account_id = @account
+            AND calls.call_date BETWEEN @first_date AND @last_date
+            AND calls.started_at >= @start AND calls.started_at < @end""",
+        params,
+    ).to_pylist()
+    gone = [r for r in loaded if r["call_key"] not in present and not r["is_deleted"]]
+    back = [r for r in loaded if r["call_key"] in present and r["is_deleted"]]
+    alive = sum(not r["is_deleted"] for r in loaded)
+    if gone and len(gone) > max_ratio * alive:
+        log.warning(
+            "%s: the re-pull lacks %d of the window's %d staged calls, more than "
+            "max_soft_delete_ratio=%s: none marked deleted (a cut or empty answer?)",
+            manifest.load_id,
+            len(gone),
+            alive,
+            max_ratio,
+        )
+        gone = []
+    deleted = {r["call_key"] for r in gone}
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        {
+            "business_id": source.business_id,
+            "call_key": r["call_key"],
+            "call_date": r["call_date"],
+            "is_deleted": r["call_key"] in deleted,
+            "load_id": manifest.load_id,
+            "changed_at": now,
+        }
+        for r in gone + back
+    ]
+    table = catalog.table("staging.deleted_calls")
+    if rows:
+        wh.write(table, table.to_arrow(rows))
+        log.info(
+            "%s: %d calls no longer listed by the provider marked deleted, %d listed again",
+            manifest.load_id,
+            len(gone),
+            len(back),
+        )
+    return table.to_arrow(rows).select(["business_id", "call_date"])
+
+
 def run_extract(
     source_id: str, run_date: dt.date, warehouse_url: str, settings: Settings
 ) -> Manifest:
@@ -494,4 +582,4 @@ def run_extract(
     source = get_source(source_id)
     folder = extract(source, run_date, settings)
     validate(folder, settings, warehouse_url)
-    return publish(folder, warehouse_url)
+    return publish(folder, warehouse_url, settings=settings)

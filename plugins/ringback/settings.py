@@ -8,6 +8,7 @@ Precedence, lowest first: the defaults below, the settings file (``config/settin
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import yaml
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 SYSTEMS = ("calltracking", "telephony")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PROVIDER_SYSTEMS = {
     "ringostat": "calltracking",
     "callrail": "calltracking",
@@ -62,6 +64,11 @@ class Settings:
     tracked_numbers: tuple[str, ...] = ()
     rebuild_lookback_days: int = 3
     repull_days: int = 3
+    # Once a week the pull reaches further back, for edits older than the trailing window.
+    deep_repull_days: int = 30
+    deep_repull_weekday: str = "sunday"  # a weekday name, or "never"
+    # A re-pull lacking more than this share of a window's staged calls soft-deletes none.
+    max_soft_delete_ratio: float = 0.2
     max_quarantine_ratio: float = 0.1
     validate_marts: bool = True
     build_data_docs: bool = True
@@ -83,7 +90,8 @@ class Settings:
     export_ga4_enabled: bool = False
     ga4_connection_id: str = "ringback_ga4"  # login = measurement id, password = API secret
     ga4_event_name: str = "recovered_call_lead"
-    ga4_max_age_hours: float = 72  # GA4 accepts events backdated by at most 72 h
+    # GA4 drops events backdated by more than 72 h (answering 2xx): keep an hour's margin.
+    ga4_max_age_hours: float = 71
     export_google_ads_enabled: bool = False
     google_ads_conversion_name: str = "Recovered missed call"
     google_ads_source_mediums: tuple[str, ...] = ("google/cpc", "google/ppc")
@@ -107,6 +115,9 @@ class Settings:
             "mismatch_min_ratio": 0 <= self.mismatch_min_ratio <= 1,
             "rebuild_lookback_days": self.rebuild_lookback_days >= 0,
             "repull_days": self.repull_days >= 0,
+            "deep_repull_days": self.deep_repull_days >= self.repull_days,
+            "deep_repull_weekday": self.deep_repull_weekday.lower() in (*WEEKDAYS, "never"),
+            "max_soft_delete_ratio": 0 <= self.max_soft_delete_ratio <= 1,
             "max_quarantine_ratio": 0 <= self.max_quarantine_ratio <= 1,
             "task_retries": self.task_retries >= 0,
             "task_retry_delay_seconds": self.task_retry_delay_seconds >= 0,
@@ -122,6 +133,13 @@ class Settings:
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.reporting_time_zone)
+
+    def repull_days_for(self, run_date: dt.date) -> int:
+        """Days before ``run_date`` that its pull covers: the deep window on the weekly day."""
+        weekday = self.deep_repull_weekday.lower()
+        if weekday != "never" and WEEKDAYS.index(weekday) == run_date.weekday():
+            return self.deep_repull_days
+        return self.repull_days
 
     @property
     def recovery_window_seconds(self) -> int:

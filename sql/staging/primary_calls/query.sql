@@ -123,10 +123,17 @@ data_end AS (
     SELECT
         business_id,
         MAX(started_at) AS data_end_at
-    FROM staging.calls
+    FROM staging.calls AS staged
     WHERE
-        call_date >= @start_date
-        AND (@all_businesses OR business_id IN UNNEST(@business_ids))
+        staged.call_date >= @start_date
+        AND (@all_businesses OR staged.business_id IN UNNEST(@business_ids))
+        AND NOT EXISTS (
+            SELECT 1 FROM staging.deleted_calls AS deleted
+            WHERE
+                deleted.is_deleted
+                AND deleted.business_id = staged.business_id
+                AND deleted.call_key = staged.call_key
+        )
     GROUP BY business_id
 )
 

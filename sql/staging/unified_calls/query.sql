@@ -14,15 +14,27 @@ settings AS (
     FROM staging.business_settings
 ),
 
+deleted AS (
+    -- Calls the provider no longer lists (soft deletes): kept in staging, left out here.
+    SELECT
+        business_id,
+        call_key
+    FROM staging.deleted_calls
+    WHERE is_deleted
+),
+
 calls AS (
     -- One day of padding each side so pairs that straddle the range edge are seen whole.
     SELECT
-        * EXCEPT (started_at),
-        TIMESTAMP_TRUNC(started_at, SECOND) AS started_at
-    FROM staging.calls
+        staged.* EXCEPT (started_at),
+        TIMESTAMP_TRUNC(staged.started_at, SECOND) AS started_at
+    FROM staging.calls AS staged
+    LEFT JOIN deleted
+        ON staged.business_id = deleted.business_id AND staged.call_key = deleted.call_key
     WHERE
-        call_date BETWEEN @pad_start_date AND @pad_end_date
-        AND (@all_businesses OR business_id IN UNNEST(@business_ids))
+        staged.call_date BETWEEN @pad_start_date AND @pad_end_date
+        AND (@all_businesses OR staged.business_id IN UNNEST(@business_ids))
+        AND deleted.call_key IS NULL
 ),
 
 ct AS (
