@@ -86,6 +86,30 @@ def load_calls(wh, rows: list[dict]) -> None:
     wh.write(catalog.table("staging.calls"), catalog.table("staging.calls").to_arrow(rows))
 
 
+def load_deleted(wh, case, rows: list[dict]) -> None:
+    """A case's ``deleted:`` call keys as soft deletes in staging.deleted_calls."""
+    from pathlib import Path
+
+    import yaml
+
+    keys = set(yaml.safe_load((Path(case) / "input.yaml").read_text()).get("deleted") or [])
+    table = catalog.table("staging.deleted_calls")
+    marked = [
+        {
+            "business_id": r["business_id"],
+            "call_key": r["call_key"],
+            "call_date": r["call_date"],
+            "is_deleted": True,
+            "load_id": "fixture",
+            "changed_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        }
+        for r in rows
+        if r["call_key"] in keys
+    ]
+    if marked:
+        wh.write(table, table.to_arrow(marked))
+
+
 def build(wh, settings, start: dt.date, end: dt.date, **kw):
     return models.run_models(wh, settings, start, end, **kw)
 

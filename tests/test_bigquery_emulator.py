@@ -17,7 +17,7 @@ from ringback.settings import load_settings
 from ringback.warehouse.base import PartitionRange, WarehouseError, connect
 from ringback.warehouse.bigquery import job_scope
 
-from helpers import build, load_calls, normalise, sql_case, staging_row
+from helpers import build, load_calls, load_deleted, normalise, sql_case, staging_row
 
 pytestmark = pytest.mark.bigquery
 CASES = Path(__file__).parent / "sql"
@@ -35,6 +35,8 @@ EQUIVALENCE_CASES = [
     "business_reconciliation_no_match_day",
     "business_history_before_one_day_run",
     "business_pair_never_matched",
+    # A call the provider deleted: left out of every model.
+    "soft_deleted_call_left_out",
 ]
 _prefix = itertools.count()
 # The API answers with the legacy type names.
@@ -113,12 +115,14 @@ def test_init_creates_datasets_and_tables_as_sql_describes(emulator):
 def test_models_on_bigquery_equal_duckdb(case, emulator, warehouse):
     duck_settings, config, rows, start, end, only = sql_case(CASES / case)
     load_calls(warehouse, rows)
+    load_deleted(warehouse, CASES / case, rows)
     build(warehouse, duck_settings, start, end, config=config, businesses=only)
     settings, *_ = sql_case(CASES / case, bq_settings_overrides())
     with connect(emulator.url(), settings=settings) as bq:
         bq.init()
         table = catalog.table("staging.calls")
         bq.write(table, table.to_arrow(rows))
+        load_deleted(bq, CASES / case, rows)
         build(bq, settings, start, end, config=config, businesses=only)
         for ref in [*(t for t in catalog.tables() if t.startswith("marts.")), *catalog.views()]:
             assert rows_of(bq, ref) == rows_of(warehouse, ref), (case, ref)

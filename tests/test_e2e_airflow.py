@@ -116,10 +116,12 @@ def test_dags_run_one_day_end_to_end(tmp_path):
             demo.stdout
         )
         written = counts[("google_ads", "written")]
-        # One file per business that had Google Ads leads, each with its header line.
+        # Per business with Google Ads leads, a click-conversion file (credited calls with a
+        # GCLID) and/or an enhanced-conversion one (hashed numbers), each with two header lines.
         files = list((tmp_path / "exports" / "google_ads").glob("*.csv"))
-        assert 1 <= len(files) <= 2
-        assert sum(len(f.read_text().splitlines()) for f in files) == written + len(files)
+        assert 1 <= len(files) <= 4
+        assert sum(len(f.read_text().splitlines()) for f in files) == written + 2 * len(files)
+        assert all(f.read_text().startswith("Parameters:TimeZone=") for f in files)
 
         recon = wh.query(
             "SELECT * FROM marts.call_reconciliation "

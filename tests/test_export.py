@@ -15,6 +15,8 @@ import pytest
 from ringback import cli, export
 from ringback.settings import Business, Config, load_settings
 from ringback.simulators.ga4 import GA4Simulator, connection_uri
+from ringback.simulators.google_ads import DataManagerSimulator
+from ringback.simulators.google_ads import connection_uri as dm_connection_uri
 
 from helpers import build, load_calls, staging_row
 
@@ -364,3 +366,77 @@ def test_each_business_exports_with_its_own_settings(
 
 def config_ids(config: Config) -> list[str]:
     return [b.id for b in config.businesses]
+
+
+@pytest.fixture
+def data_manager(monkeypatch):
+    with DataManagerSimulator() as sim:
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_RINGBACK_GOOGLE_ADS", dm_connection_uri(sim, "1234567890", "987654321")
+        )
+        yield sim
+
+
+def test_google_ads_upload_through_the_data_manager_api(leads_url, data_manager, tmp_path):
+    settings = settings_for(
+        leads_url, tmp_path, export_google_ads_enabled=True, google_ads_upload="data_manager"
+    )
+    (result,) = export.run_export(settings, DAY, DAY, ["google_ads"], now=NOW)
+    assert result.counts == {"sent": 2, "skipped": 1} and result.files == []
+    assert not (tmp_path / "exports").exists()  # uploaded, no file written
+    events = data_manager.received
+    assert events["m4"]["adIdentifiers"] == {"gclid": "Cj0KCQ-test"}
+    assert events["m2"]["userData"] == {
+        "userIdentifiers": [{"phoneNumber": hashlib.sha256(b"+380501000002").hexdigest()}]
+    }
+    assert events["m2"]["eventTimestamp"] == "2026-11-10T11:10:00+02:00"
+    status, detail, attempts = ledger(leads_url)[("google_ads", "m2")]
+    assert (status, attempts) == ("sent", 1) and detail == data_manager.request_ids[0]
+    (again,) = export.run_export(settings, DAY, DAY, ["google_ads"], now=NOW)
+    assert again.counts == {"skipped": 1} and again.already == {"sent": 2}
+    assert len(data_manager.request_ids) == 1
+
+
+def test_a_refused_upload_is_failed_and_tried_again(leads_url, data_manager, tmp_path):
+    settings = settings_for(
+        leads_url, tmp_path, export_google_ads_enabled=True, google_ads_upload="data_manager"
+    )
+    good = data_manager.token
+    data_manager.token = "another-token"  # an expired token: 401, nothing recorded by Google
+    (result,) = export.run_export(settings, DAY, DAY, ["google_ads"], now=NOW)
+    assert result.counts == {"failed": 2, "skipped": 1} and data_manager.received == {}
+    assert ledger(leads_url)[("google_ads", "m2")][:2] == ("failed", "HTTP 401")
+    data_manager.token = good
+    (retry,) = export.run_export(settings, DAY, DAY, ["google_ads"], now=NOW)
+    assert retry.counts == {"sent": 2, "skipped": 1} and set(data_manager.received) == {"m2", "m4"}
+
+
+def test_the_data_manager_fake_refuses_what_google_refuses():
+    """The fake holds the uploader to the documented request, or the tests above prove little."""
+    sim = DataManagerSimulator()
+    event = {
+        "transactionId": "t",
+        "eventTimestamp": "2026-11-10T11:10:00+02:00",
+        "eventSource": "OTHER",
+        "adIdentifiers": {"gclid": "G"},
+    }
+    dest = {
+        "operatingAccount": {"accountType": "GOOGLE_ADS", "accountId": "1234567890"},
+        "productDestinationId": "987654321",
+    }
+    assert sim.validate({"destinations": [dest], "events": [event]}) is None
+    raw_phone = {
+        **event,
+        "adIdentifiers": None,
+        "userData": {"userIdentifiers": [{"phoneNumber": "+380501000002"}]},
+    }
+    for body, problem in [
+        ({"destinations": [dest], "events": [raw_phone], "encoding": "HEX"}, "hex SHA-256"),
+        ({"destinations": [dest], "events": [{**event, "eventTimestamp": "2026-11-10 11:10"}]},
+         "UTC offset"),
+        ({"destinations": [{**dest, "operatingAccount": {"accountType": "GOOGLE_ADS",
+                                                         "accountId": "123-456-7890"}}],
+          "events": [event]}, "10-digit"),
+        ({"destinations": [dest], "events": [event] * 2001}, "1..2000"),
+    ]:  # fmt: skip
+        assert problem in sim.validate(body)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import build, load_calls, normalise, sql_case, table_rows
+from helpers import build, load_calls, load_deleted, normalise, sql_case, table_rows
 
 CASES = sorted(p.parent for p in (Path(__file__).parent / "sql").glob("*/expect.yaml"))
 
@@ -28,6 +28,7 @@ def test_every_case_is_complete():
 def test_sql_case(case: Path, warehouse):
     settings, config, rows, start, end, only = sql_case(case)
     load_calls(warehouse, rows)
+    load_deleted(warehouse, case, rows)
     build(warehouse, settings, start, end, config=config, businesses=only)
     expected_tables = yaml.safe_load((case / "expect.yaml").read_text())
     for ref, expected_rows in expected_tables.items():

@@ -95,6 +95,11 @@ class Settings:
     export_google_ads_enabled: bool = False
     google_ads_conversion_name: str = "Recovered missed call"
     google_ads_source_mediums: tuple[str, ...] = ("google/cpc", "google/ppc")
+    # "off": write upload files; "data_manager": send through Google's Data Manager API.
+    google_ads_upload: str = "off"
+    # login = Google Ads customer id, extra conversion_action_id (and login_account_id for a
+    # manager account); password = a bearer token, else Application Default Credentials.
+    google_ads_connection_id: str = "ringback_google_ads"
     export_dir: str = "data/exports"
     hash_salt: str = field(default="", repr=False)
 
@@ -122,6 +127,7 @@ class Settings:
             "task_retries": self.task_retries >= 0,
             "task_retry_delay_seconds": self.task_retry_delay_seconds >= 0,
             "ga4_max_age_hours": 0 < self.ga4_max_age_hours <= 72,
+            "google_ads_upload": self.google_ads_upload in ("off", "data_manager"),
             "bigquery_maximum_bytes_billed": self.bigquery_maximum_bytes_billed > 0,
             "uniqueness_window_days": self.uniqueness_window_days is None
             or self.uniqueness_window_days >= 1,
@@ -250,6 +256,8 @@ BUSINESS_SETTING_KEYS = (
     "export_google_ads_enabled",
     "google_ads_conversion_name",
     "google_ads_source_mediums",
+    "google_ads_upload",
+    "google_ads_connection_id",
 )
 DEFAULT_BUSINESS_ID = "default"
 _BUSINESS_ID = re.compile(r"[a-z0-9_]+")

@@ -131,6 +131,7 @@ data_end AS (
             SELECT 1 FROM staging.deleted_calls AS deleted
             WHERE
                 deleted.is_deleted
+                AND deleted.call_date >= @start_date
                 AND deleted.business_id = staged.business_id
                 AND deleted.call_key = staged.call_key
         )

@@ -20,7 +20,9 @@ deleted AS (
         business_id,
         call_key
     FROM staging.deleted_calls
-    WHERE is_deleted
+    WHERE
+        is_deleted
+        AND call_date BETWEEN @pad_start_date AND @pad_end_date
 ),
 
 calls AS (
