@@ -440,3 +440,27 @@ def test_the_data_manager_fake_refuses_what_google_refuses():
         ({"destinations": [dest], "events": [event] * 2001}, "1..2000"),
     ]:  # fmt: skip
         assert problem in sim.validate(body)
+
+
+def test_the_credited_call_is_found_across_the_business_recovery_window(
+    warehouse, warehouse_url, tmp_path
+):
+    """A 4-day recovery window: the credited call (with its gclid) is 95 h before the lead, out
+    of reach of a fixed 2-day look-back, which sent it without its click id."""
+    settings = load_settings({"validate_marts": False, "recovery_window_hours": 96})
+    calls = [
+        {"key": "m9", "number": "+380501000009", "at": "2026-11-06T08:00:00Z",
+         "status": "missed", "source": "google", "medium": "cpc", "gclid": "Cj0-far"},
+        {"key": "r9", "number": "+380501000009", "at": "2026-11-10T07:00:00Z", "talk": 50},
+    ]  # fmt: skip
+    load_calls(warehouse, [staging_row(c, settings) for c in calls])
+    build(warehouse, settings, dt.date(2026, 11, 6), DAY)
+    warehouse.close()
+    run = settings_for(
+        warehouse_url, tmp_path, export_google_ads_enabled=True, recovery_window_hours=96
+    )
+    (result,) = export.run_export(run, DAY, DAY, ["google_ads"], now=NOW)
+    assert result.counts == {"written": 1}
+    (click,) = result.files
+    assert click.name.startswith("click_conversions_")
+    assert read_upload(click)[1][0]["Google Click ID"] == "Cj0-far"
