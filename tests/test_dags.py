@@ -90,3 +90,28 @@ def test_dag_files_are_thin():
             )
         text = path.read_text()
         assert "Variable.get" not in text and "get_connection" not in text
+
+
+def test_the_weekly_deep_repull_is_for_scheduled_runs_only():
+    """A backfill over a Sunday must not pull 30 days before the range it was asked for (the
+    90-day backfill test loaded 22 extra days before this rule)."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from airflow.utils.types import DagRunType
+
+    from ringback.dag_factory import deep_repull
+    from ringback.settings import load_settings
+
+    settings = load_settings()
+    sunday, monday = dt.date(2026, 11, 29), dt.date(2026, 11, 30)
+
+    def run(kind):
+        return {"dag_run": SimpleNamespace(run_type=kind)}
+
+    assert deep_repull(run(DagRunType.SCHEDULED), settings, sunday)
+    assert deep_repull(run(DagRunType.MANUAL), settings, sunday)
+    assert not deep_repull(run(DagRunType.BACKFILL_JOB), settings, sunday)
+    assert not deep_repull(run(DagRunType.SCHEDULED), settings, monday)
+    never = load_settings({"deep_repull_weekday": "never"})
+    assert not deep_repull(run(DagRunType.SCHEDULED), never, sunday)

@@ -321,11 +321,11 @@ def test_the_weekly_deep_repull_catches_an_old_edit(simulators, warehouse_url):
             ).to_pylist()[0]["status"]
 
     friday = RUN_DATE  # the trailing window (3 days) does not reach back 12 days
-    assert settings.repull_days_for(friday) == 3
+    assert not settings.is_deep_repull_day(friday)
     ingest.run_extract("binotel_main", friday, warehouse_url, settings)
     assert status() == "missed"
     sunday = dt.date(2026, 11, 22)
-    assert settings.repull_days_for(sunday) == 30
-    manifest = ingest.run_extract("binotel_main", sunday, warehouse_url, settings)
+    assert settings.is_deep_repull_day(sunday)  # the DAG's scheduled Sunday run goes deep
+    manifest = ingest.run_extract("binotel_main", sunday, warehouse_url, settings, deep=True)
     assert manifest.window_start_at.startswith("2026-10-2")  # 30 days back, local midnight
     assert status() == "answered"

@@ -92,7 +92,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from ringback import ingest
 
     settings = _settings(args)
-    manifest = ingest.run_extract(args.source, args.date, settings.warehouse_url, settings)
+    manifest = ingest.run_extract(
+        args.source, args.date, settings.warehouse_url, settings, deep=args.deep
+    )
     print(
         f"{manifest.load_id}: received {manifest.received_records}, staged "
         f"{manifest.staged_records}, quarantined {manifest.quarantined_records} "
@@ -249,6 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--source", required=True, help="source id from the sources file")
     p.add_argument("--date", type=_date, required=True, help="the run date (YYYY-MM-DD)")
+    p.add_argument(
+        "--deep",
+        action="store_true",
+        help="pull deep_repull_days back instead of repull_days (the weekly deep re-pull)",
+    )
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("summary", help=cmd_summary.__doc__)

@@ -92,6 +92,13 @@ def _run_date(context: dict[str, Any], tz: str) -> dt.date:
     return start.astimezone(zoneinfo.ZoneInfo(tz)).date()
 
 
+def deep_repull(context: dict[str, Any], settings: Any, run_date: dt.date) -> bool:
+    """The weekly deep re-pull belongs to the daily schedule: a backfill pulls every day anyway,
+    and must not reach before the range it was asked for."""
+    run_type = str(getattr(context.get("dag_run"), "run_type", "") or "").lower()
+    return "backfill" not in run_type and settings.is_deep_repull_day(run_date)
+
+
 def ingest_dag(source: SourceConfig) -> DAG:
     asset = staging_asset(source.id)
     reporting_tz = source.time_zone
@@ -113,7 +120,8 @@ def ingest_dag(source: SourceConfig) -> DAG:
         doc_md=f"""
 ### Ingest `{source.id}` ({source.provider}, {source.system})
 
-Pulls one local day ({source.time_zone}) plus the trailing re-pull window from {source.provider},
+Pulls one local day ({source.time_zone}) plus the trailing re-pull window from {source.provider}
+(on `deep_repull_weekday`, outside backfills, the `deep_repull_days` window),
 writes the batch aside, validates it with the Great Expectations checkpoint
 `staging_calls_load`, and only then replaces the batch's calls in `staging.calls` by call key.
 
@@ -132,7 +140,9 @@ Rerunning a day replaces that day's load: the tables come out the same.
             from ringback.settings import get_source
 
             run_date = _run_date(context, reporting_tz)
-            folder = pipeline.extract(get_source(source.id), run_date, load_settings())
+            settings = load_settings()
+            deep = deep_repull(context, settings, run_date)
+            folder = pipeline.extract(get_source(source.id), run_date, settings, deep=deep)
             return str(folder)
 
         # Not in the pool: most of its time is Great Expectations on the batch files; its short

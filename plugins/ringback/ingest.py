@@ -214,11 +214,18 @@ def map_batch(
     return batch
 
 
-def extract(source: SourceConfig, run_date: dt.date, settings: Settings) -> Path:
-    """Pull and map one run date of a source; write the batch aside; return its folder."""
+def extract(
+    source: SourceConfig, run_date: dt.date, settings: Settings, *, deep: bool = False
+) -> Path:
+    """Pull and map one run date of a source; write the batch aside; return its folder.
+
+    The pull covers the trailing window (``repull_days``), or with ``deep`` the weekly deep
+    window (``deep_repull_days``) that catches edits older than it.
+    """
     started_at = dt.datetime.now(dt.UTC)
     connector = connector_for(source, settings)
-    window = Window.for_run(run_date, settings.repull_days_for(run_date), source.tz)
+    days = settings.deep_repull_days if deep else settings.repull_days
+    window = Window.for_run(run_date, days, source.tz)
     log.info(
         "%s: pulling %s..%s (%s)", source.id, window.first_day, window.last_day, source.time_zone
     )
@@ -576,10 +583,15 @@ def soft_delete(wh: Any, folder: Path, manifest: Manifest, max_ratio: float) -> 
 
 
 def run_extract(
-    source_id: str, run_date: dt.date, warehouse_url: str, settings: Settings
+    source_id: str,
+    run_date: dt.date,
+    warehouse_url: str,
+    settings: Settings,
+    *,
+    deep: bool = False,
 ) -> Manifest:
     """``ringback extract``: the three steps in one process."""
     source = get_source(source_id)
-    folder = extract(source, run_date, settings)
+    folder = extract(source, run_date, settings, deep=deep)
     validate(folder, settings, warehouse_url)
     return publish(folder, warehouse_url, settings=settings)

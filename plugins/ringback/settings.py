@@ -64,7 +64,8 @@ class Settings:
     tracked_numbers: tuple[str, ...] = ()
     rebuild_lookback_days: int = 3
     repull_days: int = 3
-    # Once a week the pull reaches further back, for edits older than the trailing window.
+    # Once a week a scheduled run's pull reaches further back, for edits older than the
+    # trailing window (backfill runs and plain `ringback extract` do not; `extract --deep` does).
     deep_repull_days: int = 30
     deep_repull_weekday: str = "sunday"  # a weekday name, or "never"
     # A re-pull lacking more than this share of a window's staged calls soft-deletes none.
@@ -140,12 +141,10 @@ class Settings:
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.reporting_time_zone)
 
-    def repull_days_for(self, run_date: dt.date) -> int:
-        """Days before ``run_date`` that its pull covers: the deep window on the weekly day."""
+    def is_deep_repull_day(self, run_date: dt.date) -> bool:
+        """Whether a scheduled run of ``run_date`` pulls the deep window (once a week)."""
         weekday = self.deep_repull_weekday.lower()
-        if weekday != "never" and WEEKDAYS.index(weekday) == run_date.weekday():
-            return self.deep_repull_days
-        return self.repull_days
+        return weekday != "never" and WEEKDAYS.index(weekday) == run_date.weekday()
 
     @property
     def recovery_window_seconds(self) -> int:
