@@ -214,8 +214,8 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
         )
         sections.append(
             (
-                "Quarantined records by reason (child_leg and call_in_progress are "
-                "expected: folded into their call, or staged on the next pull)",
+                "Quarantined records by reason (child_leg, agent_leg and call_in_progress "
+                "are expected: folded into their call, or staged on the next pull)",
                 _table(
                     ["source", "reason", "records"],
                     rows("""
