@@ -28,7 +28,7 @@ from ringback import catalog, history
 from ringback.quality import ValidationFailed, record_results
 from ringback.settings import Settings, SourceConfig, get_source, load_settings, project_root
 from ringback.sources import CONNECTORS, connector_for
-from ringback.sources.base import Connector, MappingError, Window
+from ringback.sources.base import Connector, MappingError, Window, call_key
 from ringback.sources.connection import ProviderConnection
 from ringback.warehouse.base import connect
 
@@ -519,9 +519,12 @@ def soft_delete(wh: Any, folder: Path, manifest: Manifest, max_ratio: float) -> 
     source = get_source(manifest.source_id)
     start = dt.datetime.fromisoformat(manifest.window_start_at)
     end = dt.datetime.fromisoformat(manifest.window_end_at)
-    prefix = f"{source.provider}:{source.account_id}:"
     ids = pq.read_table(folder / "raw.parquet", columns=["provider_call_id"])
-    present = {prefix + i for i in ids.column("provider_call_id").to_pylist() if i}
+    present = {
+        call_key(source.provider, source.account_id, i)
+        for i in ids.column("provider_call_id").to_pylist()
+        if i
+    }
     params = {
         "business": source.business_id,
         "provider": source.provider,
@@ -571,15 +574,16 @@ def soft_delete(wh: Any, folder: Path, manifest: Manifest, max_ratio: float) -> 
         for r in gone + back
     ]
     table = catalog.table("staging.deleted_calls")
+    changed = table.to_arrow(rows)
     if rows:
-        wh.write(table, table.to_arrow(rows))
+        wh.write(table, changed)
         log.info(
             "%s: %d calls no longer listed by the provider marked deleted, %d listed again",
             manifest.load_id,
             len(gone),
             len(back),
         )
-    return table.to_arrow(rows).select(["business_id", "call_date"])
+    return changed.select(["business_id", "call_date"])
 
 
 def run_extract(

@@ -3,7 +3,7 @@
 ``GET /2010-04-01/Accounts/{AccountSid}/Calls.json`` with HTTP Basic auth (AccountSid, token).
 The window keys are ``StartTime>`` (on or after) and ``StartTime<`` (before, exclusive), UTC
 dates, as Twilio's OpenAPI document declares them (tests/contracts/twilio); ``StartTime`` is one
-date. What the real API does with a key it does not know (``StartTime>=`` percent-encoded, say)
+date. What the real API does with a key it does not know (the old key spelt with ``>=``, say)
 is unconfirmed: ``unknown_keys="ignore"`` serves the whole history as if unfiltered,
 ``"refuse"`` answers 400. Pages of ``PageSize`` (default 50, max 1000), newest first, linked by
 ``next_page_uri`` until null. ``start_time`` is RFC 2822; ``duration`` a string.
@@ -104,46 +104,32 @@ class TwilioSimulator(ProviderSimulator):
                     "duration": str(call.talk_seconds) if status == "completed" else None,
                 }
             ]
-        caller = call.customer_number or "anonymous"
+        # The customer's leg; each set-up below says how it ended.
+        inbound = {
+            **base,
+            "sid": parent_sid,
+            "parent_call_sid": None,
+            "from": call.customer_number or "anonymous",
+            "to": call.company_number,
+            "direction": "inbound",
+        }
         if live or call.status == "failed":  # one leg: still ringing, or never connected
-            return [
-                {
-                    **base,
-                    "sid": parent_sid,
-                    "parent_call_sid": None,
-                    "from": caller,
-                    "to": call.company_number,
-                    "direction": "inbound",
-                    "status": "in-progress" if live else "failed",
-                    "duration": None,
-                }
-            ]
+            return [{**inbound, "status": "in-progress" if live else "failed", "duration": None}]
+        answered = call.status == "answered"
         if self.setup == "direct":
-            answered = call.status == "answered"
             return [
                 {
-                    **base,
-                    "sid": parent_sid,
-                    "parent_call_sid": None,
-                    "from": caller,
-                    "to": call.company_number,
-                    "direction": "inbound",
+                    **inbound,
                     "status": "completed" if answered else CHILD_STATUS[call.status],
                     # Empty for busy, failed and unanswered calls (the spec's description).
                     "duration": str(call.talk_seconds) if answered else None,
                 }
             ]
         if self.setup == "flex":
-            answered = call.status == "answered"
             on_line = FLEX_GREETING_SECONDS + call.wait_seconds + call.talk_seconds
             legs = [
                 {
-                    **base,
-                    "sid": parent_sid,
-                    "parent_call_sid": None,
-                    "from": caller,
-                    "to": call.company_number,
-                    "direction": "inbound",
+                    **inbound,
                     "status": "completed",
                     "duration": str(on_line),
                     "end_time": email.utils.format_datetime(start + dt.timedelta(seconds=on_line)),
@@ -172,12 +158,7 @@ class TwilioSimulator(ProviderSimulator):
         # Twilio answers with TwiML and <Dial>s the manager: the parent is "completed" even when
         # nobody picked up; the child leg says whether a person talked.
         parent = {
-            **base,
-            "sid": parent_sid,
-            "parent_call_sid": None,
-            "from": caller,
-            "to": call.company_number,
-            "direction": "inbound",
+            **inbound,
             "status": "completed",
             "duration": str(call.wait_seconds + call.talk_seconds),
         }
@@ -189,7 +170,7 @@ class TwilioSimulator(ProviderSimulator):
             "to": MANAGER_PHONE,
             "direction": "outbound-dial",
             "status": CHILD_STATUS[call.status],
-            "duration": str(call.talk_seconds) if call.status == "answered" else None,
+            "duration": str(call.talk_seconds) if answered else None,
         }
         return [parent, child]
 

@@ -83,6 +83,11 @@ def to_e164(raw: Any, region: str) -> str | None:
     return None
 
 
+def call_key(provider: str, account_id: str, provider_call_id: str) -> str:
+    """staging.calls' key: ``provider:account_id:provider_call_id`` (design.md §3)."""
+    return f"{provider}:{account_id}:{provider_call_id}"
+
+
 def marketing_value(raw: Any) -> str | None:
     """GA-style placeholders such as ``(not set)`` mean unknown; ``(direct)`` is a real value."""
     if raw is None:
@@ -176,7 +181,7 @@ class Connector(abc.ABC):
         """One raw record as a staging.calls row (plus provider_status and total_seconds)."""
 
     def call_key(self, provider_call_id: str) -> str:
-        return f"{self.provider}:{self.source.account_id}:{provider_call_id}"
+        return call_key(self.provider, self.source.account_id, provider_call_id)
 
     def base_row(self, provider_call_id: str, started_at: dt.datetime) -> dict:
         return {

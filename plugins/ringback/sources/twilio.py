@@ -196,12 +196,12 @@ class TwilioConnector(Connector):
             calls.append((start, end, str(leg.get("sid"))))
         calls.sort()
         agents = sorted(
-            (parse_start(leg.get("start_time")), str(leg.get("sid")), leg)
+            (joined, str(leg.get("sid")), leg)
             for leg in legs
             if is_agent_leg(leg)
             and not leg.get("parent_call_sid")
             and str(leg.get("status")).lower() == "completed"
-            and parse_start(leg.get("start_time")) is not None
+            and (joined := parse_start(leg.get("start_time"))) is not None
         )
         taken: set[str] = set()
         for joined, _, agent in agents:
