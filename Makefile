@@ -46,15 +46,20 @@ browser: ## install Debian's chromium for the report test when it is missing
 demo: airflow-init ## run the pipeline under Airflow for the last 7 days on DuckDB + simulators
 	rm -rf data/ringback.duckdb data/ringback.duckdb.wal data/batches expectations/uncommitted
 	$(RUN) ringback init --warehouse $(RINGBACK_WAREHOUSE_URL)
-	$(RUN) ringback demo
+	$(RUN) ringback-dev demo
 
 REPORT_DAYS ?= 7
 report: setup browser ## HTML report of the last REPORT_DAYS days of the warehouse, checked and screenshotted in Chromium
 	$(RUN) ringback report --start $$(date -d "-$(REPORT_DAYS) days" +%F) --end $$(date -d "-1 day" +%F) \
-	  --check --screenshot data/reports/ringback-report.png
+	  --out data/reports/ringback-report.html
+	$(RUN) ringback-dev check-report data/reports/ringback-report.html \
+	  --screenshot data/reports/ringback-report.png
 
-test: airflow-init browser ## run the test suite (all but the 90-day backfill and the BigQuery emulator)
-	$(RUN) pytest -q -m "not backfill and not bigquery"
+# Three workers on two cores: most tests wait on simulated providers' backoff, not on the CPU.
+PYTEST_WORKERS ?= 3
+test: airflow-init browser ## the test suite (~5 min; the long tiers are make reliability and make test-bigquery)
+	$(RUN) pytest -q -n $(PYTEST_WORKERS) -m "not reliability and not bigquery and not serial"
+	$(RUN) pytest -q -m "serial and not reliability and not bigquery"
 
 # The emulator needs a Python 3.13 that uv cannot download here; see bigquery-emulator/setup.sh.
 test-bigquery: setup ## the BigQuery backend against a local BigQuery emulator (local-bigquery)
@@ -65,11 +70,11 @@ reliability: airflow-init ## reliability + security tier, with the 90-day Airflo
 	$(RUN) pytest -q -m reliability
 
 bench: setup ## benchmark: BENCH_CALLS calls (default 1M; try 10000000), figures to bench/results.md
-	$(RUN) python -m ringback.bench --calls $(BENCH_CALLS) $(if $(BENCH_MEMORY_LIMIT),--memory-limit $(BENCH_MEMORY_LIMIT))
+	$(RUN) ringback-dev bench --calls $(BENCH_CALLS) $(if $(BENCH_MEMORY_LIMIT),--memory-limit $(BENCH_MEMORY_LIMIT))
 
 lint: setup ## ruff and sqlfluff
-	$(RUN) ruff check plugins dags tests
-	$(RUN) ruff format --check plugins dags tests
+	$(RUN) ruff check plugins tools dags tests
+	$(RUN) ruff format --check plugins tools dags tests
 	$(RUN) sqlfluff lint sql
 
 airflow-ui: airflow-init ## start Airflow locally (api-server, scheduler, dag-processor, triggerer) on :8080

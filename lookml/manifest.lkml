@@ -1,7 +1,8 @@
 project_name: "ringback"
 
-# The BigQuery dataset of the marts (setting bigquery_marts_dataset).
-constant: marts_dataset {
-  value: "ringback_marts"
+# The BigQuery dataset of the analysts' views (setting bigquery_analytics_dataset): the BI
+# contract LookML reads. Views never read the marts directly.
+constant: analytics_dataset {
+  value: "ringback_analytics"
   export: override_optional
 }

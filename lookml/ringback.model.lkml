@@ -5,7 +5,7 @@ include: "/views/*.view.lkml"
 include: "/dashboards/*.dashboard.lookml"
 
 datagroup: ringback_daily {
-  sql_trigger: SELECT MAX(report_date) FROM `@{marts_dataset}.call_reconciliation` ;;
+  sql_trigger: SELECT MAX(report_date) FROM `@{analytics_dataset}.daily_reconciliation` ;;
   max_cache_age: "24 hours"
 }
 persist_with: ringback_daily

@@ -1,6 +1,6 @@
 """Run the pipeline's DAGs for real in a child process, against simulators this test controls.
 
-The child is ``ringback dags test`` (Airflow's ``dag.test()``: real task instances, retries,
+The child is ``ringback-dev dags test`` (Airflow's ``dag.test()``: real task instances, retries,
 XComs and Asset events in its own SQLite metadata DB). The simulators run in the test process,
 so a test queues faults on them, changes records between pulls, and reads their ground truth.
 """
@@ -20,11 +20,12 @@ from pathlib import Path
 import yaml
 
 from ringback.settings import load_settings
-from ringback.simulators import DEMO_CREDENTIALS, start_all
-from ringback.simulators.journeys import JourneyGenerator
-from ringback.simulators.server import ProviderSimulator
 from ringback.sources.base import Window
-from ringback.warehouse.base import connect
+from ringback_dev.simulators import DEMO_CREDENTIALS, start_all
+from ringback_dev.simulators.journeys import JourneyGenerator
+from ringback_dev.simulators.server import ProviderSimulator
+
+from helpers import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
@@ -107,7 +108,7 @@ class Pipeline:
         env = {
             **airflow_env(home or self.home),
             "RINGBACK_WAREHOUSE_URL": self.warehouse_url,
-            "RINGBACK_BATCH_DIR": str(self.workdir / "batches"),
+            "RINGBACK_BATCH_STORE_URL": str(self.workdir / "batches"),
             "RINGBACK_BUILD_DATA_DOCS": "false",
             "RINGBACK_TASK_RETRY_DELAY_SECONDS": "1",
             **self.extra_env,
@@ -127,7 +128,7 @@ class Pipeline:
         home: Path | None = None,
     ) -> subprocess.Popen:
         """Start the DAG runs for start..end in a child (``home``: another metadata DB)."""
-        cmd = [sys.executable, "-m", "ringback.cli", "dags", "test"]
+        cmd = [sys.executable, "-m", "ringback_dev.cli", "dags", "test"]
         cmd += ["--start", start.isoformat(), "--end", end.isoformat()]
         for source in sources or []:
             cmd += ["--source", source]

@@ -110,8 +110,24 @@ def load_deleted(wh, case, rows: list[dict]) -> None:
         wh.write(table, table.to_arrow(marked))
 
 
-def build(wh, settings, start: dt.date, end: dt.date, **kw):
-    return models.run_models(wh, settings, start, end, **kw)
+def runtime_of(settings, config=None):
+    """A Runtime for these settings; the sources file unless ``config`` is given."""
+    from ringback.runtime import Runtime
+    from ringback.settings import load_config
+
+    return Runtime.of(settings, config or load_config(settings))
+
+
+def connect(url: str, *, read_only: bool = False, settings=None):
+    """The warehouse at ``url`` with the environment's settings unless ``settings`` is given."""
+    from ringback.settings import load_settings
+    from ringback.warehouse import connect as open_warehouse
+
+    return open_warehouse(url, read_only=read_only, settings=settings or load_settings())
+
+
+def build(wh, settings, start: dt.date, end: dt.date, *, config=None, **kw):
+    return models.run_models(wh, runtime_of(settings, config), start, end, **kw)
 
 
 def table_rows(wh, ref: str, order_by: str = "1") -> list[dict]:

@@ -28,7 +28,8 @@ import yaml
 
 from airflow_harness import AIRFLOW, ROOT, Pipeline, migrate, staged_per_day, truth_per_day
 from ringback.settings import load_settings
-from ringback.warehouse.base import connect
+
+from helpers import connect
 
 pytestmark = [pytest.mark.reliability, pytest.mark.backfill, pytest.mark.slow]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]  # a long tier: make reliability
 
 
 def test_bench_prints_every_figure_and_appends_results(tmp_path):
@@ -18,7 +18,7 @@ def test_bench_prints_every_figure_and_appends_results(tmp_path):
         [
             sys.executable,
             "-m",
-            "ringback.bench",
+            "ringback_dev.bench",
             "--calls",
             "3000",
             "--baseline-calls",

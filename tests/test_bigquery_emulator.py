@@ -3,6 +3,7 @@ emulator (a separate process). Run by `make test-bigquery`, which sets the emula
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections import Counter
@@ -14,10 +15,11 @@ import yaml
 from bigquery_emulator import PROJECT, Emulator
 from ringback import catalog
 from ringback.settings import load_settings
-from ringback.warehouse.base import PartitionRange, WarehouseError, connect
+from ringback.warehouse import connect
+from ringback.warehouse.base import PartitionRange, WarehouseError
 from ringback.warehouse.bigquery import job_scope
 
-from helpers import build, load_calls, load_deleted, normalise, sql_case, staging_row
+from helpers import build, load_calls, load_deleted, normalise, runtime_of, sql_case, staging_row
 
 pytestmark = pytest.mark.bigquery
 CASES = Path(__file__).parent / "sql"
@@ -246,8 +248,9 @@ def test_a_retried_task_does_not_run_its_jobs_twice(emulator, monkeypatch):
 
 def test_extract_validate_publish_into_bigquery_equals_duckdb(emulator, warehouse_url, monkeypatch):
     """One source's day, pulled from its simulator, published to both warehouses."""
-    from ringback import ingest, simulators
-    from ringback.simulators.journeys import JourneyGenerator
+    from ringback import ingest
+    from ringback_dev import simulators
+    from ringback_dev.simulators.journeys import JourneyGenerator
 
     n = next(_prefix)
     for layer in (*catalog.LAYERS, "analytics"):
@@ -267,7 +270,8 @@ def test_extract_validate_publish_into_bigquery_equals_duckdb(emulator, warehous
         manifests = {}
         for url in (bq_url, warehouse_url):
             for source in ("ringostat_main", "binotel_main"):
-                m = ingest.run_extract(source, day, url, settings)
+                runtime = runtime_of(dataclasses.replace(settings, warehouse_url=url))
+                m = ingest.run_extract(runtime, source, day)
                 assert m.received_records == m.staged_records + m.quarantined_records
                 manifests[url, source] = (m.received_records, m.staged_records)
     finally:

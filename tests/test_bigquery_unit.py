@@ -169,7 +169,7 @@ def test_replacements_delete_exactly_what_they_replace():
 
 
 def test_the_url_selects_bigquery_with_a_cost_cap(monkeypatch):
-    from ringback.warehouse.base import connect
+    from helpers import connect
 
     settings = load_settings({"bigquery_maximum_bytes_billed": 123})
     wh = connect("bigquery://my-proj?location=EU&endpoint=http://127.0.0.1:9", settings=settings)
@@ -208,7 +208,7 @@ def _service_account_key(path, email: str) -> None:
 
 
 def test_credentials_from_settings_then_connection_then_adc(tmp_path, monkeypatch):
-    from ringback.warehouse.base import connect
+    from helpers import connect
 
     url = "bigquery://my-proj?location=EU"
     settings_key, conn_key = tmp_path / "settings.json", tmp_path / "conn.json"

@@ -25,7 +25,7 @@ def sources_file(tmp_path, monkeypatch):
 
 def test_without_businesses_everything_is_one_default_business(sources_file):
     sources_file({"sources": [SOURCE]})
-    config = load_config()
+    config = load_config(load_settings())
     ((business,), (source,)) = config.businesses, config.sources
     assert (business.id, business.time_zone) == ("default", load_settings().reporting_time_zone)
     assert (source.business_id, source.business_time_zone) == ("default", "Europe/Kyiv")
@@ -53,7 +53,7 @@ def test_businesses_give_zones_and_settings(sources_file):
             ],
         }
     )
-    config = load_config()
+    config = load_config(load_settings())
     base = load_settings({"talk_threshold_seconds": 35})
     per = config.business_settings(base)
     assert per["kyiv_clinic"].talk_threshold_seconds == 35  # the global value (here, --set)
@@ -107,7 +107,7 @@ def test_businesses_give_zones_and_settings(sources_file):
 def test_wrong_entries_name_the_file_and_the_entry(sources_file, tmp_path, doc, message):
     sources_file(doc)
     with pytest.raises(ConfigError, match=message) as err:
-        load_config()
+        load_config(load_settings())
     assert str(tmp_path / "sources.yaml") in str(err.value)
 
 
@@ -130,3 +130,32 @@ def test_full_refresh_with_business_is_refused(sources_file, tmp_path, capsys):
     args = ["models", "run", "--warehouse", url, "--start", "2026-11-10", "--end", "2026-11-10"]
     assert cli.main([*args, "--full-refresh", "--business", "kyiv_clinic"]) == 2
     assert "--full-refresh empties the model tables of every business" in capsys.readouterr().err
+
+
+def test_the_settings_page_states_every_default_as_the_code_does():
+    """docs/settings.md lists every setting with the default of settings.py (one home: the
+    page is checked, not a second source), and config/settings.yaml repeats none of them."""
+    import dataclasses
+    import json
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from ringback.settings import Settings
+
+    root = Path(__file__).resolve().parents[1]
+    rows = re.findall(r"^\| `(\w+)` \| `([^`]*)` \|", (root / "docs/settings.md").read_text(), re.M)
+    documented = dict(rows)
+    defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
+    assert list(documented) == list(defaults)
+    for name, value in defaults.items():
+        text = documented[name]
+        if isinstance(value, str):
+            assert text == (value or '""'), name
+        else:
+            shown = yaml.safe_load(text)
+            want = list(value) if isinstance(value, tuple) else value
+            assert json.dumps(shown) == json.dumps(want), name
+    deployment = yaml.safe_load((root / "config/settings.yaml").read_text()) or {}
+    assert not {k for k, v in deployment.items() if defaults.get(k) == v}

@@ -22,11 +22,6 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
 from ringback.settings import SourceConfig, load_settings
-from ringback.simulators.binotel import BinotelSimulator
-from ringback.simulators.callrail import CallRailSimulator
-from ringback.simulators.journeys import JourneyGenerator
-from ringback.simulators.ringostat import RingostatSimulator
-from ringback.simulators.twilio import DEMO_ACCOUNT_SID, TwilioSimulator
 from ringback.sources.base import MappingError, Window
 from ringback.sources.binotel import BinotelConnector
 from ringback.sources.callrail import FIELDS as CALLRAIL_FIELDS
@@ -36,6 +31,11 @@ from ringback.sources.ringostat import FIELDS as RINGOSTAT_FIELDS
 from ringback.sources.ringostat import RingostatConnector
 from ringback.sources.transport import ProviderError
 from ringback.sources.twilio import TwilioConnector
+from ringback_dev.simulators.binotel import BinotelSimulator
+from ringback_dev.simulators.callrail import CallRailSimulator
+from ringback_dev.simulators.journeys import JourneyGenerator
+from ringback_dev.simulators.ringostat import RingostatSimulator
+from ringback_dev.simulators.twilio import DEMO_ACCOUNT_SID, TwilioSimulator
 
 SPEC = Path(__file__).parent / "contracts" / "twilio" / "calls_list.yaml"
 CALLS_PATH = "/2010-04-01/Accounts/{AccountSid}/Calls.json"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ringback.settings import load_sources
+from ringback.dag_factory import configured_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,13 +30,46 @@ def test_one_ingest_dag_per_source_one_marts_dag_and_the_export(dagbag):
     assert set(dagbag.dags) == expected | {"ringback_build_marts", "ringback_export_leads"}
 
 
-def test_export_dag_runs_on_the_marts_asset_and_writes_in_the_pool(dagbag):
-    build = dagbag.dags["ringback_build_marts"].get_task("build")
+def test_export_dag_runs_on_the_marts_asset_outside_the_pool(dagbag):
+    """The export waits on HTTP: it takes no pool slot and holds no warehouse lock meanwhile
+    (the ledger is written in short connections)."""
+    finish = dagbag.dags["ringback_build_marts"].get_task("finish")
     export = dagbag.dags["ringback_export_leads"]
-    assert [a.name for a in build.outlets] == ["ringback.marts"]
+    assert [a.name for a in finish.outlets] == ["ringback.marts"]
     assert {a.name for a in export.timetable.asset_condition.objects} == {"ringback.marts"}
     for task_id in ("send_to_ga4", "write_google_ads_file"):
-        assert export.get_task(task_id).pool == "ringback_warehouse"
+        assert export.get_task(task_id).pool != "ringback_warehouse"
+
+
+def test_marts_dag_has_one_task_per_model_wired_by_depends_on(dagbag):
+    """A failed model is its own red square in the grid, cleared and rerun alone."""
+    from ringback import catalog
+
+    marts = dagbag.dags["ringback_build_marts"]
+    models = catalog.models_in_order()
+    by_task = {t.name: t for t in models}
+    assert {t.task_id for t in marts.tasks} == {"affected_dates", "prepare", "finish", *by_task}
+    for name, table in by_task.items():
+        task = marts.get_task(name)
+        reads = {d.split(".", 1)[1] for d in table.depends_on if d.split(".", 1)[1] in by_task}
+        assert task.upstream_task_ids == (reads - {name}) | {"prepare"}, name
+        assert task.pool == "ringback_warehouse", name
+        assert "finish" in task.downstream_task_ids, name
+    order = [t.task_id for t in marts.topological_sort()]
+    assert order.index("unified_calls") < order.index("primary_calls")
+    assert order.index("primary_calls") < order.index("attributed_leads")
+
+
+def test_validation_failures_fail_without_retry():
+    """A failed validation is deterministic: AirflowFailException, so no retry re-publishes."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from ringback.dag_factory import _fail
+    from ringback.quality import ValidationFailed
+
+    exc = _fail(ValidationFailed("raw_binotel_load: 3 rows failed expect_column_values_to_x"))
+    assert isinstance(exc, AirflowFailException)
+    assert "expect_column_values_to_x" in str(exc)
 
 
 def test_every_dag_has_owner_tags_retries_doc_and_no_catchup(dagbag):
@@ -66,7 +99,7 @@ def test_marts_dag_is_scheduled_per_business_on_its_sources_assets(dagbag):
     """Any business whose sources have all loaded triggers the marts (for that business)."""
     marts = dagbag.dags["ringback_build_marts"]
     by_business: dict[str, set[str]] = {}
-    for source in load_sources():
+    for source in configured_sources():
         by_business.setdefault(source.business_id, set()).add(
             dagbag.dags[f"ringback_ingest_{source.id}"].get_task("publish").outlets[0].name
         )

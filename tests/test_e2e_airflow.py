@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from ringback.settings import load_settings
-from ringback.simulators.journeys import JourneyGenerator
-from ringback.warehouse.base import connect
+from ringback_dev.simulators.journeys import JourneyGenerator
+
+from helpers import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -35,7 +36,7 @@ def test_dags_run_one_day_end_to_end(tmp_path):
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "RINGBACK_WAREHOUSE_URL": warehouse,
-        "RINGBACK_BATCH_DIR": str(tmp_path / "batches"),
+        "RINGBACK_BATCH_STORE_URL": str(tmp_path / "batches"),
         "RINGBACK_HOME": str(ROOT),
         # The export DAG with both destinations on: GA4 is the demo's local fake.
         "RINGBACK_EXPORT_GA4_ENABLED": "true",
@@ -47,9 +48,9 @@ def test_dags_run_one_day_end_to_end(tmp_path):
     assert migrated.returncode == 0, migrated.stderr[-3000:]
     pool = run([airflow, "pools", "set", "ringback_warehouse", "1", "test"], env)
     assert pool.returncode == 0, pool.stderr[-3000:]
-    demo = run([sys.executable, "-m", "ringback.cli", "demo", "--days", "1"], env)
+    demo = run([sys.executable, "-m", "ringback_dev.cli", "demo", "--days", "1"], env)
     assert demo.returncode == 0, (demo.stdout[-3000:], demo.stderr[-5000:])
-    assert "Leads by attribution type" in demo.stdout
+    assert "== Businesses (dates in each business's own time zone)" in demo.stdout
     # Four ingest DAG runs, the marts run and the export run.
     assert demo.stdout.count(" success (") == 6, demo.stdout
 

@@ -14,11 +14,11 @@ import pytest
 
 from ringback import cli, export
 from ringback.settings import Business, Config, load_settings
-from ringback.simulators.ga4 import GA4Simulator, connection_uri
-from ringback.simulators.google_ads import DataManagerSimulator
-from ringback.simulators.google_ads import connection_uri as dm_connection_uri
+from ringback_dev.simulators.ga4 import GA4Simulator, connection_uri
+from ringback_dev.simulators.google_ads import DataManagerSimulator
+from ringback_dev.simulators.google_ads import connection_uri as dm_connection_uri
 
-from helpers import build, load_calls, staging_row
+from helpers import build, load_calls, runtime_of, staging_row
 
 DAY = dt.date(2026, 11, 10)
 NOW = dt.datetime(2026, 11, 11, 6, 0, tzinfo=dt.UTC)  # within GA4's 72 h of the leads
@@ -64,7 +64,7 @@ def settings_for(url, tmp_path, **extra):
 
 
 def ledger(url) -> dict[tuple[str, str], tuple[str, str | None, int]]:
-    from ringback.warehouse.base import connect
+    from helpers import connect
 
     with connect(url, read_only=True) as wh:
         rows = wh.query("SELECT * FROM raw.lead_exports").to_pylist()
@@ -78,7 +78,7 @@ def sent_ids(sim: GA4Simulator) -> list[str]:
 
 
 def test_nothing_is_sent_or_written_by_default(leads_url, ga4, tmp_path):
-    results = export.run_export(settings_for(leads_url, tmp_path), DAY, DAY, now=NOW)
+    results = export.run_export(runtime_of(settings_for(leads_url, tmp_path)), DAY, DAY, now=NOW)
     assert [(r.destination, r.enabled) for r in results] == [("ga4", False), ("google_ads", False)]
     assert ga4.requests == [] and not (tmp_path / "exports").exists()
     assert ledger(leads_url) == {}
@@ -86,7 +86,7 @@ def test_nothing_is_sent_or_written_by_default(leads_url, ga4, tmp_path):
 
 def test_ga4_gets_each_recovered_lead_once_with_its_original_source(leads_url, ga4, tmp_path):
     settings = settings_for(leads_url, tmp_path, export_ga4_enabled=True)
-    (result,) = export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    (result,) = export.run_export(runtime_of(settings), DAY, DAY, ["ga4"], now=NOW)
     assert result.candidates == 3 and result.counts == {"sent": 2, "skipped": 1}
     assert sent_ids(ga4) == ["m2", "m3"] and ga4.dropped == []  # valid for GA4, none dropped
     by_lead = {e["params"]["lead_id"]: e for e in ga4.received}
@@ -115,7 +115,9 @@ def test_ga4_gets_each_recovered_lead_once_with_its_original_source(leads_url, g
     }
     # Rerun, and a wider range: nothing is sent again.
     requests = len(ga4.requests)
-    (again,) = export.run_export(settings, DAY - dt.timedelta(days=3), DAY, ["ga4"], now=NOW)
+    (again,) = export.run_export(
+        runtime_of(settings), DAY - dt.timedelta(days=3), DAY, ["ga4"], now=NOW
+    )
     assert again.already == {"sent": 2} and again.counts == {"skipped": 1}
     assert len(ga4.requests) == requests and sent_ids(ga4) == ["m2", "m3"]
 
@@ -130,12 +132,12 @@ def test_refused_requests_are_retried_and_unanswered_ones_are_not_resent(
     ga4.faults.add("http_503")
     ga4.faults.add("http_500")
     ga4.faults.add("http_429")
-    (first,) = export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    (first,) = export.run_export(runtime_of(settings), DAY, DAY, ["ga4"], now=NOW)
     assert first.counts == {"failed": 1, "sent": 1, "skipped": 1}
     assert sent_ids(ga4) == ["m3"]
     assert ledger(leads_url)[("ga4", "m2")] == ("failed", "HTTP 500", 1)
     # Next run: the failed lead goes, the sent one does not.
-    (second,) = export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    (second,) = export.run_export(runtime_of(settings), DAY, DAY, ["ga4"], now=NOW)
     assert second.counts == {"sent": 1, "skipped": 1} and second.already == {"sent": 1}
     assert sent_ids(ga4) == ["m2", "m3"]
     assert ledger(leads_url)[("ga4", "m2")] == ("sent", None, 2)
@@ -145,17 +147,19 @@ def test_a_request_without_an_answer_is_not_resent(leads_url, ga4, tmp_path, mon
     monkeypatch.setattr(export, "HTTP_TIMEOUT_SECONDS", 0.5)
     settings = settings_for(leads_url, tmp_path, export_ga4_enabled=True)
     ga4.faults.add("slow", seconds=1.5)  # m2: GA4 records it, but answers after the client left
-    (first,) = export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    (first,) = export.run_export(runtime_of(settings), DAY, DAY, ["ga4"], now=NOW)
     assert first.counts == {"unknown": 1, "sent": 1, "skipped": 1}
     assert ledger(leads_url)[("ga4", "m2")][:2] == ("unknown", "ReadTimeout")
-    (second,) = export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    (second,) = export.run_export(runtime_of(settings), DAY, DAY, ["ga4"], now=NOW)
     assert second.already == {"sent": 1, "unknown": 1}
     deadline = time.monotonic() + 10
     while len(ga4.received) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)  # the slow answer is still on its way
     assert sent_ids(ga4) == ["m2", "m3"]  # once each: the unknown one did arrive the first time
     # --retry-unknown is the operator's explicit choice, and it does resend.
-    (third,) = export.run_export(settings, DAY, DAY, ["ga4"], retry_unknown=True, now=NOW)
+    (third,) = export.run_export(
+        runtime_of(settings), DAY, DAY, ["ga4"], retry_unknown=True, now=NOW
+    )
     assert third.counts == {"sent": 1, "skipped": 1}
     assert sent_ids(ga4) == ["m2", "m2", "m3"]
 
@@ -173,7 +177,7 @@ def test_a_crash_mid_run_leaves_leads_in_doubt_not_resent(leads_url, ga4, tmp_pa
 
     monkeypatch.setattr(export, "_ga4_send", crash_after_first)
     with pytest.raises(KeyboardInterrupt):
-        export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+        export.run_export(runtime_of(settings), DAY, DAY, ["ga4"], now=NOW)
     assert sent_ids(ga4) == ["m2"]
     # Nothing reached the ledger's final write, so both are "sending": neither is resent.
     assert {k: v[0] for k, v in ledger(leads_url).items()} == {
@@ -182,14 +186,14 @@ def test_a_crash_mid_run_leaves_leads_in_doubt_not_resent(leads_url, ga4, tmp_pa
         ("ga4", "m4"): "skipped",
     }
     monkeypatch.setattr(export, "_ga4_send", real)
-    (rerun,) = export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    (rerun,) = export.run_export(runtime_of(settings), DAY, DAY, ["ga4"], now=NOW)
     assert rerun.already == {"sending": 2} and sent_ids(ga4) == ["m2"]
 
 
 def test_leads_older_than_ga4_accepts_are_skipped_with_the_reason(leads_url, ga4, tmp_path):
     settings = settings_for(leads_url, tmp_path, export_ga4_enabled=True)
     late = NOW + dt.timedelta(days=4)
-    (result,) = export.run_export(settings, DAY, DAY, ["ga4"], now=late)
+    (result,) = export.run_export(runtime_of(settings), DAY, DAY, ["ga4"], now=late)
     assert result.counts == {"skipped_too_old": 2, "skipped": 1} and ga4.requests == []
     assert ledger(leads_url)[("ga4", "m2")] == (
         "skipped_too_old",
@@ -197,7 +201,7 @@ def test_leads_older_than_ga4_accepts_are_skipped_with_the_reason(leads_url, ga4
         0,
     )
     # Final: a later run does not look at them again.
-    (again,) = export.run_export(settings, DAY, DAY, ["ga4"], now=late)
+    (again,) = export.run_export(runtime_of(settings), DAY, DAY, ["ga4"], now=late)
     assert again.already == {"skipped_too_old": 2}
 
 
@@ -206,7 +210,7 @@ def test_ga4_keeps_a_margin_before_the_72_hour_edge(leads_url, ga4, tmp_path):
     while answering 2xx. The old rule (72 h, no margin) sent it and called it sent."""
     settings = settings_for(leads_url, tmp_path, export_ga4_enabled=True)
     edge = dt.datetime(2026, 11, 10, 9, 10, tzinfo=dt.UTC) + dt.timedelta(hours=71, minutes=30)
-    (result,) = export.run_export(settings, DAY, DAY, ["ga4"], now=edge)
+    (result,) = export.run_export(runtime_of(settings), DAY, DAY, ["ga4"], now=edge)
     assert ledger(leads_url)[("ga4", "m2")][0] == "skipped_too_old"
     assert "m2" not in sent_ids(ga4) and result.counts["sent"] == 1  # m3, 20 min younger
 
@@ -221,7 +225,7 @@ def test_google_ads_files_key_by_gclid_or_hashed_number(leads_url, tmp_path):
     """Offline *call* conversions match only Google forwarding numbers: the old file (caller's
     raw number + call start) would be ignored by Google, and carried raw numbers."""
     settings = settings_for(leads_url, tmp_path, export_google_ads_enabled=True)
-    (result,) = export.run_export(settings, DAY, DAY, ["google_ads"], now=NOW)
+    (result,) = export.run_export(runtime_of(settings), DAY, DAY, ["google_ads"], now=NOW)
     assert result.counts == {"written": 2, "skipped": 1}
     click, enhanced = sorted(result.files)
     assert (
@@ -259,7 +263,7 @@ def test_google_ads_files_key_by_gclid_or_hashed_number(leads_url, tmp_path):
     assert ledger(leads_url)[("google_ads", "m3")] == ("skipped", "not_from_google_ads", 0)
     assert ledger(leads_url)[("google_ads", "m2")] == ("written", enhanced.name, 1)
     (again,) = export.run_export(
-        settings, DAY, DAY, ["google_ads"], now=NOW + dt.timedelta(hours=1)
+        runtime_of(settings), DAY, DAY, ["google_ads"], now=NOW + dt.timedelta(hours=1)
     )
     assert again.files == [] and again.already == {"written": 2}
     assert len(list(click.parent.iterdir())) == 2
@@ -269,7 +273,7 @@ def test_the_api_secret_stays_out_of_logs(leads_url, ga4, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="httpx")  # `ringback` commands quieten it
     settings = settings_for(leads_url, tmp_path, export_ga4_enabled=True)
-    export.run_export(settings, DAY, DAY, ["ga4"], now=NOW)
+    export.run_export(runtime_of(settings), DAY, DAY, ["ga4"], now=NOW)
     requests = [r.getMessage() for r in caplog.records if r.name == "httpx"]
     assert len(requests) == 2 and all("api_secret=***" in m for m in requests)
     assert ga4.api_secret not in caplog.text
@@ -352,7 +356,7 @@ def test_each_business_exports_with_its_own_settings(
     with GA4Simulator(now=NOW, measurement_id="G-KYIV") as kyiv:
         monkeypatch.setenv("AIRFLOW_CONN_GA4_KYIV", connection_uri(kyiv))
         results = export.run_export(
-            settings_for(warehouse_url, tmp_path), DAY, DAY, ["ga4"], now=NOW, config=config
+            runtime_of(settings_for(warehouse_url, tmp_path), config), DAY, DAY, ["ga4"], now=NOW
         )
     by_business = {r.business_id: r for r in results}
     assert by_business["kyiv_clinic"].counts == {"sent": 2, "skipped": 1}
@@ -381,7 +385,7 @@ def test_google_ads_upload_through_the_data_manager_api(leads_url, data_manager,
     settings = settings_for(
         leads_url, tmp_path, export_google_ads_enabled=True, google_ads_upload="data_manager"
     )
-    (result,) = export.run_export(settings, DAY, DAY, ["google_ads"], now=NOW)
+    (result,) = export.run_export(runtime_of(settings), DAY, DAY, ["google_ads"], now=NOW)
     assert result.counts == {"sent": 2, "skipped": 1} and result.files == []
     assert not (tmp_path / "exports").exists()  # uploaded, no file written
     events = data_manager.received
@@ -392,7 +396,7 @@ def test_google_ads_upload_through_the_data_manager_api(leads_url, data_manager,
     assert events["m2"]["eventTimestamp"] == "2026-11-10T11:10:00+02:00"
     status, detail, attempts = ledger(leads_url)[("google_ads", "m2")]
     assert (status, attempts) == ("sent", 1) and detail == data_manager.request_ids[0]
-    (again,) = export.run_export(settings, DAY, DAY, ["google_ads"], now=NOW)
+    (again,) = export.run_export(runtime_of(settings), DAY, DAY, ["google_ads"], now=NOW)
     assert again.counts == {"skipped": 1} and again.already == {"sent": 2}
     assert len(data_manager.request_ids) == 1
 
@@ -403,11 +407,11 @@ def test_a_refused_upload_is_failed_and_tried_again(leads_url, data_manager, tmp
     )
     good = data_manager.token
     data_manager.token = "another-token"  # an expired token: 401, nothing recorded by Google
-    (result,) = export.run_export(settings, DAY, DAY, ["google_ads"], now=NOW)
+    (result,) = export.run_export(runtime_of(settings), DAY, DAY, ["google_ads"], now=NOW)
     assert result.counts == {"failed": 2, "skipped": 1} and data_manager.received == {}
     assert ledger(leads_url)[("google_ads", "m2")][:2] == ("failed", "HTTP 401")
     data_manager.token = good
-    (retry,) = export.run_export(settings, DAY, DAY, ["google_ads"], now=NOW)
+    (retry,) = export.run_export(runtime_of(settings), DAY, DAY, ["google_ads"], now=NOW)
     assert retry.counts == {"sent": 2, "skipped": 1} and set(data_manager.received) == {"m2", "m4"}
 
 
@@ -459,7 +463,7 @@ def test_the_credited_call_is_found_across_the_business_recovery_window(
     run = settings_for(
         warehouse_url, tmp_path, export_google_ads_enabled=True, recovery_window_hours=96
     )
-    (result,) = export.run_export(run, DAY, DAY, ["google_ads"], now=NOW)
+    (result,) = export.run_export(runtime_of(run), DAY, DAY, ["google_ads"], now=NOW)
     assert result.counts == {"written": 1}
     (click,) = result.files
     assert click.name.startswith("click_conversions_")

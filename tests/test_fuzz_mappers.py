@@ -18,15 +18,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ringback.ingest import map_batch, staged_schema
-from ringback.settings import get_source, load_settings
-from ringback.simulators.binotel import BinotelSimulator
-from ringback.simulators.callrail import CallRailSimulator
-from ringback.simulators.journeys import JourneyGenerator
-from ringback.simulators.ringostat import RingostatSimulator
-from ringback.simulators.twilio import TwilioSimulator
+from ringback.settings import load_settings
 from ringback.sources import CONNECTORS
 from ringback.sources.base import Window
 from ringback.sources.connection import ProviderConnection
+from ringback_dev.simulators.binotel import BinotelSimulator
+from ringback_dev.simulators.callrail import CallRailSimulator
+from ringback_dev.simulators.journeys import JourneyGenerator
+from ringback_dev.simulators.ringostat import RingostatSimulator
+from ringback_dev.simulators.twilio import TwilioSimulator
+
+from helpers import runtime_of
 
 pytestmark = pytest.mark.reliability
 
@@ -141,7 +143,7 @@ def malformed_batches(draw, provider: str) -> list:
 
 def offline_connector(provider: str):
     """The provider's connector with no connection: mapping needs none."""
-    source = get_source(SOURCES[provider])
+    source = runtime_of(load_settings()).source(SOURCES[provider])
     return source, CONNECTORS[provider](source, ProviderConnection(source.id, ""), load_settings())
 
 

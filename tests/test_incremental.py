@@ -10,10 +10,9 @@ import pytest
 
 from ringback import catalog, history
 from ringback.settings import Business, Config, load_settings
-from ringback.simulators.journeys import JourneyGenerator, staging_rows
-from ringback.warehouse.base import connect
+from ringback_dev.simulators.journeys import JourneyGenerator, staging_rows
 
-from helpers import build, load_calls
+from helpers import build, connect, load_calls
 
 FIRST = dt.date(2026, 10, 1)
 LAST = dt.date(2026, 10, 31)  # crosses the 2026-10-25 DST change in Kyiv

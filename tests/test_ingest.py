@@ -5,16 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-import pyarrow.parquet as pq
+import pyarrow as pa
 import pytest
 
 from ringback import ingest
 from ringback.settings import load_settings
-from ringback.simulators import connection_uri, start_all
-from ringback.simulators.journeys import JourneyGenerator
-from ringback.warehouse.base import connect
+from ringback_dev.simulators import connection_uri, start_all
+from ringback_dev.simulators.journeys import JourneyGenerator
 
-from helpers import table_rows
+from helpers import connect, runtime_of, table_rows
 
 RUN_DATE = dt.date(2026, 11, 20)
 
@@ -49,7 +48,7 @@ def test_extract_loads_both_sources_and_counts_add_up(simulators, warehouse_url)
     simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
     settings = load_settings({"warehouse_url": warehouse_url})
     for source_id in ("ringostat_main", "binotel_main"):
-        manifest = ingest.run_extract(source_id, RUN_DATE, warehouse_url, settings)
+        manifest = ingest.run_extract(runtime_of(settings), source_id, RUN_DATE)
         assert manifest.received_records > 100
         assert manifest.received_records == manifest.staged_records + manifest.quarantined_records
     with connect(warehouse_url, read_only=True) as wh:
@@ -66,10 +65,10 @@ def test_extract_loads_both_sources_and_counts_add_up(simulators, warehouse_url)
 def test_rerunning_a_day_gives_the_same_staging(simulators, warehouse_url):
     simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
     settings = load_settings({"warehouse_url": warehouse_url})
-    ingest.run_extract("ringostat_main", RUN_DATE, warehouse_url, settings)
+    ingest.run_extract(runtime_of(settings), "ringostat_main", RUN_DATE)
     first = staging_checksum(warehouse_url)
-    ingest.run_extract("ringostat_main", RUN_DATE, warehouse_url, settings)
-    ingest.run_extract("ringostat_main", RUN_DATE, warehouse_url, settings)
+    ingest.run_extract(runtime_of(settings), "ringostat_main", RUN_DATE)
+    ingest.run_extract(runtime_of(settings), "ringostat_main", RUN_DATE)
     assert staging_checksum(warehouse_url) == first
     with connect(warehouse_url, read_only=True) as wh:
         counts = wh.query("SELECT count(*) AS n FROM raw.call_records").to_pylist()[0]["n"]
@@ -88,11 +87,11 @@ def test_live_calls_wait_in_quarantine_and_stage_on_the_next_pull(simulators, wa
         )
         if c.ended_at > sims["ringostat"].now and c.seen_by_calltracking
     ]
-    manifest = ingest.run_extract("ringostat_main", RUN_DATE, warehouse_url, settings)
+    manifest = ingest.run_extract(runtime_of(settings), "ringostat_main", RUN_DATE)
     assert manifest.quarantine_reasons.get("call_in_progress", 0) == len(live)
     for sim in sims.values():
         sim._now = dt.datetime(2026, 11, 21, 6, 0, tzinfo=dt.UTC)
-    ingest.run_extract("ringostat_main", RUN_DATE + dt.timedelta(days=1), warehouse_url, settings)
+    ingest.run_extract(runtime_of(settings), "ringostat_main", RUN_DATE + dt.timedelta(days=1))
     with connect(warehouse_url, read_only=True) as wh:
         keys = {r["provider_call_id"] for r in table_rows(wh, "staging.calls")}
     assert all(f"{int(c.started_at.timestamp())}.{c.call_id[-5:]}" in keys for c in live)
@@ -101,22 +100,22 @@ def test_live_calls_wait_in_quarantine_and_stage_on_the_next_pull(simulators, wa
 def test_failed_validation_leaves_published_data_untouched(simulators, warehouse_url):
     simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
     settings = load_settings({"warehouse_url": warehouse_url})
-    ingest.run_extract("ringostat_main", RUN_DATE, warehouse_url, settings)
+    ingest.run_extract(runtime_of(settings), "ringostat_main", RUN_DATE)
     before = staging_checksum(warehouse_url)
 
-    source = ingest.get_source("ringostat_main")
-    folder = ingest.extract(source, RUN_DATE + dt.timedelta(days=1), settings)
-    staged = pq.read_table(folder / "staged.parquet").to_pandas()
+    rt = runtime_of(settings)
+    load_id = ingest.extract(rt, rt.source("ringostat_main"), RUN_DATE + dt.timedelta(days=1))
+    staged = rt.batches.read_table(load_id, "staged").to_pandas()
     staged.loc[1, "call_key"] = staged.loc[0, "call_key"]  # batch-level: keys must be unique
     staged.loc[2, "status"] = "teleported"  # batch-level: contract domain
-    staged.to_parquet(folder / "staged.parquet", index=False)
-    report = ingest.validate(folder, settings, warehouse_url)
+    rt.batches.write_table(load_id, "staged", pa.Table.from_pandas(staged, preserve_index=False))
+    report = ingest.validate(rt, load_id)
     assert not report["success"]
     failed = {(f["expectation"], f["column"]) for s in report["suites"] for f in s["failed"]}
     assert ("expect_column_values_to_be_unique", "call_key") in failed
     assert ("expect_column_values_to_be_in_set", "status") in failed
     with pytest.raises(ingest.ValidationFailed, match=r"staging\.calls was not changed"):
-        ingest.publish(folder, warehouse_url)
+        ingest.publish(rt, load_id)
     assert staging_checksum(warehouse_url) == before
     with connect(warehouse_url, read_only=True) as wh:
         loads = table_rows(wh, "raw.loads", "load_date")
@@ -132,8 +131,9 @@ def test_failed_validation_leaves_published_data_untouched(simulators, warehouse
 def test_row_level_failures_are_quarantined_and_the_load_goes_on(simulators, warehouse_url):
     simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
     settings = load_settings({"warehouse_url": warehouse_url})
-    folder = ingest.extract(ingest.get_source("ringostat_main"), RUN_DATE, settings)
-    staged = pq.read_table(folder / "staged.parquet").to_pandas()
+    rt = runtime_of(settings)
+    load_id = ingest.extract(rt, rt.source("ringostat_main"), RUN_DATE)
+    staged = rt.batches.read_table(load_id, "staged").to_pandas()
     bad = {
         staged.loc[0, "call_key"]: "invalid_customer_number",
         staged.loc[1, "call_key"]: "talk_exceeds_total",
@@ -144,10 +144,10 @@ def test_row_level_failures_are_quarantined_and_the_load_goes_on(simulators, war
     staged.loc[1, "talk_seconds"] = max(int(staged.loc[1, "talk_seconds"]), 1)
     staged.loc[2, "talk_seconds"] = 100_000
     staged.loc[2, "total_seconds"] = 200_000
-    staged.to_parquet(folder / "staged.parquet", index=False)
-    report = ingest.validate(folder, settings, warehouse_url)
+    rt.batches.write_table(load_id, "staged", pa.Table.from_pandas(staged, preserve_index=False))
+    report = ingest.validate(rt, load_id)
     assert report["success"] and report["quarantined_by_expectations"] == 3
-    manifest = ingest.publish(folder, warehouse_url)
+    manifest = ingest.publish(rt, load_id)
     assert manifest.received_records == manifest.staged_records + manifest.quarantined_records
     with connect(warehouse_url, read_only=True) as wh:
         quarantined = {r["provider_call_id"]: r for r in table_rows(wh, "staging.calls_quarantine")}
@@ -161,26 +161,28 @@ def test_row_level_failures_are_quarantined_and_the_load_goes_on(simulators, war
 def test_too_many_quarantined_records_stop_the_load(simulators, warehouse_url):
     simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
     settings = load_settings({"warehouse_url": warehouse_url, "max_quarantine_ratio": 0.05})
-    folder = ingest.extract(ingest.get_source("binotel_main"), RUN_DATE, settings)
-    staged = pq.read_table(folder / "staged.parquet").to_pandas()
+    rt = runtime_of(settings)
+    load_id = ingest.extract(rt, rt.source("binotel_main"), RUN_DATE)
+    staged = rt.batches.read_table(load_id, "staged").to_pandas()
     staged.loc[: len(staged) // 10, "customer_number"] = "not-a-number"
-    staged.to_parquet(folder / "staged.parquet", index=False)
-    report = ingest.validate(folder, settings, warehouse_url)
+    rt.batches.write_table(load_id, "staged", pa.Table.from_pandas(staged, preserve_index=False))
+    report = ingest.validate(rt, load_id)
     assert not report["success"] and report["quarantine_ratio"] > 0.05
     assert report["failed"][0]["expectation"] == "quarantine_ratio"
 
 
 def test_publish_refuses_an_unvalidated_batch(simulators, warehouse_url):
     simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
-    folder = ingest.extract(ingest.get_source("binotel_main"), RUN_DATE, load_settings())
+    rt = runtime_of(load_settings({"warehouse_url": warehouse_url}))
+    load_id = ingest.extract(rt, rt.source("binotel_main"), RUN_DATE)
     with pytest.raises(ingest.ValidationFailed, match="never validated"):
-        ingest.publish(folder, warehouse_url)
+        ingest.publish(rt, load_id)
 
 
 def test_a_record_that_changes_between_pulls_lands_in_its_new_state(simulators, warehouse_url):
     sims = simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
     settings = load_settings({"warehouse_url": warehouse_url})
-    ingest.run_extract("binotel_main", RUN_DATE, warehouse_url, settings)
+    ingest.run_extract(runtime_of(settings), "binotel_main", RUN_DATE)
     generator = sims["binotel"].generator
     missed = next(
         c
@@ -189,7 +191,7 @@ def test_a_record_that_changes_between_pulls_lands_in_its_new_state(simulators, 
     )
     for sim in sims.values():  # the provider re-classifies the call: it was answered after all
         sim.changes[missed.call_id] = {"status": "answered", "talk_seconds": 77}
-    ingest.run_extract("binotel_main", RUN_DATE + dt.timedelta(days=1), warehouse_url, settings)
+    ingest.run_extract(runtime_of(settings), "binotel_main", RUN_DATE + dt.timedelta(days=1))
     key = f"binotel:demo-company:{20_000_000 + int(missed.call_id)}"
     with connect(warehouse_url, read_only=True) as wh:
         rows = wh.query(
@@ -209,12 +211,12 @@ def test_duplicates_across_pages_are_quarantined_not_doubled(
     monkeypatch.setenv("RINGBACK_CONFIG", str(sources))
     sims = simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
     settings = load_settings({"warehouse_url": warehouse_url})
-    source = ingest.get_source("callrail_main")
+    source = runtime_of(settings).source("callrail_main")
     sims["callrail"].faults.add("duplicate_across_pages")
     # The connector asks one day past the window (in case end_date is exclusive); here the
     # server reads it exclusive, so the doubled record is inside the window, not trimmed.
     sims["callrail"].end_date_inclusive = False
-    clean = ingest.run_extract("callrail_main", RUN_DATE, warehouse_url, settings)
+    clean = ingest.run_extract(runtime_of(settings), "callrail_main", RUN_DATE)
     assert clean.quarantine_reasons == {"duplicate_in_batch": 1}
     window_calls = [
         c
@@ -235,7 +237,7 @@ def test_an_ignored_twilio_window_stops_the_load(simulators, warehouse_url):
     sims["twilio"].ignore_window = True
     settings = load_settings({"warehouse_url": warehouse_url})
     with pytest.raises(ingest.ValidationFailed, match="quarantine_ratio"):
-        ingest.run_extract("twilio_main", RUN_DATE, warehouse_url, settings)
+        ingest.run_extract(runtime_of(settings), "twilio_main", RUN_DATE)
     with connect(warehouse_url, read_only=True) as wh:
         staged = wh.query("SELECT COUNT(*) AS n FROM staging.calls").to_pylist()[0]["n"]
         reasons = {r["reason"] for r in table_rows(wh, "staging.calls_quarantine")}
@@ -260,14 +262,14 @@ def test_a_call_the_provider_deleted_is_soft_deleted_and_left_out_of_the_models(
 
     sims = simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
     settings = load_settings({"warehouse_url": warehouse_url, "validate_marts": False})
-    ingest.run_extract("binotel_main", RUN_DATE, warehouse_url, settings)
+    ingest.run_extract(runtime_of(settings), "binotel_main", RUN_DATE)
     call = next(
         c
         for c in sims["binotel"].generator.day(RUN_DATE - dt.timedelta(days=1)).calls
         if c.seen_by_telephony and c.direction == "inbound" and c.customer_number
     )
     sims["binotel"].changes[call.call_id] = {"deleted": True}
-    ingest.run_extract("binotel_main", RUN_DATE + dt.timedelta(days=1), warehouse_url, settings)
+    ingest.run_extract(runtime_of(settings), "binotel_main", RUN_DATE + dt.timedelta(days=1))
     assert deleted_state(warehouse_url) == {binotel_key(call): True}
     with connect(warehouse_url) as wh:
         kept = wh.query(
@@ -286,19 +288,19 @@ def test_a_call_the_provider_deleted_is_soft_deleted_and_left_out_of_the_models(
         assert unified == 0
     # Listed again later (the deletion was undone): back in the models.
     del sims["binotel"].changes[call.call_id]
-    ingest.run_extract("binotel_main", RUN_DATE + dt.timedelta(days=2), warehouse_url, settings)
+    ingest.run_extract(runtime_of(settings), "binotel_main", RUN_DATE + dt.timedelta(days=2))
     assert deleted_state(warehouse_url) == {binotel_key(call): False}
 
 
 def test_an_empty_answer_soft_deletes_nothing(simulators, warehouse_url):
     sims = simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
     settings = load_settings({"warehouse_url": warehouse_url})
-    ingest.run_extract("binotel_main", RUN_DATE, warehouse_url, settings)
+    ingest.run_extract(runtime_of(settings), "binotel_main", RUN_DATE)
     for day in range(4):  # the provider loses two days' calls at once
         for c in sims["binotel"].generator.day(RUN_DATE - dt.timedelta(days=day)).calls:
             if day < 2:
                 sims["binotel"].changes[c.call_id] = {"deleted": True}
-    ingest.run_extract("binotel_main", RUN_DATE, warehouse_url, settings)
+    ingest.run_extract(runtime_of(settings), "binotel_main", RUN_DATE)
     assert deleted_state(warehouse_url) == {}  # over max_soft_delete_ratio: none marked
 
 
@@ -306,7 +308,7 @@ def test_the_weekly_deep_repull_catches_an_old_edit(simulators, warehouse_url):
     sims = simulators(dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
     settings = load_settings({"warehouse_url": warehouse_url})
     old_day = dt.date(2026, 11, 8)
-    ingest.run_extract("binotel_main", old_day, warehouse_url, settings)
+    ingest.run_extract(runtime_of(settings), "binotel_main", old_day)
     missed = next(
         c
         for c in sims["binotel"].generator.day(old_day).calls
@@ -322,10 +324,10 @@ def test_the_weekly_deep_repull_catches_an_old_edit(simulators, warehouse_url):
 
     friday = RUN_DATE  # the trailing window (3 days) does not reach back 12 days
     assert not settings.is_deep_repull_day(friday)
-    ingest.run_extract("binotel_main", friday, warehouse_url, settings)
+    ingest.run_extract(runtime_of(settings), "binotel_main", friday)
     assert status() == "missed"
     sunday = dt.date(2026, 11, 22)
     assert settings.is_deep_repull_day(sunday)  # the DAG's scheduled Sunday run goes deep
-    manifest = ingest.run_extract("binotel_main", sunday, warehouse_url, settings, deep=True)
+    manifest = ingest.run_extract(runtime_of(settings), "binotel_main", sunday, deep=True)
     assert manifest.window_start_at.startswith("2026-10-2")  # 30 days back, local midnight
     assert status() == "answered"

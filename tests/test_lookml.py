@@ -46,12 +46,23 @@ def model() -> dict:
     return parse(LOOKML / "ringback.model.lkml")
 
 
-def test_every_mart_has_a_view_on_its_table():
-    marts = {t.name: t for t in catalog.tables().values() if t.layer == "marts"}
+SQL_TABLE = re.compile(r"^`@\{analytics_dataset\}\.(\w+)`$")
+
+
+def analytics_view(view: dict):
+    """The analytics view (sql/analytics/) a LookML view reads."""
+    found = SQL_TABLE.match(view["sql_table_name"].strip())
+    assert found, view["sql_table_name"]
+    return catalog.views()[f"analytics.{found.group(1)}"]
+
+
+def test_every_lookml_view_reads_an_analytics_view_never_a_mart():
+    """The analytics views are the BI contract: LookML reads them, one per mart."""
     found = views()
-    assert set(found) == set(marts)
-    for name, view in found.items():
-        assert view["sql_table_name"].strip() == f"`@{{marts_dataset}}.{name}`"
+    assert set(found) == {t.name for t in catalog.tables().values() if t.layer == "marts"}
+    read = {name: analytics_view(view) for name, view in found.items()}
+    for name, view in read.items():
+        assert view.depends_on == (f"marts.{name}",), name
 
 
 @pytest.mark.parametrize("name", sorted(views()))
@@ -59,7 +70,7 @@ def test_every_field_reads_existing_columns_and_fields(name):
     view = views()[name]
     filtered = [f for f in all_fields(view) if f.get("filters__all")]
     assert filtered or name in ("unmatched_calls",), name  # the filter check below runs
-    columns = set(catalog.table(f"marts.{name}").column_names)
+    columns = set(analytics_view(view).column_names)
     exposed = view_fields(view)
     assert any(d.get("primary_key") == "yes" for d in view.get("dimensions", [])), name
     for field in all_fields(view):
@@ -81,12 +92,13 @@ def test_every_field_reads_existing_columns_and_fields(name):
             assert ref in exposed, (name, field["name"], ref)
 
 
-def test_manifest_names_the_marts_dataset_setting():
+def test_manifest_names_the_analytics_dataset_setting():
     manifest = parse(LOOKML / "manifest.lkml")
     constants = {c["name"]: c["value"] for c in manifest["constants"]}
     from ringback.settings import Settings
 
-    assert constants["marts_dataset"] == Settings().bigquery_marts_dataset
+    assert set(constants) == {"analytics_dataset"}
+    assert constants["analytics_dataset"] == Settings().bigquery_analytics_dataset
 
 
 def explores() -> dict[str, dict]:

@@ -19,9 +19,8 @@ from hypothesis import strategies as st
 
 from ringback import catalog
 from ringback.settings import Business, Config, load_settings
-from ringback.warehouse.base import connect
 
-from helpers import build, load_calls, staging_row, table_rows
+from helpers import build, connect, load_calls, staging_row, table_rows
 from rules_reference import evaluate_businesses
 
 NUMBERS = ["+380501000001", "+380501000002", "+380501000003", None]

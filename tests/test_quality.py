@@ -15,9 +15,9 @@ import pytest
 from ringback import catalog, models, quality
 from ringback.alerts import notify_failure
 from ringback.settings import load_settings
-from ringback.simulators.journeys import JourneyGenerator, staging_rows
+from ringback_dev.simulators.journeys import JourneyGenerator, staging_rows
 
-from helpers import build, load_calls, table_rows
+from helpers import build, load_calls, runtime_of, table_rows
 
 DAY = dt.date(2026, 11, 10)
 START = dt.datetime(2026, 11, 9, 22, 0, tzinfo=dt.UTC)
@@ -264,6 +264,7 @@ def test_a_failed_mart_leaves_its_partitions_untouched(built):
     assert reports and not reports[0]["success"]
 
 
+@pytest.mark.serial  # the docs read every stored validation result, which other workers write
 def test_data_docs_are_built(built, monkeypatch):
     monkeypatch.setenv("RINGBACK_BUILD_DATA_DOCS", "true")
     index = quality.update_data_docs(load_settings())
@@ -354,5 +355,6 @@ def test_volume_bounds_follow_the_median_of_the_last_14_good_loads(warehouse, wa
     warehouse.close()
     # The 14 most recent good loads skip the failed one (n=3) and so reach n=14, an outlier of
     # 5,000 rows: 100, 101, 102, 104..113, 5000. The median (108) shrugs it off.
-    assert volume_bounds(warehouse_url, "s", DAY) == (54, 217)
-    assert volume_bounds(warehouse_url, "other", DAY) is None  # no history: no bounds
+    runtime = runtime_of(load_settings({"warehouse_url": warehouse_url}))
+    assert volume_bounds(runtime, "s", DAY) == (54, 217)
+    assert volume_bounds(runtime, "other", DAY) is None  # no history: no bounds

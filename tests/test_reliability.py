@@ -1,6 +1,6 @@
 """Reliability tier, through real DAG runs: faults, reruns, concurrency, secrets.
 
-Each test drives ``ringback dags test`` in a child process (Airflow's dag.test: task instances,
+Each test drives ``ringback-dev dags test`` in a child process (Airflow's dag.test: task instances,
 retries, XComs, Asset events) against simulators this process controls. ``make reliability``
 runs these with the mapper fuzzing and the 90-day backfill; ``make test`` runs all but the
 backfill.
@@ -25,7 +25,8 @@ from airflow_harness import (
     staged_per_day,
     truth_per_day,
 )
-from ringback.warehouse.base import connect
+
+from helpers import connect
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 

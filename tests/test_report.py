@@ -17,8 +17,9 @@ from PIL import Image
 
 from ringback import report
 from ringback.settings import load_settings
+from ringback_dev import browser
 
-from helpers import build, load_calls, staging_row
+from helpers import build, load_calls, runtime_of, staging_row
 
 CASE = Path(__file__).parent / "sql" / "analyst_views"
 START, END = dt.date(2026, 11, 10), dt.date(2026, 11, 12)
@@ -46,7 +47,9 @@ def case_warehouse(warehouse, warehouse_url):
 
 def test_report_is_one_self_contained_file_without_numbers(case_warehouse, tmp_path):
     url, calls = case_warehouse
-    html = report.write_report(url, START, END, tmp_path / "r.html").read_text()
+    html = report.write_report(
+        runtime_of(load_settings({"warehouse_url": url})), START, END, tmp_path / "r.html"
+    ).read_text()
     # Nothing to fetch: no external script, stylesheet, image or font.
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", html)
     assert not re.search(r"https?://(?!www\.w3\.org/)", html)
@@ -75,14 +78,18 @@ def test_report_is_one_self_contained_file_without_numbers(case_warehouse, tmp_p
 
 def test_an_empty_range_still_gives_a_report(case_warehouse, tmp_path):
     url, _ = case_warehouse
-    html = report.write_report(url, dt.date(2026, 1, 1), dt.date(2026, 1, 7), tmp_path / "e.html")
+    runtime = runtime_of(load_settings({"warehouse_url": url}))
+    html = report.write_report(
+        runtime, dt.date(2026, 1, 1), dt.date(2026, 1, 7), tmp_path / "e.html"
+    )
     text = html.read_text()
-    assert text.count("no data in this range") == len(BARS)
+    # No business has data: a section (of empty charts) for each configured business.
+    assert text.count("no data in this range") == len(BARS) * len(runtime.config.businesses)
     assert 'id="mark_' not in text
 
 
 def _need_chromium() -> None:
-    if report.find_chromium():
+    if browser.find_chromium():
         return
     if os.environ.get("RINGBACK_SKIP_BROWSER") == "1":
         pytest.skip("RINGBACK_SKIP_BROWSER=1: the report is not opened in a browser")
@@ -92,12 +99,14 @@ def _need_chromium() -> None:
 def test_chromium_renders_every_chart_and_the_screenshot_shows_them(case_warehouse, tmp_path):
     _need_chromium()
     url, _ = case_warehouse
-    html = report.write_report(url, START, END, tmp_path / "r.html")
-    check = report.check_rendered(html)
+    html = report.write_report(
+        runtime_of(load_settings({"warehouse_url": url})), START, END, tmp_path / "r.html"
+    )
+    check = browser.check_rendered(html)
     assert check.ok, check
     assert check.bars_drawn == BARS
 
-    png = report.screenshot(html, tmp_path / "r.png", width=1200, height=3000)
+    png = browser.screenshot(html, tmp_path / "r.png", width=1200, height=3000)
     image = Image.open(png).convert("RGB")
     assert image.size == (1200, 3000)
     colours = image.getcolors(maxcolors=1_000_000)
@@ -108,9 +117,13 @@ def test_chromium_renders_every_chart_and_the_screenshot_shows_them(case_warehou
         assert counts.get(rgb, 0) > 2_000, (hex_colour, counts.get(rgb, 0))
 
     # An empty range: the page renders, but no chart has a bar to draw.
-    empty = report.write_report(url, dt.date(2026, 1, 1), dt.date(2026, 1, 7), tmp_path / "e.html")
-    check = report.check_rendered(empty)
-    assert not check.ok and check.rendered == 0 and check.expected == len(BARS)
+    runtime = runtime_of(load_settings({"warehouse_url": url}))
+    empty = report.write_report(
+        runtime, dt.date(2026, 1, 1), dt.date(2026, 1, 7), tmp_path / "e.html"
+    )
+    check = browser.check_rendered(empty)
+    assert not check.ok and check.rendered == 0
+    assert check.expected == len(BARS) * len(runtime.config.businesses)
 
 
 def test_a_section_per_business_with_its_own_figures(warehouse, warehouse_url, tmp_path):
@@ -123,8 +136,8 @@ def test_a_section_per_business_with_its_own_figures(warehouse, warehouse_url, t
     load_calls(warehouse, rows)
     build(warehouse, settings, start, end, config=config)
     warehouse.close()
-    names = {b.id: b.name for b in config.businesses}
-    html = report.write_report(warehouse_url, start, end, tmp_path / "b.html", names=names)
+    runtime = runtime_of(load_settings({"warehouse_url": warehouse_url}), config)
+    html = report.write_report(runtime, start, end, tmp_path / "b.html")
     text = html.read_text()
     assert 'data-charts-expected="10"' in text
     sections = re.findall(r'<section class="business" id="business-(\w+)"', text)
@@ -137,6 +150,6 @@ def test_a_section_per_business_with_its_own_figures(warehouse, warehouse_url, t
     )
     assert dict(rows_html) == {"austin_plumbing": "2", "kyiv_clinic": "1"}
     one = report.write_report(
-        warehouse_url, start, end, tmp_path / "k.html", businesses=["kyiv_clinic"], names=names
+        runtime, start, end, tmp_path / "k.html", businesses=["kyiv_clinic"]
     ).read_text()
     assert 'data-charts-expected="5"' in one and "Austin" not in one

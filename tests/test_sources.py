@@ -8,14 +8,14 @@ import zoneinfo
 import pytest
 
 from ringback.settings import ConfigError, SourceConfig, load_settings
-from ringback.simulators.binotel import BinotelSimulator
-from ringback.simulators.journeys import JourneyGenerator
-from ringback.simulators.ringostat import RingostatSimulator
 from ringback.sources.base import MappingError, Window, to_e164
 from ringback.sources.binotel import BinotelConnector
 from ringback.sources.connection import get_connection, parse_connection
 from ringback.sources.ringostat import RingostatConnector
 from ringback.sources.transport import ProviderError
+from ringback_dev.simulators.binotel import BinotelSimulator
+from ringback_dev.simulators.journeys import JourneyGenerator
+from ringback_dev.simulators.ringostat import RingostatSimulator
 
 KYIV = zoneinfo.ZoneInfo("Europe/Kyiv")
 NOW = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC)
@@ -373,7 +373,7 @@ def test_connection_from_uri_json_and_missing(monkeypatch):
 
 
 def test_sources_file_defaults_and_errors(tmp_path, monkeypatch):
-    from ringback.settings import load_sources
+    from ringback.dag_factory import configured_sources as load_sources
 
     path = tmp_path / "sources.yaml"
     path.write_text(
@@ -404,10 +404,10 @@ def test_binotel_falls_back_to_per_direction_methods(gen):
 
 
 # -- CallRail ----------------------------------------------------------------------------------
-from ringback.simulators.callrail import CallRailSimulator  # noqa: E402
-from ringback.simulators.twilio import TwilioSimulator  # noqa: E402
 from ringback.sources.callrail import CallRailConnector  # noqa: E402
 from ringback.sources.twilio import TwilioConnector  # noqa: E402
+from ringback_dev.simulators.callrail import CallRailSimulator  # noqa: E402
+from ringback_dev.simulators.twilio import TwilioSimulator  # noqa: E402
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 US_WINDOW = Window(dt.date(2026, 11, 17), dt.date(2026, 11, 20), NY)

@@ -17,6 +17,8 @@ import pytest
 from ringback import catalog, models
 from ringback.settings import load_settings
 
+from helpers import runtime_of
+
 pytestmark = pytest.mark.reliability
 
 PACKAGE = Path(__file__).resolve().parents[1] / "plugins" / "ringback"
@@ -103,7 +105,7 @@ def test_sql_looking_values_travel_verbatim(warehouse, settings):
     ]  # fmt: skip
     load_calls(warehouse, rows)
     models.run_models(
-        warehouse, load_settings({"validate_marts": False}), *[rows[0]["call_date"]] * 2
+        warehouse, runtime_of(load_settings({"validate_marts": False})), *[rows[0]["call_date"]] * 2
     )
     leads = table_rows(warehouse, "marts.attributed_leads")
     assert [(r["campaign"], r["traffic_source"]) for r in leads] == [(evil, "google'--")]

@@ -9,8 +9,9 @@ from __future__ import annotations
 import sqlglot
 
 from ringback import catalog
-from ringback.warehouse.base import connect
 from ringback.warehouse.duckdb import DUCKDB_TYPES
+
+from helpers import connect
 
 # duckdb_columns() spells TIMESTAMPTZ out.
 DUCKDB_NAMES = {**DUCKDB_TYPES, "TIMESTAMP": "TIMESTAMP WITH TIME ZONE"}
@@ -30,6 +31,7 @@ def test_every_view_has_its_documented_columns_types_and_descriptions(warehouse)
         "analytics.leads",
         "analytics.leads_daily",
         "analytics.missed_call_recovery_daily",
+        "analytics.missed_calls",
         "analytics.daily_reconciliation",
         "analytics.unmatched_calls",
     }

@@ -10,10 +10,10 @@ import pytest
 
 from ringback import catalog
 from ringback.settings import load_settings
-from ringback.warehouse.base import WarehouseError, connect
+from ringback.warehouse.base import WarehouseError
 from ringback.warehouse.duckdb import duckdb_path
 
-from helpers import load_calls, staging_row
+from helpers import connect, load_calls, staging_row
 
 
 def test_duckdb_url_forms(tmp_path, monkeypatch):

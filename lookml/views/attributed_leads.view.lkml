@@ -1,6 +1,7 @@
 # One row per lead (a conversation), credited to the call whose source it belongs to.
+# Reads the analysts' view analytics.leads (the BI contract), not the mart.
 view: attributed_leads {
-  sql_table_name: `@{marts_dataset}.attributed_leads` ;;
+  sql_table_name: `@{analytics_dataset}.leads` ;;
 
   dimension: business_id {
     label: "Business"
@@ -37,7 +38,7 @@ view: attributed_leads {
   }
   dimension: is_recovered {
     type: yesno
-    sql: ${TABLE}.attribution_type IN ('missed_call_retry', 'missed_call_callback') ;;
+    sql: ${TABLE}.is_recovered ;;
     description: "The lead came from a missed call that was recovered."
   }
   dimension: customer_hash {
@@ -82,7 +83,7 @@ view: attributed_leads {
   }
   dimension: recovery_minutes {
     type: number
-    sql: ${TABLE}.recovery_seconds / 60.0 ;;
+    sql: ${TABLE}.recovery_minutes ;;
     description: "Minutes from the missed call to the lead call; 0 for primary calls."
   }
   dimension: recovery_lag_bucket {

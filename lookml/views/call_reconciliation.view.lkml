@@ -1,6 +1,6 @@
 # One row per reporting date: inbound calls by system, matched, unmatched and why.
 view: call_reconciliation {
-  sql_table_name: `@{marts_dataset}.call_reconciliation` ;;
+  sql_table_name: `@{analytics_dataset}.daily_reconciliation` ;;
 
   dimension: business_id {
     label: "Business"
@@ -24,7 +24,7 @@ view: call_reconciliation {
   }
   dimension: is_mismatch {
     type: yesno
-    sql: ${TABLE}.is_mismatch ;;
+    sql: ${TABLE}.status = 'mismatch' ;;
   }
   dimension: mismatch_reason {
     type: string

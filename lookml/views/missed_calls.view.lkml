@@ -1,6 +1,7 @@
-# One row per missed primary call, with what became of it.
+# One row per missed primary call, with what became of it (the analysts' view
+# analytics.missed_calls, which defines the recovery rate's two parts).
 view: missed_calls {
-  sql_table_name: `@{marts_dataset}.missed_calls` ;;
+  sql_table_name: `@{analytics_dataset}.missed_calls` ;;
 
   dimension: business_id {
     label: "Business"
@@ -47,9 +48,19 @@ view: missed_calls {
     sql: ${TABLE}.outcome ;;
     description: "recovered_retry, recovered_callback, not_recovered or pending."
   }
+  dimension: is_recovered {
+    type: yesno
+    sql: ${TABLE}.is_recovered ;;
+    description: "A retry or a callback became a conversation within the window."
+  }
+  dimension: is_resolved {
+    type: yesno
+    sql: ${TABLE}.is_resolved ;;
+    description: "The window has closed or the call was recovered (not pending)."
+  }
   dimension: recovery_minutes {
     type: number
-    sql: ${TABLE}.recovery_seconds / 60.0 ;;
+    sql: ${TABLE}.recovery_minutes ;;
   }
   dimension: recovery_lag_bucket {
     type: tier
@@ -63,12 +74,18 @@ view: missed_calls {
   }
   measure: recovered_calls {
     type: count
-    filters: [outcome: "recovered_retry,recovered_callback"]
+    filters: [is_recovered: "yes"]
+  }
+  measure: resolved_calls {
+    type: count
+    filters: [is_resolved: "yes"]
+    description: "Missed calls whose recovery window has closed (or that were recovered)."
   }
   measure: recovery_rate {
     type: number
     value_format_name: percent_1
-    sql: SAFE_DIVIDE(${recovered_calls}, ${missed_calls}) ;;
+    sql: SAFE_DIVIDE(${recovered_calls}, ${resolved_calls}) ;;
+    description: "Recovered / resolved: calls still inside their window are left out, as in analytics.missed_call_recovery_daily."
   }
   measure: median_recovery_minutes {
     type: median

@@ -1,6 +1,6 @@
 # One row per call only one system recorded, with the reason.
 view: unmatched_calls {
-  sql_table_name: `@{marts_dataset}.unmatched_calls` ;;
+  sql_table_name: `@{analytics_dataset}.unmatched_calls` ;;
 
   dimension: business_id {
     label: "Business"

@@ -4,8 +4,8 @@ Public contract (design.md §5, kept exactly):
   ringback init --warehouse URL
   ringback models run --warehouse URL --start YYYY-MM-DD --end YYYY-MM-DD [--business ID]...
   ringback extract --source ID --date YYYY-MM-DD --warehouse URL
-Project commands: ``models render``, ``summary``, ``report``, ``export``, ``dags test``,
-``simulators serve``, ``demo``.
+Project commands: ``models render``, ``summary``, ``report``, ``export``. Development commands
+(``demo``, ``simulators serve``, ``dags test``, ``bench``) are ``ringback-dev``, in ``tools/``.
 """
 
 from __future__ import annotations
@@ -15,10 +15,16 @@ import datetime as dt
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from ringback.settings import ConfigError, load_settings, parse_overrides
+from ringback.runtime import Runtime
+from ringback.settings import ConfigError, parse_overrides
 
 log = logging.getLogger("ringback")
+
+
+class UsageError(ValueError):
+    """A command given arguments that cannot work together."""
 
 
 def _date(text: str) -> dt.date:
@@ -28,24 +34,28 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
-def _settings(args: argparse.Namespace):
+def _runtime(args: argparse.Namespace) -> Runtime:
+    """The command's one runtime: settings files, environment, then --warehouse and --set."""
     overrides = parse_overrides(getattr(args, "set", None))
     if getattr(args, "warehouse", None):
         overrides["warehouse_url"] = args.warehouse
-    return load_settings(overrides)
+    return Runtime.load(overrides)
+
+
+def _check_range(args: argparse.Namespace) -> None:
+    if args.end < args.start:
+        raise UsageError(f"--end {args.end} is before --start {args.start}")
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Create every schema and table that is missing, upgrade tables from before businesses,
     and (BigQuery) apply the businesses' row access policies (idempotent)."""
-    from ringback.warehouse.base import connect
-
-    settings = _settings(args)
-    with connect(settings.warehouse_url, settings=settings) as wh:
+    runtime = _runtime(args)
+    with runtime.connect() as wh:
         created = wh.init()
-        policies = wh.apply_row_access()
+        policies = wh.apply_row_access(runtime.config.businesses)
     print(
-        f"{settings.warehouse_url}: created {len(created)} "
+        f"{runtime.settings.warehouse_url}: created {len(created)} "
         f"({', '.join(created) if created else 'nothing to do'})"
     )
     if policies:
@@ -56,20 +66,20 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_models_run(args: argparse.Namespace) -> int:
     """Build the models for --start..--end (plus the rebuild lookback) from staging.calls."""
     from ringback import models
-    from ringback.warehouse.base import connect
 
-    settings = _settings(args)
-    with connect(settings.warehouse_url) as wh:
+    _check_range(args)
+    runtime = _runtime(args)
+    with runtime.connect() as wh:
         wh.init()
         results = models.run_models(
             wh,
-            settings,
+            runtime,
             args.start,
             args.end,
             full_refresh=args.full_refresh,
             businesses=args.business,
         )
-    window = models.RebuildWindow.for_run(args.start, args.end, settings)
+    window = models.RebuildWindow.for_run(args.start, args.end, runtime.settings)
     which = f" (businesses {', '.join(args.business)})" if args.business else ""
     print(f"built {len(results)} models for {window.start}..{window.end}{which}:")
     for r in results:
@@ -82,7 +92,7 @@ def cmd_models_render(args: argparse.Namespace) -> int:
     from ringback import catalog, models
     from ringback.warehouse.duckdb import to_duckdb_sql
 
-    sql = models.render(catalog.table(args.model), _settings(args))
+    sql = models.render(catalog.table(args.model), _runtime(args).settings)
     print(to_duckdb_sql(sql)[0] if args.dialect == "duckdb" else sql)
     return 0
 
@@ -91,10 +101,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     """Pull one day (plus the re-pull window) from a source, validate it, load raw and staging."""
     from ringback import ingest
 
-    settings = _settings(args)
-    manifest = ingest.run_extract(
-        args.source, args.date, settings.warehouse_url, settings, deep=args.deep
-    )
+    manifest = ingest.run_extract(_runtime(args), args.source, args.date, deep=args.deep)
     print(
         f"{manifest.load_id}: received {manifest.received_records}, staged "
         f"{manifest.staged_records}, quarantined {manifest.quarantined_records} "
@@ -107,8 +114,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     """Print what marketers and engineers want to know about a date range."""
     from ringback.summary import print_summary
 
-    settings = _settings(args)
-    print_summary(settings.warehouse_url, args.start, args.end)
+    _check_range(args)
+    print_summary(_runtime(args), args.start, args.end)
     return 0
 
 
@@ -119,22 +126,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from ringback import report
     from ringback.settings import project_root
 
-    settings = _settings(args)
-    from ringback.settings import load_config
-
+    _check_range(args)
+    runtime = _runtime(args)
     out = Path(args.out) if args.out else report.default_path(project_root(), args.start, args.end)
-    names = {b.id: b.name for b in load_config(settings).businesses}
-    report.write_report(
-        settings.warehouse_url, args.start, args.end, out, businesses=args.business, names=names
-    )
+    report.write_report(runtime, args.start, args.end, out, businesses=args.business)
     print(f"report: {out.resolve()}")
-    if args.check:
-        check = report.check_rendered(out)
-        print(f"chromium: {check.rendered} of {check.expected} charts rendered {check.bars_drawn}")
-        if not check.ok:
-            return 1
-    if args.screenshot:
-        print(f"screenshot: {report.screenshot(out, Path(args.screenshot)).resolve()}")
     return 0
 
 
@@ -143,9 +139,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     when enabled in the settings); never sends a lead twice."""
     from ringback import export
 
-    settings = _settings(args)
+    _check_range(args)
     results = export.run_export(
-        settings,
+        _runtime(args),
         args.start,
         args.end,
         args.destination or export.DESTINATIONS,
@@ -156,51 +152,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 1 if any(r.counts.get("failed") for r in results) else 0
 
 
-def cmd_simulators(args: argparse.Namespace) -> int:
-    """Serve the provider simulators on 127.0.0.1 until interrupted."""
-    import time
-
-    from ringback.simulators import start_all
-
-    sims = start_all(seed=args.seed, ports=args.port)
-    for name, sim in sims.items():
-        print(f"{name}: {sim.base_url}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for sim in sims.values():
-            sim.stop()
-    return 0
-
-
-def cmd_dags_test(args: argparse.Namespace) -> int:
-    """Run the ingestion DAGs for each day of --start..--end, then the marts DAG, in this
-    process (Airflow's dag.test); the connections must already point somewhere."""
-    from ringback import local_runs
-
-    if args.end < args.start:
-        raise ConfigError(f"--end {args.end} is before --start {args.start}")
-    days = [args.start + dt.timedelta(days=n) for n in range((args.end - args.start).days + 1)]
-    try:
-        local_runs.run_days(days, args.source or None, marts=not args.no_marts)
-    except local_runs.DagRunFailed as exc:
-        print(f"ringback: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Simulators + Airflow + DuckDB: the last N days end to end, then the summary."""
-    from ringback.demo import run_demo
-
-    return run_demo(days=args.days, seed=args.seed)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ringback", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="ringback", description=__doc__.split("\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -275,10 +228,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="only this business (repeatable; default: a section per business with data)",
     )
-    p.add_argument(
-        "--check", action="store_true", help="open it in headless Chromium; fail unless it renders"
-    )
-    p.add_argument("--screenshot", metavar="PNG", help="save a full-page PNG (headless Chromium)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("export", help=cmd_export.__doc__)
@@ -295,36 +244,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_export)
 
-    dags_p = sub.add_parser("dags", help="run the Airflow DAGs in this process")
-    dags_sub = dags_p.add_subparsers(dest="dags_command", required=True)
-    p = dags_sub.add_parser("test", help=cmd_dags_test.__doc__)
-    p.add_argument("--start", type=_date, required=True)
-    p.add_argument("--end", type=_date, required=True)
-    p.add_argument("--source", action="append", metavar="ID", help="only this source (repeatable)")
-    p.add_argument("--no-marts", action="store_true", help="skip the marts DAG")
-    p.set_defaults(func=cmd_dags_test)
-
-    sim_p = sub.add_parser("simulators", help="local provider API simulators")
-    sim_sub = sim_p.add_subparsers(dest="simulators_command", required=True)
-    p = sim_sub.add_parser("serve", help=cmd_simulators.__doc__)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument(
-        "--port",
-        action="append",
-        default=[],
-        metavar="PROVIDER=PORT",
-        help="fixed port per provider, e.g. ringostat=8081 (default: free ports)",
-    )
-    p.set_defaults(func=cmd_simulators)
-
-    p = sub.add_parser("demo", help=cmd_demo.__doc__)
-    p.add_argument("--days", type=int, default=7)
-    p.add_argument("--seed", type=int, default=7)
-    p.set_defaults(func=cmd_demo)
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that ends a misuse in one line (not the whole usage) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Misuse and anything the operator must fix end in one line on stderr
+    and a non-zero exit (2: usage or configuration, 1: the run failed), never a traceback;
+    -v shows the traceback of an unexpected error."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -334,19 +267,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return args.func(args)
-    except ConfigError as exc:
-        print(f"ringback: configuration error: {exc}", file=sys.stderr)
+    except (ConfigError, UsageError) as exc:
+        print(f"ringback: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("ringback: interrupted", file=sys.stderr)
+        return 130
     except Exception as exc:
+        if args.verbose:
+            raise
         from ringback.export import ExportError
-        from ringback.ingest import ValidationFailed
+        from ringback.quality import ValidationFailed
         from ringback.sources.transport import ProviderError
         from ringback.warehouse.base import WarehouseError
 
         if isinstance(exc, ValidationFailed | ProviderError | WarehouseError | ExportError):
-            print(f"ringback: {exc}", file=sys.stderr)
-            return 1
-        raise
+            print(f"ringback: {_one_line(exc)}", file=sys.stderr)
+        else:
+            print(
+                f"ringback: unexpected {type(exc).__name__}: {_one_line(exc)} "
+                "(run with -v for the traceback)",
+                file=sys.stderr,
+            )
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -6,9 +6,14 @@ file is parsed: tasks import and resolve what they need when they run.
 - ``ringback_ingest_<source_id>`` (one per source, daily): extract -> validate -> publish. The run
   for the data interval starting on local day D pulls D and the re-pull window before it.
   ``publish`` updates the source's Asset, with the run date in the event's extra.
-- ``ringback_build_marts``: scheduled on every source's Asset; builds the models for the dates
-  the triggering loads touched (or for ``start``/``end`` given in the run's conf) and updates
-  the marts Asset with those dates.
+- ``ringback_build_marts``: scheduled on every source's Asset; one task per model of ``sql/``
+  (wired by each model's ``depends_on``) for the dates the triggering loads touched (or for
+  ``start``/``end`` given in the run's conf); updates the marts Asset with those dates.
+
+Every task makes one ``Runtime`` (settings, sources file, warehouse, batch store) when it runs
+and passes it down. Tasks hand each other load ids and plans, never local paths, so the DAGs run
+on any executor when ``batch_store_url`` is a bucket. A validation failure is deterministic: it
+raises ``AirflowFailException`` (no retry) with the failing expectations in its message.
 - ``ringback_export_leads``: scheduled on the marts Asset; sends the recovered leads of the
   rebuilt dates to GA4 and writes the Google Ads file, each task skipped unless enabled.
 """
@@ -31,10 +36,24 @@ from airflow.sdk import (
 )
 
 from ringback.alerts import on_failure
-from ringback.settings import SourceConfig, load_config, load_settings, load_sources
+from ringback.settings import SourceConfig, load_config, load_settings
 
 OWNER = "data-engineering"
 TAGS = ["ringback"]
+
+
+def _runtime() -> Any:
+    """The task's runtime, made when the task runs (never at parse time)."""
+    from ringback.runtime import Runtime
+
+    return Runtime.load()
+
+
+def _fail(exc: Exception) -> Exception:
+    """A deterministic failure (validation): fail the task now, without retries."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    return AirflowFailException(str(exc))
 
 
 def default_args() -> dict[str, Any]:
@@ -136,41 +155,38 @@ Rerunning a day replaces that day's load: the tables come out the same.
     def ingest() -> None:
         @task
         def extract(**context: Any) -> str:
+            """Pull and map the day; the batch goes to the batch store; returns its load id."""
             from ringback import ingest as pipeline
-            from ringback.settings import get_source
 
+            runtime = _runtime()
             run_date = _run_date(context, reporting_tz)
-            settings = load_settings()
-            deep = deep_repull(context, settings, run_date)
-            folder = pipeline.extract(get_source(source.id), run_date, settings, deep=deep)
-            return str(folder)
+            deep = deep_repull(context, runtime.settings, run_date)
+            return pipeline.extract(runtime, runtime.source(source.id), run_date, deep=deep)
 
         # Not in the pool: most of its time is Great Expectations on the batch files; its short
         # warehouse reads and writes wait on the DuckDB lock instead.
         @task
-        def validate(folder: str) -> dict[str, Any]:
-            from pathlib import Path
-
+        def validate(load_id: str) -> dict[str, Any]:
             from ringback import ingest as pipeline
 
-            settings = load_settings()
-            report = pipeline.validate(Path(folder), settings, settings.warehouse_url)
+            runtime = _runtime()
+            report = pipeline.validate(runtime, load_id)
             if not report["success"]:
                 # Record the failed load (raw + load log) before stopping the run.
                 try:
-                    pipeline.publish(Path(folder), load_settings().warehouse_url)
+                    pipeline.publish(runtime, load_id)
                 except pipeline.ValidationFailed as exc:
-                    raise RuntimeError(str(exc)) from None
+                    raise _fail(exc) from None
             return {k: report[k] for k in ("success", "warnings", "critical_failures", "rows")}
 
         @task(outlets=[asset], pool=WAREHOUSE_POOL)
-        def publish(folder: str, report: dict[str, Any], **context: Any) -> dict[str, Any]:
-            from pathlib import Path
-
+        def publish(load_id: str, report: dict[str, Any], **context: Any) -> dict[str, Any]:
             from ringback import ingest as pipeline
 
-            settings = load_settings()
-            manifest = pipeline.publish(Path(folder), settings.warehouse_url, settings=settings)
+            try:
+                manifest = pipeline.publish(_runtime(), load_id)
+            except pipeline.ValidationFailed as exc:
+                raise _fail(exc) from None
             summary = {
                 "business_id": source.business_id,
                 "source_id": manifest.source_id,
@@ -183,8 +199,8 @@ Rerunning a day replaces that day's load: the tables come out the same.
             context["outlet_events"][asset].extra = summary
             return summary
 
-        folder = extract()
-        publish(folder, validate(folder))
+        load_id = extract()
+        publish(load_id, validate(load_id))
 
     return ingest()
 
@@ -226,11 +242,19 @@ def marts_dag(sources: list[SourceConfig]) -> DAG:
 
 Runs when every source of a business has updated its staging Asset, for each business on its
 own (or by hand with `start`/`end`, and optionally `businesses`, in the run conf); rebuilds only
-the businesses whose sources loaded. Rebuilds `staging.unified_calls`, the first-seen
-dimensions, `staging.primary_calls` and the marts `attributed_leads`, `missed_calls`,
-`call_reconciliation`, `unmatched_calls` for the run dates of the triggering loads, plus
-`rebuild_lookback_days` before them: the same result as a full rebuild, whatever the number of
-reruns.
+the businesses whose sources loaded.
+
+* **prepare**: the businesses in scope, `staging.business_settings`, and the fold of staging
+  rows no earlier run covered (backfills, late re-pulls) into the first-seen state.
+* **one task per model** of `sql/` (`unified_calls`, `customer_first_seen`, `tracked_numbers`,
+  `primary_calls`, the marts `attributed_leads`, `missed_calls`, `call_reconciliation`,
+  `unmatched_calls`), wired by each model's `depends_on`: a failed model is the red square,
+  and clearing it reruns that model and what reads it. Marts are validated before they
+  replace their partitions; a failed validation fails the task without retry.
+* **finish**: records the folded history and updates the marts Asset.
+
+Each run rebuilds the run dates of the triggering loads plus `rebuild_lookback_days` before
+them: the same result as a full rebuild, whatever the number of reruns.
 """,
     )
     def build_marts() -> None:
@@ -242,10 +266,8 @@ reruns.
             if given:
                 dates = [given["start"], given["end"]]
             if not dates:
-                settings = load_settings()
-                day = context["logical_date"].astimezone(
-                    zoneinfo.ZoneInfo(settings.reporting_time_zone)
-                ).date() - dt.timedelta(days=1)
+                zone = zoneinfo.ZoneInfo(_runtime().settings.reporting_time_zone)
+                day = context["logical_date"].astimezone(zone).date() - dt.timedelta(days=1)
                 dates = [day.isoformat()]
             # The businesses whose sources loaded (or those named in the conf); none = all.
             named = list((context.get("params") or {}).get("businesses") or [])
@@ -253,27 +275,70 @@ reruns.
             businesses = named if given else loaded
             return {"start": min(dates), "end": max(dates), "businesses": businesses}
 
-        @task(pool=WAREHOUSE_POOL, outlets=[MARTS_ASSET])
-        def build(dates: dict[str, Any], **context: Any) -> list[dict[str, Any]]:
+        @task(pool=WAREHOUSE_POOL)
+        def prepare(dates: dict[str, Any]) -> dict[str, Any]:
+            """Businesses in scope, their settings table, and the history fold."""
             from ringback import models
-            from ringback.warehouse.base import connect
 
-            settings = load_settings()
-            with connect(settings.warehouse_url) as wh:
+            runtime = _runtime()
+            with runtime.connect() as wh:
                 wh.init()
-                results = models.run_models(
+                plan = models.prepare(
                     wh,
-                    settings,
+                    runtime,
                     dt.date.fromisoformat(dates["start"]),
                     dt.date.fromisoformat(dates["end"]),
                     businesses=dates.get("businesses") or None,
                 )
-            context["outlet_events"][MARTS_ASSET].extra = dict(dates)
-            return [
-                {"model": r.ref, "rows": r.rows, "seconds": round(r.seconds, 3)} for r in results
-            ]
+            return plan.to_json()
 
-        build(affected_dates())
+        def model_task(ref: str) -> Any:
+            @task(task_id=ref.split(".", 1)[1], pool=WAREHOUSE_POOL, doc_md=f"Builds `{ref}`.")
+            def build_model(plan: dict[str, Any]) -> dict[str, Any]:
+                from ringback import catalog, models, quality
+
+                runtime = _runtime()
+                reports: list[dict[str, Any]] = []
+                with runtime.connect() as wh:
+                    try:
+                        result = models.build_one(
+                            wh, runtime, models.RunPlan.from_json(plan), catalog.table(ref), reports
+                        )
+                    except quality.ValidationFailed as exc:
+                        raise _fail(exc) from None
+                    finally:
+                        models.record_audits(wh, reports)
+                return {
+                    "model": result.ref,
+                    "rows": result.rows,
+                    "seconds": round(result.seconds, 3),
+                }
+
+            return build_model
+
+        @task(pool=WAREHOUSE_POOL, outlets=[MARTS_ASSET])
+        def finish(plan: dict[str, Any], dates: dict[str, Any], **context: Any) -> None:
+            """Record the folded history once every model has built, refresh the Data Docs,
+            announce the dates."""
+            from ringback import models, quality
+
+            runtime = _runtime()
+            with runtime.connect() as wh:
+                models.finish(wh, models.RunPlan.from_json(plan))
+            quality.update_data_docs(runtime.settings)  # once per run, not per mart
+            context["outlet_events"][MARTS_ASSET].extra = dict(dates)
+
+        dates = affected_dates()
+        plan = prepare(dates)
+        built: dict[str, Any] = {}
+        for table in model_tables():
+            built[table.ref] = model_task(table.ref)(plan)
+            upstream = [built[d] for d in table.depends_on if d in built and d != table.ref]
+            for dep in upstream:
+                dep >> built[table.ref]
+        done = finish(plan, dates)
+        for node in built.values():
+            node >> done
 
     return build_marts()
 
@@ -316,23 +381,23 @@ retries and reruns; a request that got no answer is not resent (see README).
                 raise ValueError("no dates: trigger with start/end in the conf")
             # The build replaced attributed dates from start - lookback; their leads may fall
             # a day after end.
-            lookback = load_settings().rebuild_lookback_days
+            lookback = _runtime().settings.rebuild_lookback_days
             first = dt.date.fromisoformat(min(dates)) - dt.timedelta(days=lookback)
             last = dt.date.fromisoformat(max(dates)) + dt.timedelta(days=1)
             return {"start": first.isoformat(), "end": last.isoformat()}
 
         def export_to(destination: str, dates: dict[str, str]) -> str:
-            from airflow.exceptions import AirflowSkipException
+            from airflow.sdk.exceptions import AirflowSkipException
 
             from ringback import export
 
-            settings = load_settings()
+            runtime = _runtime()
             flag = f"export_{destination}_enabled"
-            owners = [settings, *load_config(settings).business_settings(settings).values()]
+            owners = [runtime.settings, *runtime.business_settings().values()]
             if not any(getattr(own, flag) for own in owners):
                 raise AirflowSkipException(f"{flag} is false for every business")
             results = export.run_export(
-                settings,
+                runtime,
                 dt.date.fromisoformat(dates["start"]),
                 dt.date.fromisoformat(dates["end"]),
                 [destination],
@@ -343,11 +408,12 @@ retries and reruns; a request that got no answer is not resent (see README).
                 raise RuntimeError(lines)
             return lines
 
-        @task(pool=WAREHOUSE_POOL)
+        # Not in the pool: the ledger is written in short connections between requests.
+        @task
         def send_to_ga4(dates: dict[str, str]) -> str:
             return export_to("ga4", dates)
 
-        @task(pool=WAREHOUSE_POOL)
+        @task
         def write_google_ads_file(dates: dict[str, str]) -> str:
             return export_to("google_ads", dates)
 
@@ -358,6 +424,18 @@ retries and reruns; a request that got no answer is not resent (see README).
     return export_leads()
 
 
+def configured_sources() -> list[SourceConfig]:
+    """The sources file's sources (parse time: a local file, no network or metadata DB)."""
+    return list(load_config(load_settings()).sources)
+
+
+def model_tables() -> list[Any]:
+    """The models of sql/ in dependency order (parse time: local files only)."""
+    from ringback import catalog
+
+    return catalog.models_in_order()
+
+
 def ingest_dags() -> dict[str, DAG]:
     """One ingestion DAG per source in the sources file (reads only that local file)."""
-    return {d.dag_id: d for d in (ingest_dag(s) for s in load_sources())}
+    return {d.dag_id: d for d in (ingest_dag(s) for s in configured_sources())}

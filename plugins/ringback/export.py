@@ -40,9 +40,10 @@ import httpx
 import tenacity
 
 from ringback import catalog
-from ringback.settings import Config, Settings, load_config, project_root
+from ringback.runtime import Runtime
+from ringback.settings import Settings, project_root
 from ringback.sources.connection import ProviderConnection, get_connection
-from ringback.warehouse.base import Warehouse, connect
+from ringback.warehouse.base import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,19 @@ def _ledger_row(lead: dict[str, Any], destination: str, status: str, detail: str
     }
 
 
-def _record(wh: Warehouse, rows: list[dict[str, Any]]) -> None:
+class LedgerWriter:
+    """Writes ledger rows, each batch in its own short warehouse connection (the DuckDB writer
+    lock is taken for milliseconds, never across an HTTP request)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def write(self, table: catalog.Table, rows: Any) -> int:
+        with self.runtime.connect() as wh:
+            return wh.write(table, rows)
+
+
+def _record(wh: Warehouse | LedgerWriter, rows: list[dict[str, Any]]) -> None:
     if rows:
         table = catalog.table("raw.lead_exports")
         wh.write(table, table.to_arrow(rows))
@@ -278,7 +291,7 @@ def _too_old_row(lead: dict[str, Any], settings: Settings) -> dict:
 
 
 def export_ga4(
-    wh: Warehouse,
+    wh: Warehouse | LedgerWriter,
     leads: list[dict[str, Any]],
     settings: Settings,
     result: ExportResult,
@@ -370,7 +383,7 @@ def _write_upload_file(
 
 
 def export_google_ads(
-    wh: Warehouse,
+    wh: Warehouse | LedgerWriter,
     leads: list[dict[str, Any]],
     settings: Settings,
     result: ExportResult,
@@ -437,7 +450,10 @@ def _bearer_token(conn: ProviderConnection) -> str:
 
 
 def upload_google_ads(
-    wh: Warehouse, leads: list[dict[str, Any]], settings: Settings, result: ExportResult
+    wh: Warehouse | LedgerWriter,
+    leads: list[dict[str, Any]],
+    settings: Settings,
+    result: ExportResult,
 ) -> None:
     conn = get_connection(settings.google_ads_connection_id, DATA_MANAGER_URL)
     account = conn.login.replace("-", "")
@@ -470,25 +486,27 @@ def upload_google_ads(
 
 
 def run_export(
-    settings: Settings,
+    runtime: Runtime,
     start: dt.date,
     end: dt.date,
     destinations: Iterable[str] = DESTINATIONS,
     *,
     retry_unknown: bool = False,
     now: dt.datetime | None = None,
-    config: Config | None = None,
 ) -> list[ExportResult]:
     """Export the recovered leads of lead_date start..end to each enabled destination, business
     by business: each with its own settings (GA4 connection, Ads conversion name, on/off)."""
     now = now or dt.datetime.now(dt.UTC)
-    config = config or load_config(settings)
-    per_business = config.business_settings(settings)
+    settings = runtime.settings
+    per_business = runtime.business_settings()
     results = []
     for destination in destinations:
         if destination not in DESTINATIONS:
             raise ExportError(f"unknown destination {destination!r}: {', '.join(DESTINATIONS)}")
-    with connect(settings.warehouse_url) as wh:
+    # Read what to send, then let go of the warehouse: a DuckDB writer's lock must not be held
+    # while requests wait on GA4 or Google; the ledger is written in short connections.
+    work: list[tuple[ExportResult, Settings, list[dict[str, Any]]]] = []
+    with runtime.connect() as wh:
         wh.init()
         found = wh.query(
             "SELECT DISTINCT business_id FROM marts.attributed_leads "
@@ -516,9 +534,11 @@ def run_export(
                 }
                 leads = wh.query(CANDIDATES, params).to_pylist()
                 result.candidates = len(leads)
-                if not leads:
-                    continue  # no connection needed for nothing to send
-                send = export_ga4 if destination == "ga4" else export_google_ads
-                send(wh, leads, own, result, retry_unknown=retry_unknown, now=now)
-                log.info("%s", result.line())
+                if leads:  # no connection needed for nothing to send
+                    work.append((result, own, leads))
+    ledger = LedgerWriter(runtime)
+    for result, own, leads in work:
+        send = export_ga4 if result.destination == "ga4" else export_google_ads
+        send(ledger, leads, own, result, retry_unknown=retry_unknown, now=now)
+        log.info("%s", result.line())
     return results

@@ -66,6 +66,22 @@ class PendingFold:
     def dates(self) -> int:
         return len(self.changed)
 
+    def to_json(self) -> dict:
+        return {
+            "ranges": [[lo.isoformat(), hi.isoformat()] for lo, hi in self.ranges],
+            "businesses": sorted(self.businesses),
+            "changed": [{**r, "call_date": r["call_date"].isoformat()} for r in self.changed],
+        }
+
+    @classmethod
+    def from_json(cls, value: dict) -> PendingFold:
+        day = dt.date.fromisoformat
+        return cls(
+            tuple((day(lo), day(hi)) for lo, hi in value["ranges"]),
+            frozenset(value["businesses"]),
+            [{**r, "call_date": day(r["call_date"])} for r in value["changed"]],
+        )
+
 
 def pending(
     warehouse: Warehouse,

@@ -14,23 +14,21 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import os
-import shutil
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ringback import catalog, history
+from ringback.batches import BatchStore, load_id_for
 from ringback.quality import ValidationFailed, record_results
-from ringback.settings import Settings, SourceConfig, get_source, load_settings, project_root
+from ringback.runtime import Runtime
+from ringback.settings import SourceConfig
 from ringback.sources import CONNECTORS, connector_for
 from ringback.sources.base import Connector, MappingError, Window, call_key
 from ringback.sources.connection import ProviderConnection
-from ringback.warehouse.base import connect
+from ringback.warehouse.base import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +40,6 @@ STAGED_EXTRAS = {
 }
 # Quarantine reasons that are part of normal operation, left out of the quarantine-ratio check.
 EXPECTED_QUARANTINE = {"child_leg", "agent_leg", "call_in_progress"}
-
-
-def batch_root() -> Path:
-    return Path(os.environ.get("RINGBACK_BATCH_DIR") or project_root() / "data" / "batches")
 
 
 @dataclass
@@ -69,14 +63,6 @@ def staged_schema() -> pa.Schema:
     """The batch's staged rows: the staging.calls contract plus STAGED_EXTRAS."""
     contract = catalog.table("staging.calls").arrow_schema()
     return pa.schema([*contract, *(pa.field(n, t) for n, t in STAGED_EXTRAS.items())])
-
-
-def load_id_for(source_id: str, run_date: dt.date) -> str:
-    return f"{source_id}:{run_date.isoformat()}"
-
-
-def batch_dir(source_id: str, run_date: dt.date) -> Path:
-    return batch_root() / source_id / run_date.isoformat()
 
 
 @dataclass
@@ -215,13 +201,15 @@ def map_batch(
 
 
 def extract(
-    source: SourceConfig, run_date: dt.date, settings: Settings, *, deep: bool = False
-) -> Path:
-    """Pull and map one run date of a source; write the batch aside; return its folder.
+    runtime: Runtime, source: SourceConfig, run_date: dt.date, *, deep: bool = False
+) -> str:
+    """Pull and map one run date of a source; write the batch aside; return its load id.
 
     The pull covers the trailing window (``repull_days``), or with ``deep`` the weekly deep
     window (``deep_repull_days``) that catches edits older than it.
     """
+    settings = runtime.settings
+    store = runtime.batches
     started_at = dt.datetime.now(dt.UTC)
     connector = connector_for(source, settings)
     days = settings.deep_repull_days if deep else settings.repull_days
@@ -234,13 +222,10 @@ def extract(
         connector, fetched.records, window, load_id_for(source.id, run_date), started_at
     )
 
-    folder = batch_dir(source.id, run_date)
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    pq.write_table(batch.staged, folder / "staged.parquet")
-    pq.write_table(batch.raw, folder / "raw.parquet")
-    pq.write_table(batch.quarantine, folder / "quarantine.parquet")
+    store.clear(batch.load_id)
+    store.write_table(batch.load_id, "staged", batch.staged)
+    store.write_table(batch.load_id, "raw", batch.raw)
+    store.write_table(batch.load_id, "quarantine", batch.quarantine)
     manifest = Manifest(
         load_id=batch.load_id,
         source_id=source.id,
@@ -256,7 +241,7 @@ def extract(
         quarantined_records=batch.quarantine.num_rows,
         quarantine_reasons=batch.quarantine_reasons(),
     )
-    (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2))
+    store.write_json(batch.load_id, "manifest", asdict(manifest))
     log.info(
         "%s: received %d, staged %d, quarantined %d %s in %d requests",
         batch.load_id,
@@ -266,7 +251,7 @@ def extract(
         manifest.quarantine_reasons or "",
         manifest.requests,
     )
-    return folder
+    return batch.load_id
 
 
 def _reasons(quarantine: list[dict[str, Any]]) -> dict[str, int]:
@@ -276,19 +261,23 @@ def _reasons(quarantine: list[dict[str, Any]]) -> dict[str, int]:
     return reasons
 
 
-def read_manifest(folder: Path) -> Manifest:
-    return Manifest(**json.loads((folder / "manifest.json").read_text()))
+def read_manifest(store: BatchStore, load_id: str) -> Manifest:
+    return Manifest(**store.read_json(load_id, "manifest"))
 
 
-def read_staged(folder: Path) -> pd.DataFrame:
-    return pq.read_table(folder / "staged.parquet").to_pandas()
+def read_staged(store: BatchStore, load_id: str) -> pd.DataFrame:
+    return store.read_table(load_id, "staged").to_pandas()
 
 
-def raw_view(folder: Path, manifest: Manifest, settings: Settings) -> pd.DataFrame:
+def raw_view(runtime: Runtime, manifest: Manifest) -> pd.DataFrame:
     """The raw records as the raw suites see them: id, start, disposition, inside the window."""
-    source = get_source(manifest.source_id)
-    offline = CONNECTORS[manifest.provider](source, ProviderConnection(source.id, ""), settings)
-    raw = pq.read_table(folder / "raw.parquet", columns=["record_index", "record"]).to_pylist()
+    source = runtime.source(manifest.source_id)
+    offline = CONNECTORS[manifest.provider](
+        source, ProviderConnection(source.id, ""), runtime.settings
+    )
+    raw = runtime.batches.read_table(
+        manifest.load_id, "raw", columns=["record_index", "record"]
+    ).to_pylist()
     start = dt.datetime.fromisoformat(manifest.window_start_at)
     end = dt.datetime.fromisoformat(manifest.window_end_at)
     rows = []
@@ -309,13 +298,11 @@ def raw_view(folder: Path, manifest: Manifest, settings: Settings) -> pd.DataFra
 
 
 def volume_bounds(
-    warehouse_url: str | None, source_id: str, run_date: dt.date, window_hours: float = 0
+    runtime: Runtime, source_id: str, run_date: dt.date, window_hours: float = 0
 ) -> tuple[int, int] | None:
     """50 % .. 200 % of the median staged rows of the source's last 14 good loads of a window
     as long (a weekly deep re-pull is compared with deep ones; >= 3 needed)."""
-    if not warehouse_url:
-        return None
-    with connect(warehouse_url) as wh:
+    with runtime.connect() as wh:
         wh.init()
         history = (
             wh.query(
@@ -336,7 +323,7 @@ def volume_bounds(
     return int(median * 0.5), int(median * 2) + 1
 
 
-def validate(folder: Path, settings: Settings, warehouse_url: str | None = None) -> dict[str, Any]:
+def validate(runtime: Runtime, load_id: str) -> dict[str, Any]:
     """Audit a batch written aside: raw suite, staging suite, row-level quarantine, the ratio.
 
     Rows failing a row-level expectation move from the staged rows to quarantine (with the
@@ -345,20 +332,22 @@ def validate(folder: Path, settings: Settings, warehouse_url: str | None = None)
     """
     from ringback import quality  # Great Expectations takes seconds to import
 
-    manifest = read_manifest(folder)
+    settings = runtime.settings
+    store = runtime.batches
+    manifest = read_manifest(store, load_id)
     raw_report = quality.validate_raw(
-        raw_view(folder, manifest, settings), manifest.provider, manifest.load_id
+        raw_view(runtime, manifest), manifest.provider, manifest.load_id
     )
-    staged = read_staged(folder)
+    staged = read_staged(store, load_id)
     window_hours = (
         dt.datetime.fromisoformat(manifest.window_end_at)
         - dt.datetime.fromisoformat(manifest.window_start_at)
     ).total_seconds() / 3600
     volume = volume_bounds(
-        warehouse_url, manifest.source_id, dt.date.fromisoformat(manifest.run_date), window_hours
+        runtime, manifest.source_id, dt.date.fromisoformat(manifest.run_date), window_hours
     )
     # call_date is checked in the source's business's zone.
-    business_zone = get_source(manifest.source_id).business_time_zone
+    business_zone = runtime.source(manifest.source_id).business_time_zone
     staging_report = quality.validate_staged_calls(
         staged,
         dataclasses.replace(settings, reporting_time_zone=business_zone),
@@ -370,11 +359,11 @@ def validate(folder: Path, settings: Settings, warehouse_url: str | None = None)
     if moved:
         records = {
             r["record_index"]: r["record"]
-            for r in pq.read_table(
-                folder / "raw.parquet", columns=["record_index", "record"]
+            for r in store.read_table(
+                load_id, "raw", columns=["record_index", "record"]
             ).to_pylist()
         }
-        quarantine = pq.read_table(folder / "quarantine.parquet").to_pylist()
+        quarantine = store.read_table(load_id, "quarantine").to_pylist()
         for row in staged[staged["call_key"].isin(moved)].itertuples():
             quarantine.append(
                 {
@@ -392,15 +381,14 @@ def validate(folder: Path, settings: Settings, warehouse_url: str | None = None)
             )
         staged = staged[~staged["call_key"].isin(moved)]
         kept = pa.Table.from_pandas(staged, preserve_index=False)
-        pq.write_table(kept.cast(staged_schema()), folder / "staged.parquet")
-        pq.write_table(
-            catalog.table("staging.calls_quarantine").to_arrow(quarantine),
-            folder / "quarantine.parquet",
+        store.write_table(load_id, "staged", kept.cast(staged_schema()))
+        store.write_table(
+            load_id, "quarantine", catalog.table("staging.calls_quarantine").to_arrow(quarantine)
         )
         manifest.staged_records = len(staged)
         manifest.quarantined_records = len(quarantine)
         manifest.quarantine_reasons = _reasons(quarantine)
-        (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2))
+        store.write_json(load_id, "manifest", asdict(manifest))
 
     expected = sum(n for r, n in manifest.quarantine_reasons.items() if r in EXPECTED_QUARANTINE)
     unexpected = manifest.quarantined_records - expected
@@ -430,46 +418,47 @@ def validate(folder: Path, settings: Settings, warehouse_url: str | None = None)
                 "examples": [f"{ratio:.1%} > {settings.max_quarantine_ratio:.1%}"],
             }
         ]
-    (folder / "validation.json").write_text(json.dumps(report, indent=2, default=str))
+    store.write_json(load_id, "validation", report)
     quality.update_data_docs(settings)
     return report
 
 
-def publish(
-    folder: Path,
-    warehouse_url: str,
-    *,
-    require_validation: bool = True,
-    settings: Settings | None = None,
-) -> Manifest:
+def publish(runtime: Runtime, load_id: str, *, require_validation: bool = True) -> Manifest:
     """Write an audited batch: raw, quarantine and results always; staging only if it passed.
 
     Raises ValidationFailed (after recording the failed load) when critical expectations
     failed, so nothing downstream runs on a bad batch.
     """
-    manifest = read_manifest(folder)
-    report_path = folder / "validation.json"
-    if require_validation and not report_path.exists():
+    store = runtime.batches
+    manifest = read_manifest(store, load_id)
+    validated = store.exists(load_id, "validation.json")
+    if require_validation and not validated:
         raise ValidationFailed(f"{manifest.load_id}: batch was never validated; not publishing")
-    report = json.loads(report_path.read_text()) if report_path.exists() else {"success": True}
+    report = store.read_json(load_id, "validation") if validated else {"success": True}
     run_date = dt.date.fromisoformat(manifest.run_date)
-    with connect(warehouse_url) as wh:
+    # Read before the warehouse lock is taken: the store may be a bucket across the network.
+    raw = store.read_table(load_id, "raw")
+    quarantined = store.read_table(load_id, "quarantine")
+    staged = store.read_table(load_id, "staged").drop_columns(list(STAGED_EXTRAS))
+    source = runtime.source(manifest.source_id)
+    with runtime.connect() as wh:
         wh.init()
         wh.write(
             catalog.table("raw.call_records"),
-            pq.read_table(folder / "raw.parquet"),
+            raw,
             where={"source_id": manifest.source_id, "load_date": run_date},
         )
         wh.write(
             catalog.table("staging.calls_quarantine"),
-            pq.read_table(folder / "quarantine.parquet"),
+            quarantined,
             where={"load_id": manifest.load_id},
         )
         if report["success"]:
-            staged = pq.read_table(folder / "staged.parquet").drop_columns(list(STAGED_EXTRAS))
             wh.write(catalog.table("staging.calls"), staged)
-            max_ratio = (settings or load_settings()).max_soft_delete_ratio
-            changed = soft_delete(wh, folder, manifest, max_ratio)
+            present = raw.column("provider_call_id").to_pylist()
+            changed = soft_delete(
+                wh, source, manifest, present, runtime.settings.max_soft_delete_ratio
+            )
             # The next models run folds these dates again, even where a re-pull kept the count.
             dates = staged.select(["business_id", "call_date"])
             history.forget(wh, pa.concat_tables([dates, changed.cast(dates.schema)]))
@@ -509,22 +498,22 @@ def publish(
     return manifest
 
 
-def soft_delete(wh: Any, folder: Path, manifest: Manifest, max_ratio: float) -> pa.Table:
+def soft_delete(
+    wh: Warehouse,
+    source: SourceConfig,
+    manifest: Manifest,
+    received_ids: list[str | None],
+    max_ratio: float,
+) -> pa.Table:
     """Mark staged calls of the window that this complete re-pull no longer returned as deleted
     (the provider deleted or merged them), and calls it returned again as not deleted.
 
     Every record received counts as present, quarantined ones included. Returns the
     (business_id, call_date) of the calls whose state changed.
     """
-    source = get_source(manifest.source_id)
     start = dt.datetime.fromisoformat(manifest.window_start_at)
     end = dt.datetime.fromisoformat(manifest.window_end_at)
-    ids = pq.read_table(folder / "raw.parquet", columns=["provider_call_id"])
-    present = {
-        call_key(source.provider, source.account_id, i)
-        for i in ids.column("provider_call_id").to_pylist()
-        if i
-    }
+    present = {call_key(source.provider, source.account_id, i) for i in received_ids if i}
     params = {
         "business": source.business_id,
         "provider": source.provider,
@@ -587,15 +576,9 @@ def soft_delete(wh: Any, folder: Path, manifest: Manifest, max_ratio: float) -> 
 
 
 def run_extract(
-    source_id: str,
-    run_date: dt.date,
-    warehouse_url: str,
-    settings: Settings,
-    *,
-    deep: bool = False,
+    runtime: Runtime, source_id: str, run_date: dt.date, *, deep: bool = False
 ) -> Manifest:
     """``ringback extract``: the three steps in one process."""
-    source = get_source(source_id)
-    folder = extract(source, run_date, settings, deep=deep)
-    validate(folder, settings, warehouse_url)
-    return publish(folder, warehouse_url, settings=settings)
+    load_id = extract(runtime, runtime.source(source_id), run_date, deep=deep)
+    validate(runtime, load_id)
+    return publish(runtime, load_id)

@@ -21,7 +21,8 @@ import jinja2
 
 from ringback import catalog, history
 from ringback.catalog import Table
-from ringback.settings import Config, ConfigError, Settings, load_config
+from ringback.runtime import Runtime
+from ringback.settings import Config, ConfigError, Settings
 from ringback.warehouse.base import PartitionRange, Warehouse
 
 log = logging.getLogger(__name__)
@@ -173,13 +174,12 @@ def business_scope(
 
 def run_models(
     warehouse: Warehouse,
-    settings: Settings,
+    runtime: Runtime,
     start: dt.date,
     end: dt.date,
     *,
     full_refresh: bool = False,
     businesses: Sequence[str] | None = None,
-    config: Config | None = None,
 ) -> list[ModelResult]:
     """Rebuild every model for ``start .. end`` plus the lookback; return rows and timings.
 
@@ -188,7 +188,77 @@ def run_models(
     re-pulls of old days) are folded into the first-seen state, so primacy always reflects
     every staging row. ``full_refresh`` first empties every model table (dimensions included)
     and folds all of staging again, for a rebuild after a rule change.
+
+    The marts DAG runs the same three steps as separate tasks: ``prepare``, ``build_one`` per
+    model in ``catalog.models_in_order()``, ``finish``.
     """
+    plan = prepare(warehouse, runtime, start, end, full_refresh=full_refresh, businesses=businesses)
+    results = list(plan.results)
+    reports: list[dict[str, Any]] = []
+    try:
+        for table in catalog.models_in_order():
+            results.append(build_one(warehouse, runtime, plan, table, reports))
+        finish(warehouse, plan)
+    finally:
+        record_audits(warehouse, reports)
+        if reports:
+            from ringback import quality
+
+            quality.update_data_docs(runtime.settings)
+    return results
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What ``prepare`` decided, in a form an Airflow task can hand the next (``to_json``)."""
+
+    window: RebuildWindow
+    selected: tuple[str, ...] | None
+    scope_ids: tuple[str, ...]  # every business the queries may read (configured or found)
+    fold: history.PendingFold
+    results: tuple[ModelResult, ...] = ()
+
+    def scope(self, runtime: Runtime) -> BusinessScope:
+        return BusinessScope(
+            self.selected,
+            {bid: runtime.settings_of(bid) for bid in self.scope_ids},
+            frozenset(b.id for b in runtime.config.businesses),
+            runtime.business_names(),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": self.window.start.isoformat(),
+            "end": self.window.end.isoformat(),
+            "selected": list(self.selected) if self.selected is not None else None,
+            "scope_ids": list(self.scope_ids),
+            "fold": self.fold.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> RunPlan:
+        return cls(
+            RebuildWindow(
+                dt.date.fromisoformat(value["start"]), dt.date.fromisoformat(value["end"])
+            ),
+            None if value["selected"] is None else tuple(value["selected"]),
+            tuple(value["scope_ids"]),
+            history.PendingFold.from_json(value["fold"]),
+        )
+
+
+def prepare(
+    warehouse: Warehouse,
+    runtime: Runtime,
+    start: dt.date,
+    end: dt.date,
+    *,
+    full_refresh: bool = False,
+    businesses: Sequence[str] | None = None,
+) -> RunPlan:
+    """Everything before the models: the businesses in scope and their settings table, and the
+    history fold of staging rows no earlier run covered."""
+    settings, config = runtime.settings, runtime.config
     if not settings.hash_salt:
         log.warning(
             "RINGBACK_HASH_SALT is not set: customer hashes use the public development salt. "
@@ -199,11 +269,9 @@ def run_models(
             "--full-refresh empties the model tables of every business; run it without "
             "--business (or rebuild those businesses' dates without --full-refresh)"
         )
-    config = config or load_config(settings)
     window = RebuildWindow.for_run(start, end, settings)
-    models = catalog.models_in_order()
     if full_refresh:
-        for table in models:
+        for table in catalog.models_in_order():
             warehouse.truncate(table)
     fold = history.pending(
         warehouse, window.start, window.end, selected=businesses, refold=full_refresh
@@ -225,21 +293,58 @@ def run_models(
     )
     settings_table = catalog.table("staging.business_settings")
     warehouse.write(settings_table, settings_table.to_arrow(scope.rows()))
-
     results: list[ModelResult] = []
-    reports: list[dict[str, Any]] = []
-    try:
-        _fold_history(warehouse, settings, scope, fold, results)
-        _build_all(warehouse, settings, scope, window, models, results, reports)
-        # Only now: rows inside the window were left to the range build, which has succeeded.
-        history.record(warehouse, fold)
-    finally:
-        if reports:
-            from ringback import quality
+    _fold_history(warehouse, settings, scope, fold, results)
+    return RunPlan(window, scope.selected, tuple(sorted(scope.settings)), fold, tuple(results))
 
-            quality.record_results(warehouse, reports)
-            quality.update_data_docs(settings)
-    return results
+
+def build_one(
+    warehouse: Warehouse,
+    runtime: Runtime,
+    plan: RunPlan,
+    table: Table,
+    reports: list[dict[str, Any]],
+) -> ModelResult:
+    """Build one model of the plan (its partitions, audited first when it is a mart)."""
+    settings = runtime.settings
+    scope = plan.scope(runtime)
+    began = time.perf_counter()
+    table_window = plan.window
+    if table.rebuild_lookahead == "recovery_window":
+        ahead = dt.timedelta(days=scope.max_recovery_days())
+        table_window = RebuildWindow(plan.window.start, plan.window.end + ahead)
+    rows = build_model(
+        warehouse,
+        settings,
+        scope,
+        table,
+        table_window,
+        _audit_for(table, settings, scope, table_window, reports),
+    )
+    took = time.perf_counter() - began
+    log.info(
+        "built %s for %s..%s: %d rows in %.2f s",
+        table.ref,
+        table_window.start,
+        table_window.end,
+        rows,
+        took,
+    )
+    return ModelResult(table.ref, rows, took)
+
+
+def finish(warehouse: Warehouse, plan: RunPlan) -> None:
+    """After every model built: remember the folded counts (rows inside the window were left
+    to the range build, which has now succeeded)."""
+    history.record(warehouse, plan.fold)
+
+
+def record_audits(warehouse: Warehouse, reports: list[dict[str, Any]]) -> None:
+    """Store the marts' validation results (``raw.validation_results``)."""
+    if reports:
+        from ringback import quality
+
+        quality.record_results(warehouse, reports)
 
 
 def _fold_history(
@@ -315,38 +420,3 @@ def build_model(
         partitions,
         audit,
     )
-
-
-def _build_all(
-    warehouse: Warehouse,
-    settings: Settings,
-    scope: BusinessScope,
-    window: RebuildWindow,
-    models: list[Table],
-    results: list[ModelResult],
-    reports: list[dict[str, Any]],
-) -> None:
-    for table in models:
-        began = time.perf_counter()
-        table_window = window
-        if table.rebuild_lookahead == "recovery_window":
-            ahead = dt.timedelta(days=scope.max_recovery_days())
-            table_window = RebuildWindow(window.start, window.end + ahead)
-        rows = build_model(
-            warehouse,
-            settings,
-            scope,
-            table,
-            table_window,
-            _audit_for(table, settings, scope, table_window, reports),
-        )
-        took = time.perf_counter() - began
-        log.info(
-            "built %s for %s..%s: %d rows in %.2f s",
-            table.ref,
-            table_window.start,
-            table_window.end,
-            rows,
-            took,
-        )
-        results.append(ModelResult(table.ref, rows, took))

@@ -206,7 +206,11 @@ def prepare_mart(
         if "business_id" not in out:
             return pd.Series(default, index=out.index)
         values = {b: getattr(s, name) for b, s in per_business.items()}
-        return out["business_id"].map(values).fillna(default)
+        # object first: mapping an empty string column keeps its str dtype, which then refuses
+        # to compare with numbers (a one-day run on an empty warehouse)
+        mapped = out["business_id"].astype(object).map(values).fillna(default)
+        numeric = isinstance(default, int | float) and not isinstance(default, bool)
+        return pd.to_numeric(mapped) if numeric else mapped
 
     if ref == "marts.attributed_leads":
         primary = out["attribution_type"] == "primary_call"

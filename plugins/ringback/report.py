@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +23,8 @@ matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: smaller, search
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from ringback.warehouse.base import connect  # noqa: E402
+from ringback import figures  # noqa: E402
+from ringback.runtime import Runtime  # noqa: E402
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html.j2"
 # One colour per way a lead was won, the same in every chart.
@@ -54,18 +51,6 @@ REASON_COLOURS = {
 }
 # Recovery lag buckets (minutes): the default window is 24 h.
 LAG_BUCKETS = [(0, 5), (5, 15), (15, 30), (30, 60), (60, 180), (180, 720), (720, 1440)]
-# Chromium flags for this kind of machine: no sandbox as root, no GPU, no calls home.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
 
 
 @dataclass
@@ -329,27 +314,23 @@ def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, An
     }
 
 
-def _kpis(data: dict[str, Any]) -> dict[str, Any]:
-    """Headline figures of one business (from the analytics views' rows)."""
-    leads = sum(r["leads"] for r in data["by_source"])
-    recovered = sum(r["recovered_leads"] for r in data["by_source"])
-    f = data["funnel"]
-    closed = f["missed_calls"] - f["pending"]
+def _kpis(h: figures.Headline) -> dict[str, Any]:
+    """Headline figures of one business (ringback.figures, from the analytics views)."""
     return {
-        "leads": leads,
-        "recovered": recovered,
-        "recovered_share": recovered / leads if leads else None,
-        "missed": f["missed_calls"],
-        "recovery_rate": (f["recovered_retry"] + f["recovered_callback"]) / closed
-        if closed
-        else None,
-        "flagged_days": sum(r["status"] == "mismatch" for r in data["reconciliation"]),
-        "days": len(data["reconciliation"]),
+        "leads": h.leads,
+        "recovered": h.recovered_leads,
+        "recovered_share": h.recovered_share,
+        "missed": h.missed_calls,
+        "recovery_rate": h.recovery_rate,
+        "flagged_days": h.flagged_days,
+        "days": h.days,
     }
 
 
-def _section(business: str, name: str, data: dict[str, Any]) -> dict[str, Any]:
-    k = _kpis(data)
+def _section(
+    business: str, name: str, data: dict[str, Any], headline: figures.Headline
+) -> dict[str, Any]:
+    k = _kpis(headline)
     pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
     kpis = [
         ("leads", f"{k['leads']}"),
@@ -420,18 +401,24 @@ def render(sections: list[dict[str, Any]], start: dt.date, end: dt.date, warehou
 
 
 def write_report(
-    warehouse_url: str,
+    runtime: Runtime,
     start: dt.date,
     end: dt.date,
     out: Path,
     businesses: list[str] | None = None,
-    names: dict[str, str] | None = None,
 ) -> Path:
     """Write the report for ``businesses`` (default: every business with data in the range)."""
-    names = names or {}
-    with connect(warehouse_url, read_only=True) as wh:
+    names = runtime.business_names()
+    warehouse_url = runtime.settings.warehouse_url
+    with runtime.connect(read_only=True) as wh:
         chosen = businesses or businesses_in(wh, start, end) or sorted(names) or ["default"]
-        sections = [_section(b, names.get(b, b), gather(wh, start, end, b)) for b in chosen]
+        heads = figures.headlines(wh, start, end)
+        sections = [
+            _section(
+                b, names.get(b, b), gather(wh, start, end, b), heads.get(b) or figures.empty(b)
+            )
+            for b in chosen
+        ]
     html = render(sections, start, end, warehouse_url)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
@@ -440,65 +427,3 @@ def write_report(
 
 def default_path(root: Path, start: dt.date, end: dt.date) -> Path:
     return root / "data" / "reports" / f"ringback-report_{start}_{end}.html"
-
-
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        if found := shutil.which(name):
-            return found
-    return None
-
-
-def chromium(html: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Open the report in headless Chromium (a throwaway profile) with extra ``args``."""
-    binary = find_chromium()
-    if binary is None:
-        raise FileNotFoundError(
-            "no Chromium found (Debian/Ubuntu: apt-get install chromium; `make browser` does it)"
-        )
-    with tempfile.TemporaryDirectory(prefix="ringback-chromium-") as profile:
-        return subprocess.run(  # noqa: S603 - our own file and fixed flags, no shell
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, html.resolve().as_uri()],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=True,
-        )
-
-
-def rendered_dom(html: Path) -> str:
-    """The DOM after the page's script ran: it records what each chart drew."""
-    return chromium(html, "--dump-dom").stdout
-
-
-@dataclass
-class RenderCheck:
-    expected: int  # charts in the page
-    rendered: int  # charts laid out larger than 100x100 px with at least one bar of some area
-    bars_drawn: dict[str, int]  # per chart: "business:key", or "key" with one business
-
-    @property
-    def ok(self) -> bool:
-        return self.expected > 0 and self.rendered == self.expected
-
-
-def check_rendered(html: Path) -> RenderCheck:
-    """Open the report in headless Chromium and read back what its script measured."""
-    dom = rendered_dom(html)
-
-    def attr(name: str) -> int:
-        found = re.search(rf'{name}="(\d+)"', dom)
-        return int(found.group(1)) if found else 0
-
-    bars = re.findall(r'data-chart="([\w:]+)"[^>]*?data-bars-drawn="(\d+)"', dom)
-    return RenderCheck(
-        attr("data-charts-expected"),
-        attr("data-charts-rendered"),
-        {key: int(n) for key, n in bars},
-    )
-
-
-def screenshot(html: Path, png: Path, width: int = 1200, height: int = 4200) -> Path:
-    png.parent.mkdir(parents=True, exist_ok=True)
-    chromium(html, f"--screenshot={png.resolve()}", f"--window-size={width},{height}")
-    return png

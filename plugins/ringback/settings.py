@@ -76,6 +76,15 @@ class Settings:
     task_retries: int = 3
     task_retry_delay_seconds: int = 120
     warehouse_url: str = "duckdb:///data/ringback.duckdb"
+    # Where batches wait between extract, validate and publish: a folder (relative to the
+    # project) or an Airflow ObjectStoragePath URL such as gs://bucket/ringback/batches.
+    batch_store_url: str = "data/batches"
+    batch_store_connection_id: str = ""  # the Airflow connection of a bucket (else the default)
+    # DuckDB: how long a connection waits for the file lock, a memory cap (e.g. "6GB"; empty =
+    # DuckDB's 80 % of RAM), and the storage format new files are written in (1.x readers).
+    duckdb_lock_timeout_seconds: float = 900
+    duckdb_memory_limit: str = ""
+    duckdb_storage_version: str = "v1.0.0"
     bigquery_raw_dataset: str = "ringback_raw"
     bigquery_staging_dataset: str = "ringback_staging"
     bigquery_marts_dataset: str = "ringback_marts"
@@ -214,7 +223,10 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     values: dict[str, Any] = {}
     path = settings_path()
     if path.exists():
-        values.update(_read_yaml(path))
+        doc = _read_yaml(path)
+        if not isinstance(doc, dict):
+            raise ConfigError(f"{path}: expected a mapping of setting: value at the top level")
+        values.update(doc)
     src = sources_path()
     if src.exists():
         doc = _read_yaml(src)
@@ -396,13 +408,13 @@ def businesses_from(path: Path | str, doc: Any, base: Settings) -> tuple[Busines
     return tuple(out)
 
 
-def load_config(base: Settings | None = None) -> Config:
-    """The sources file: businesses and sources, checked; the order of the file is kept."""
+def load_config(base: Settings) -> Config:
+    """The sources file: businesses and sources, checked; the order of the file is kept.
+    ``base`` is the run's settings, on which each business's own settings are laid."""
     path = sources_path()
     if not path.exists():
         raise ConfigError(f"sources file {path} not found (set RINGBACK_CONFIG to another file)")
     doc = _read_yaml(path)
-    base = base or load_settings()
     businesses = businesses_from(path, doc, base)
     by_id = {b.id: b for b in businesses}
     entries = doc.get("sources", []) if isinstance(doc, dict) else doc
@@ -458,17 +470,3 @@ def load_config(base: Settings | None = None) -> Config:
     if dupes := sorted({x for x in ids if ids.count(x) > 1}):
         raise ConfigError(f"{path}: duplicate source ids {dupes}")
     return Config(businesses, tuple(sources))
-
-
-def load_sources() -> list[SourceConfig]:
-    """Every source in the sources file, checked; the order of the file is kept."""
-    return list(load_config().sources)
-
-
-def get_source(source_id: str) -> SourceConfig:
-    sources = load_sources()
-    for source in sources:
-        if source.id == source_id:
-            return source
-    known = ", ".join(s.id for s in sources) or "none"
-    raise ConfigError(f"source {source_id!r} is not in {sources_path()} (known: {known})")

@@ -7,8 +7,9 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from ringback import figures
 from ringback.quality import data_docs_index
-from ringback.warehouse.base import connect
+from ringback.runtime import Runtime
 
 
 def _cell(value: Any, header: str) -> str:
@@ -35,40 +36,47 @@ def _table(headers: list[str], rows: list[tuple[Any, ...]]) -> str:
     return "\n".join(out) if cells else line + "\n  (no rows)"
 
 
-def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[tuple[str, str]]:
-    """(title, text) pairs; each reads one mart or staging table for start..end."""
+def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tuple[str, str]]:
+    """(title, text) pairs for start..end. Marketing figures come from the analytics views
+    (the BI contract, via ringback.figures for the headline); loads, validation and quarantine
+    from the operational tables."""
     p = {"start": start, "end": end}
-    with connect(warehouse_url, read_only=True) as wh:
+    with runtime.connect(read_only=True) as wh:
 
         def rows(sql: str) -> list[tuple[Any, ...]]:
             return [tuple(r.values()) for r in wh.query(sql, p).to_pylist()]
 
+        pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
         sections = []
         sections.append(
             (
                 "Businesses (dates in each business's own time zone)",
                 _table(
-                    ["business", "leads", "primary", "retry", "callback", "flagged days"],
-                    rows("""
-                WITH leads AS (
-                    SELECT business_id, COUNT(*) AS leads,
-                           COUNTIF(attribution_type = 'primary_call') AS primary_leads,
-                           COUNTIF(attribution_type = 'missed_call_retry') AS retry_leads,
-                           COUNTIF(attribution_type = 'missed_call_callback') AS callback_leads
-                    FROM marts.attributed_leads WHERE attributed_date BETWEEN @start AND @end
-                    GROUP BY business_id
-                ),
-                days AS (
-                    SELECT business_id, COUNTIF(is_mismatch) AS flagged
-                    FROM marts.call_reconciliation WHERE report_date BETWEEN @start AND @end
-                    GROUP BY business_id
-                )
-                SELECT COALESCE(leads.business_id, days.business_id) AS business,
-                       COALESCE(leads.leads, 0), COALESCE(leads.primary_leads, 0),
-                       COALESCE(leads.retry_leads, 0), COALESCE(leads.callback_leads, 0),
-                       COALESCE(days.flagged, 0)
-                FROM leads FULL OUTER JOIN days ON leads.business_id = days.business_id
-                ORDER BY business"""),
+                    [
+                        "business",
+                        "leads",
+                        "primary",
+                        "retry",
+                        "callback",
+                        "recovered share",
+                        "missed first calls",
+                        "recovery rate",
+                        "flagged days",
+                    ],
+                    [
+                        (
+                            h.business_id,
+                            h.leads,
+                            h.primary_leads,
+                            h.retry_leads,
+                            h.callback_leads,
+                            pct(h.recovered_share),
+                            h.missed_calls,
+                            pct(h.recovery_rate),
+                            f"{h.flagged_days} of {h.days}",
+                        )
+                        for h in figures.headlines(wh, start, end).values()
+                    ],
                 ),
             )
         )
@@ -88,19 +96,6 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
         )
         sections.append(
             (
-                "Leads by attribution type",
-                _table(
-                    ["business", "attribution type", "leads", "share"],
-                    rows("""
-                SELECT business_id, attribution_type, COUNT(*) AS leads,
-                       COUNT(*) / SUM(COUNT(*)) OVER (PARTITION BY business_id) AS share
-                FROM marts.attributed_leads WHERE attributed_date BETWEEN @start AND @end
-                GROUP BY business_id, attribution_type ORDER BY business_id, leads DESC"""),
-                ),
-            )
-        )
-        sections.append(
-            (
                 "Leads by source (credited to the first call's ad)",
                 _table(
                     [
@@ -114,10 +109,10 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
                 SELECT business_id,
                        CONCAT(COALESCE(traffic_source, '(untracked)'), ' / ',
                               COALESCE(traffic_medium, '-')) AS channel,
-                       COUNT(*) AS leads,
-                       COUNTIF(attribution_type != 'primary_call') AS recovered,
-                       COUNTIF(attribution_type != 'primary_call') / COUNT(*) AS share
-                FROM marts.attributed_leads WHERE attributed_date BETWEEN @start AND @end
+                       SUM(leads) AS leads,
+                       SUM(recovered_leads) AS recovered,
+                       SUM(recovered_leads) / SUM(leads) AS share
+                FROM analytics.leads_daily WHERE attributed_date BETWEEN @start AND @end
                 GROUP BY business_id, channel ORDER BY business_id, leads DESC"""),
                 ),
             )
@@ -129,8 +124,8 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
                     ["business", "outcome", "calls", "median minutes to recovery"],
                     rows("""
                 SELECT business_id, outcome, COUNT(*) AS calls,
-                       ROUND(APPROX_QUANTILES(recovery_seconds, 2)[OFFSET(1)] / 60, 1) AS median
-                FROM marts.missed_calls WHERE missed_date BETWEEN @start AND @end
+                       ROUND(APPROX_QUANTILES(recovery_minutes, 2)[OFFSET(1)], 1) AS median
+                FROM analytics.missed_calls WHERE missed_date BETWEEN @start AND @end
                 GROUP BY business_id, outcome ORDER BY business_id, calls DESC"""),
                 ),
             )
@@ -152,9 +147,8 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
                     ],
                     rows("""
                 SELECT business_id, report_date, calltracking_calls, telephony_calls,
-                       matched_calls, unmatched_calls, unmatched_ratio,
-                       IF(is_mismatch, 'MISMATCH', 'ok') AS flag, mismatch_reason
-                FROM marts.call_reconciliation WHERE report_date BETWEEN @start AND @end
+                       matched_calls, unmatched_calls, unmatched_ratio, status, mismatch_reason
+                FROM analytics.daily_reconciliation WHERE report_date BETWEEN @start AND @end
                 ORDER BY business_id, report_date"""),
                 ),
             )
@@ -228,9 +222,9 @@ def summary_sections(warehouse_url: str, start: dt.date, end: dt.date) -> list[t
     return sections
 
 
-def print_summary(warehouse_url: str, start: dt.date, end: dt.date) -> None:
+def print_summary(runtime: Runtime, start: dt.date, end: dt.date) -> None:
     print(f"\nringback summary {start} .. {end}\n")
-    for title, text in summary_sections(warehouse_url, start, end):
+    for title, text in summary_sections(runtime, start, end):
         print(f"== {title}\n{text}\n")
-    print(f"Warehouse:           {warehouse_url}")
+    print(f"Warehouse:           {runtime.settings.warehouse_url}")
     print(f"Validation reports:  {data_docs_index()}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,121 @@ class PartitionRange:
     start: dt.date
     end: dt.date
     business_ids: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """How one write replaces rows, in BigQuery SQL with ``@`` parameters: the one definition
+    of the write modes. BigQuery runs it as is; DuckDB transpiles it like any query."""
+
+    # Queries that count offending incoming rows (any > 0 stops the write), with the message.
+    checks: tuple[tuple[str, str], ...]
+    delete: str | None
+    insert: str
+    params: dict[str, Any]
+
+    def check_failure(self, count: Callable[[str, dict[str, Any]], int]) -> str | None:
+        """The first failing check's message, counting with ``count(sql, params)``."""
+        for sql, message in self.checks:
+            if found := count(sql, self.params):
+                return message.format(n=found)
+        return None
+
+
+def partition_scope(table: Table, partitions: PartitionRange) -> str:
+    """The rows a partition write replaces: its dates, and its businesses when it names them."""
+    scope = f"{table.partition_field} BETWEEN @p_start AND @p_end"
+    if partitions.business_ids is not None:
+        scope += " AND business_id IN UNNEST(@p_businesses)"
+    return scope
+
+
+def partition_params(partitions: PartitionRange) -> dict[str, Any]:
+    params: dict[str, Any] = {"p_start": partitions.start, "p_end": partitions.end}
+    if partitions.business_ids is not None:
+        params["p_businesses"] = list(partitions.business_ids)
+    return params
+
+
+def write_plan(
+    table: Table,
+    target: str,
+    source: str,
+    partitions: PartitionRange | None,
+    where: dict[str, Any] | None,
+    key_dates: tuple[dt.date, dt.date] | None = None,
+) -> WritePlan:
+    """What replacing ``target`` with ``source`` means for the table's write mode:
+    ``partitions`` replaces exactly a partition range (of some businesses), ``upsert`` rows with
+    the same key, ``replace_where`` rows whose ``where`` columns match, ``replace`` everything;
+    ``append`` only adds. ``key_dates`` bounds an upsert's delete to the batch's dates (a
+    required partition filter on BigQuery)."""
+    columns = ", ".join(table.column_names)
+    checks: list[tuple[str, str]] = []
+    params: dict[str, Any] = {}
+    delete = None
+    mode = table.write_mode
+    if mode == "partitions":
+        if partitions is None:
+            raise WarehouseError(f"{table.ref} is written by partition; give the range")
+        scope = partition_scope(table, partitions)
+        params = partition_params(partitions)
+        which = (
+            f" for businesses {', '.join(partitions.business_ids)}"
+            if partitions.business_ids is not None
+            else ""
+        )
+        checks.append(
+            (
+                f"SELECT COUNT(*) FROM {source} "
+                f"WHERE {table.partition_field} IS NULL OR NOT ({scope})",
+                f"{{n}} rows for {table.ref} fall outside the partitions "
+                f"{partitions.start}..{partitions.end} being replaced{which}; nothing was written",
+            )
+        )
+        delete = f"DELETE FROM {target} WHERE {scope}"
+    elif mode == "upsert":
+        keys = ", ".join(table.key)
+        checks.append(
+            (
+                f"SELECT COUNT(*) FROM (SELECT {keys} FROM {source} GROUP BY {keys} "
+                "HAVING COUNT(*) > 1)",
+                f"{{n}} duplicate keys ({keys}) in rows for {table.ref}",
+            )
+        )
+        # A correlated EXISTS rather than STRUCT(...) IN (SELECT AS STRUCT ...): the same on
+        # BigQuery, and what DuckDB and the local BigQuery emulator run too.
+        match = (
+            f"EXISTS (SELECT 1 FROM {source} AS incoming WHERE "
+            + " AND ".join(f"incoming.{k} = existing.{k}" for k in table.key)
+            + ")"
+            if len(table.key) > 1
+            else f"{keys} IN (SELECT {keys} FROM {source})"
+        )
+        delete = f"DELETE FROM {target} AS existing WHERE {match}"
+        if table.partition_field and key_dates:
+            # A key's rows live in the dates of its batch (a provider's window), a day either
+            # side for time-zone edges.
+            delete += (
+                f" AND {table.partition_field} BETWEEN DATE_SUB(@k_start, INTERVAL 1 DAY)"
+                " AND DATE_ADD(@k_end, INTERVAL 1 DAY)"
+            )
+            params = {"k_start": key_dates[0], "k_end": key_dates[1]}
+    elif mode == "replace_where":
+        if not where or set(where) != set(table.replace_columns):
+            raise WarehouseError(
+                f"{table.ref} replaces rows by {list(table.replace_columns)}; got {where}"
+            )
+        delete = f"DELETE FROM {target} WHERE " + " AND ".join(
+            f"{c} = @w_{c}" for c in table.replace_columns
+        )
+        params = {f"w_{c}": where[c] for c in table.replace_columns}
+    elif mode == "replace":
+        delete = f"DELETE FROM {target} WHERE TRUE"
+    elif mode != "append":
+        raise WarehouseError(f"{table.ref}: unknown write mode {mode!r}")
+    insert = f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}"
+    return WritePlan(tuple(checks), delete, insert, params)
 
 
 class Warehouse(abc.ABC):
@@ -77,8 +192,9 @@ class Warehouse(abc.ABC):
         nothing is written (write-audit-publish).
         """
 
-    def apply_row_access(self) -> list[str]:
-        """Make per-business row access match the sources file (BigQuery); nothing elsewhere."""
+    def apply_row_access(self, businesses: Sequence[Any]) -> list[str]:
+        """Make per-business row access match the businesses' viewers (BigQuery); nothing
+        elsewhere."""
         return []
 
     @abc.abstractmethod
@@ -106,19 +222,3 @@ class Warehouse(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def connect(url: str, *, read_only: bool = False, settings: Any = None) -> Warehouse:
-    """Open the warehouse a URL names: ``duckdb:///path`` or ``bigquery://project?location=EU``."""
-    if url.startswith("duckdb://"):
-        from ringback.warehouse.duckdb import DuckDBWarehouse
-
-        return DuckDBWarehouse(url, read_only=read_only)
-    if url.startswith("bigquery://"):
-        from ringback.warehouse.bigquery import BigQueryWarehouse
-
-        return BigQueryWarehouse(url, read_only=read_only, settings=settings)
-    raise WarehouseError(
-        f"unsupported warehouse URL {url!r}: expected duckdb:///path/to/file.duckdb "
-        "or bigquery://project?location=EU"
-    )

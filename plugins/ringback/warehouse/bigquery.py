@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -33,8 +34,8 @@ from sqlglot import exp
 
 from ringback import catalog
 from ringback.catalog import Table, View
-from ringback.settings import DEFAULT_BUSINESS_ID
-from ringback.warehouse.base import PartitionRange, Warehouse, WarehouseError
+from ringback.settings import DEFAULT_BUSINESS_ID, Business
+from ringback.warehouse.base import PartitionRange, Warehouse, WarehouseError, write_plan
 
 log = logging.getLogger(__name__)
 
@@ -170,21 +171,6 @@ def table_resource(project: str, dataset: str, table: Table) -> Any:
     return t
 
 
-def partition_scope(table: Table, partitions: PartitionRange) -> str:
-    """The rows a partition write replaces: its dates, and its businesses when it names them."""
-    scope = f"{table.partition_field} BETWEEN @p_start AND @p_end"
-    if partitions.business_ids is not None:
-        scope += " AND business_id IN UNNEST(@p_businesses)"
-    return scope
-
-
-def partition_params(partitions: PartitionRange) -> dict[str, Any]:
-    params: dict[str, Any] = {"p_start": partitions.start, "p_end": partitions.end}
-    if partitions.business_ids is not None:
-        params["p_businesses"] = list(partitions.business_ids)
-    return params
-
-
 def _quoted(text: str) -> str:
     return exp.Literal.string(text).sql(dialect="bigquery")
 
@@ -232,63 +218,19 @@ def replace_statements(
     where: dict[str, Any] | None,
     key_dates: tuple[dt.date, dt.date] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The transaction that replaces exactly what ``source`` replaces in ``target``."""
-    columns = ", ".join(table.column_names)
-    params: dict[str, Any] = {}
-    delete = None
-    mode = table.write_mode
-    if mode == "partitions":
-        if partitions is None:
-            raise WarehouseError(f"{table.ref} is written by partition; give the range")
-        delete = f"DELETE FROM {target} WHERE {partition_scope(table, partitions)}"
-        params = partition_params(partitions)
-    elif mode == "upsert":
-        keys = ", ".join(table.key)
-        # A correlated EXISTS rather than STRUCT(...) IN (SELECT AS STRUCT ...): the same on
-        # BigQuery, and what the local emulator can run too.
-        match = (
-            "EXISTS (SELECT 1 FROM {source} AS incoming WHERE "
-            + " AND ".join(f"incoming.{k} = existing.{k}" for k in table.key)
-            + ")"
-            if len(table.key) > 1
-            else f"{keys} IN (SELECT {keys} FROM {source})"
-        ).replace("{source}", source)
-        delete = f"DELETE FROM {target} AS existing WHERE {match}"
-        if table.partition_field and key_dates:
-            # A required partition filter: a key's rows live in the dates of its batch (a
-            # provider's window), a day either side for time-zone edges.
-            delete += (
-                f" AND {table.partition_field} BETWEEN DATE_SUB(@k_start, INTERVAL 1 DAY)"
-                " AND DATE_ADD(@k_end, INTERVAL 1 DAY)"
-            )
-            params = {"k_start": key_dates[0], "k_end": key_dates[1]}
-    elif mode == "replace_where":
-        if not where or set(where) != set(table.replace_columns):
-            raise WarehouseError(
-                f"{table.ref} replaces rows by {list(table.replace_columns)}; got {where}"
-            )
-        delete = f"DELETE FROM {target} WHERE " + " AND ".join(
-            f"{c} = @w_{c}" for c in table.replace_columns
-        )
-        params = {f"w_{c}": where[c] for c in table.replace_columns}
-    elif mode == "replace":
-        delete = f"DELETE FROM {target} WHERE TRUE"
-    elif mode != "append":
-        raise WarehouseError(f"{table.ref}: unknown write mode {mode!r}")
-    insert = f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}"
-    body = f"{delete};\n{insert};" if delete else f"{insert};"
-    return f"BEGIN TRANSACTION;\n{body}\nCOMMIT TRANSACTION;", params
+    """The transaction (one script job) that replaces exactly what ``source`` replaces."""
+    plan = write_plan(table, target, source, partitions, where, key_dates)
+    body = f"{plan.delete};\n{plan.insert};" if plan.delete else f"{plan.insert};"
+    return f"BEGIN TRANSACTION;\n{body}\nCOMMIT TRANSACTION;", plan.params
 
 
 class BigQueryWarehouse(Warehouse):
-    def __init__(self, url: str, *, read_only: bool = False, settings: Any = None) -> None:
+    def __init__(self, url: str, *, read_only: bool = False, settings: Any) -> None:
         from google.cloud import bigquery
-
-        from ringback.settings import load_settings
 
         self.url = url
         self.read_only = read_only
-        self.settings = settings or load_settings()
+        self.settings = settings
         self.project, options = parse_url(url)
         self.location = options.get("location", "US")
         self.names = datasets(self.settings)
@@ -474,13 +416,10 @@ class BigQueryWarehouse(Warehouse):
         self.client.delete_table(backup, not_found_ok=True)
 
     # -- row-level security ------------------------------------------------------------------
-    def apply_row_access(self) -> list[str]:
+    def apply_row_access(self, businesses: Sequence[Business]) -> list[str]:
         """Row access policies from the businesses' ``viewers:`` on every mart (analytics views
         read the marts as the querying user, so the policies hold there too); a viewer removed
         from the file loses access on the next init. Returns the statements run."""
-        from ringback.settings import load_config
-
-        config = load_config(self.settings)
         statements: list[str] = []
         for table in catalog.tables().values():
             if table.layer != "marts":
@@ -488,7 +427,7 @@ class BigQueryWarehouse(Warehouse):
             ref = self._ref(table.layer, table.name)
             existing = self._row_access_policies(table)
             statements += row_access_statements(
-                ref, config.businesses, self.settings.bigquery_row_access_all, existing
+                ref, businesses, self.settings.bigquery_row_access_all, existing
             )
         for sql in statements:
             self._run(sql, None)
@@ -672,41 +611,15 @@ class BigQueryWarehouse(Warehouse):
 
     def _check_and_swap(self, table, source, partitions, where, fp, scope) -> None:
         target = self._sql_ref(table.layer, table.name)
+        plan = write_plan(table, target, source, partitions, where)
+        if failed := plan.check_failure(self._scalar):
+            raise WarehouseError(failed)
         key_dates = None
-        if table.write_mode == "partitions" and partitions is not None:
+        if table.write_mode == "upsert" and table.partition_field:
             field = table.partition_field
-            outside = self._scalar(
-                f"SELECT COUNT(*) FROM {source} WHERE {field} IS NULL "
-                f"OR NOT ({partition_scope(table, partitions)})",
-                partition_params(partitions),
-            )
-            if outside:
-                which = (
-                    f" for businesses {', '.join(partitions.business_ids)}"
-                    if partitions.business_ids is not None
-                    else ""
-                )
-                raise WarehouseError(
-                    f"{outside} rows for {table.ref} fall outside the partitions "
-                    f"{partitions.start}..{partitions.end} being replaced{which}; "
-                    "nothing was written"
-                )
-        if table.write_mode == "upsert":
-            keys = ", ".join(table.key)
-            dupes = self._scalar(
-                f"SELECT COUNT(*) FROM (SELECT {keys} FROM {source} GROUP BY {keys} "
-                "HAVING COUNT(*) > 1)",
-                {},
-            )
-            if dupes:
-                raise WarehouseError(f"{dupes} duplicate keys ({keys}) in rows for {table.ref}")
-            if table.partition_field:
-                field = table.partition_field
-                bounds = self._run(
-                    f"SELECT MIN({field}) AS lo, MAX({field}) AS hi FROM {source}", None
-                )
-                lo, hi = next(iter(bounds))
-                key_dates = (lo, hi) if lo else None
+            bounds = self._run(f"SELECT MIN({field}) AS lo, MAX({field}) AS hi FROM {source}", None)
+            lo, hi = next(iter(bounds))
+            key_dates = (lo, hi) if lo else None
         script, params = replace_statements(target, source, table, partitions, where, key_dates)
         self._run(script, params, job=job_id("swap", table.ref, fp, scope))
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from sqlglot import exp
 from ringback import catalog
 from ringback.catalog import Table
 from ringback.settings import DEFAULT_BUSINESS_ID
-from ringback.warehouse.base import PartitionRange, Warehouse, WarehouseError
+from ringback.warehouse.base import PartitionRange, Warehouse, WarehouseError, write_plan
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +37,6 @@ DUCKDB_TYPES = {
     "DATE": "DATE",
     "JSON": "JSON",
 }
-LOCK_TIMEOUT_SECONDS = float(os.environ.get("RINGBACK_DUCKDB_LOCK_TIMEOUT", "900"))
-# DuckDB 2.x writes a storage format 1.x clients cannot open ("version number 999"). New files
-# use the 1.0 format so analysts' and other tools' DuckDB 1.x can read the warehouse.
-STORAGE_VERSION = os.environ.get("RINGBACK_DUCKDB_STORAGE_VERSION", "v1.0.0")
-# DuckDB takes up to 80 % of RAM by default and spills to disk beyond a limit: set one (e.g. 6GB)
-# where the pipeline shares the machine.
-MEMORY_LIMIT = os.environ.get("RINGBACK_DUCKDB_MEMORY_LIMIT")
 
 
 def duckdb_path(url: str) -> Path:
@@ -65,8 +58,12 @@ def duckdb_path(url: str) -> Path:
     return Path.cwd() / relative
 
 
-def to_duckdb_sql(sql: str) -> tuple[str, set[str]]:
-    """Transpile BigQuery SQL to DuckDB; return it with the parameter names it uses."""
+@functools.lru_cache(maxsize=512)
+def to_duckdb_sql(sql: str) -> tuple[str, frozenset[str]]:
+    """Transpile BigQuery SQL to DuckDB; return it with the parameter names it uses.
+
+    Cached: a model's SQL is the same text on every run of a process, and sqlglot takes about
+    half a second for the eight models."""
     statements = sqlglot.parse(sql, read="bigquery")
     names: set[str] = set()
     out = []
@@ -76,7 +73,7 @@ def to_duckdb_sql(sql: str) -> tuple[str, set[str]]:
         names |= {p.name for p in statement.find_all(exp.Parameter)}
         names |= {p.name for p in statement.find_all(exp.Placeholder) if p.name}
         out.append(statement.transform(_int64_countif).sql(dialect="duckdb"))
-    return ";\n".join(out), names
+    return ";\n".join(out), frozenset(names)
 
 
 def _int64_countif(node: exp.Expression) -> exp.Expression:
@@ -108,19 +105,20 @@ def _needs_business(table: Table, have: dict[str, Any]) -> bool:
     return bool(have) and "business_id" in table.column_names and "business_id" not in have
 
 
-def _businesses(partitions: PartitionRange) -> str:
-    if partitions.business_ids is None:
-        return ""
-    return f" for businesses {', '.join(partitions.business_ids)}"
-
-
 def _literal(text: str) -> str:
     return exp.Literal.string(text).sql(dialect="duckdb")
 
 
 class DuckDBWarehouse(Warehouse):
-    def __init__(self, url: str, *, read_only: bool = False) -> None:
+    def __init__(self, url: str, *, read_only: bool = False, settings: Any) -> None:
         self.url = url
+        # DuckDB 2.x writes a storage format 1.x clients cannot open ("version number 999"):
+        # new files use duckdb_storage_version (1.0) so analysts' DuckDB 1.x can read them.
+        self.storage_version = settings.duckdb_storage_version
+        self.lock_timeout = float(settings.duckdb_lock_timeout_seconds)
+        # DuckDB takes up to 80 % of RAM by default and spills beyond a limit: set one where
+        # the pipeline shares the machine.
+        self.memory_limit = settings.duckdb_memory_limit
         self.path = duckdb_path(url)
         self.read_only = read_only
         self._lock_file = None
@@ -131,14 +129,14 @@ class DuckDBWarehouse(Warehouse):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._acquire_lock(shared=read_only)
         try:
-            config = {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
+            config = {} if read_only else {"storage_compatibility_version": self.storage_version}
             self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             self._release_lock()
             raise WarehouseError(f"cannot open {self.path}: {exc}") from exc
         self.con.execute("SET TimeZone = 'UTC'")
-        if MEMORY_LIMIT:
-            self.con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
+        if self.memory_limit:
+            self.con.execute("SET memory_limit = ?", [self.memory_limit])
 
     # -- locking -------------------------------------------------------------------------
     def _acquire_lock(self, *, shared: bool) -> None:
@@ -150,7 +148,7 @@ class DuckDBWarehouse(Warehouse):
             if not shared:
                 raise
             return  # a reader of a folder it cannot write to: DuckDB's own lock still applies
-        deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+        deadline = time.monotonic() + self.lock_timeout
         waited = False
         while True:
             try:
@@ -163,7 +161,7 @@ class DuckDBWarehouse(Warehouse):
                     self._lock_file.close()
                     self._lock_file = None
                     raise WarehouseError(
-                        f"waited {LOCK_TIMEOUT_SECONDS:.0f} s for the lock on {self.path}; "
+                        f"waited {self.lock_timeout:.0f} s for the lock on {self.path}; "
                         "is another pipeline run or a reader holding the file?"
                     ) from None
                 if not waited:
@@ -326,64 +324,25 @@ class DuckDBWarehouse(Warehouse):
         partitions: PartitionRange | None,
         where: dict[str, Any] | None,
     ) -> int:
-        mode = table.write_mode
-        delete_sql: str | None = None
-        delete_params: list[Any] = []
-        if mode == "partitions":
-            if partitions is None:
-                raise WarehouseError(f"{table.ref} is written by partition; give the range")
-            field = table.partition_field
-            scope = f"{field} BETWEEN ? AND ?"
-            delete_params = [partitions.start, partitions.end]
-            if partitions.business_ids is not None:
-                scope += " AND business_id IN (SELECT unnest(?::VARCHAR[]))"
-                delete_params.append(list(partitions.business_ids))
-            outside = self.con.execute(
-                f"SELECT count(*) FROM {source} WHERE {field} IS NULL OR NOT ({scope})",
-                delete_params,
-            ).fetchall()[0][0]
-            if outside:
-                raise WarehouseError(
-                    f"{outside} rows for {table.ref} fall outside the partitions "
-                    f"{partitions.start}..{partitions.end} being replaced"
-                    f"{_businesses(partitions)}; nothing was written"
-                )
-            delete_sql = f"DELETE FROM {table.ref} WHERE {scope}"
-        elif mode == "upsert":
-            keys = ", ".join(table.key)
-            dupes = self.con.execute(
-                f"SELECT count(*) FROM (SELECT {keys} FROM {source} GROUP BY ALL "
-                "HAVING count(*) > 1)"
-            ).fetchall()[0][0]
-            if dupes:
-                raise WarehouseError(f"{dupes} duplicate keys ({keys}) in rows for {table.ref}")
-            delete_sql = (
-                f"DELETE FROM {table.ref} WHERE ({keys}) IN (SELECT ({keys}) FROM {source})"
-                if len(table.key) > 1
-                else f"DELETE FROM {table.ref} WHERE {keys} IN (SELECT {keys} FROM {source})"
-            )
-        elif mode == "replace_where":
-            if not where or set(where) != set(table.replace_columns):
-                raise WarehouseError(
-                    f"{table.ref} replaces rows by {list(table.replace_columns)}; got {where}"
-                )
-            delete_sql = f"DELETE FROM {table.ref} WHERE " + " AND ".join(
-                f"{c} = ?" for c in table.replace_columns
-            )
-            delete_params = [where[c] for c in table.replace_columns]
-        elif mode == "replace":
-            delete_sql = f"DELETE FROM {table.ref}"
-        elif mode != "append":
-            raise WarehouseError(f"{table.ref}: unknown write mode {mode!r}")
-
+        """Replace what ``source`` replaces (base.write_plan), in one transaction."""
+        plan = write_plan(table, table.ref, source, partitions, where)
+        if failed := plan.check_failure(self._count):
+            raise WarehouseError(failed)
         self.con.execute("BEGIN TRANSACTION")
         try:
-            if delete_sql:
-                self.con.execute(delete_sql, delete_params)
-            self.con.execute(f"INSERT INTO {table.ref} BY NAME SELECT * FROM {source}")
+            for statement in (plan.delete, plan.insert):
+                if statement:
+                    self._execute(statement, plan.params)
             written = self.con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
             self.con.execute("COMMIT")
         except Exception:
             self.con.execute("ROLLBACK")
             raise
         return written
+
+    def _execute(self, sql: str, params: dict[str, Any]) -> Any:
+        duck_sql, names = to_duckdb_sql(sql)
+        return self.con.execute(duck_sql, {k: v for k, v in params.items() if k in names})
+
+    def _count(self, sql: str, params: dict[str, Any]) -> int:
+        return int(self._execute(sql, params).fetchall()[0][0])

@@ -14,5 +14,7 @@ SELECT
     keyword,
     talk_seconds,
     recovery_seconds / 60.0 AS recovery_minutes,
-    customer_hash
+    customer_hash,
+    lead_call_key,
+    attributed_call_key
 FROM marts.attributed_leads

@@ -2,8 +2,8 @@
 
 The code path of ``airflow dags test``: real task instances, retries, XComs and Asset events in
 the metadata DB of ``AIRFLOW_HOME``, but one interpreter, so Airflow and Great Expectations are
-imported once. ``make demo``, ``ringback dags test`` and the reliability tests use it; production
-runs go through the scheduler (``airflow backfill create`` for past days).
+imported once. ``make demo``, ``ringback-dev dags test`` and the reliability tests use it;
+production runs go through the scheduler (``airflow backfill create`` for past days).
 """
 
 from __future__ import annotations

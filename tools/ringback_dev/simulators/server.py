@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ringback.simulators.journeys import JourneyGenerator, TrueCall
+from ringback_dev.simulators.journeys import JourneyGenerator, TrueCall
 
 log = logging.getLogger(__name__)
 

@@ -15,19 +15,21 @@ import logging
 import os
 import time
 
-from ringback.settings import load_config, load_settings, load_sources, project_root
+from ringback.runtime import Runtime
+from ringback.settings import project_root
 
 log = logging.getLogger(__name__)
 
 
 def run_demo(days: int = 7, seed: int = 7) -> int:
-    from ringback import local_runs, simulators
+    from ringback_dev import local_runs, simulators
+    from ringback_dev.simulators.ga4 import GA4Simulator
+    from ringback_dev.simulators.ga4 import connection_uri as ga4_uri
 
-    settings = load_settings()
+    runtime = Runtime.load()
+    settings = runtime.settings
     today = dt.datetime.now(settings.tz).date()
     run_dates = [today - dt.timedelta(days=n) for n in range(days, 0, -1)]
-    from ringback.simulators.ga4 import GA4Simulator
-    from ringback.simulators.ga4 import connection_uri as ga4_uri
 
     sims = simulators.start_all(seed=seed)
     # Exports (off unless enabled) go to a local GA4 fake, never to a real property: the demo's
@@ -35,10 +37,11 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
     ga4 = GA4Simulator()
     ga4.start()
     # Each business may send to its own GA4 property (connection); all go to the fake here.
-    for own in [settings, *load_config(settings).business_settings(settings).values()]:
+    # The Airflow tasks read connections and settings from the environment, as in production.
+    for own in [settings, *runtime.business_settings().values()]:
         os.environ[f"AIRFLOW_CONN_{own.ga4_connection_id.upper()}"] = ga4_uri(ga4)
     try:
-        for source in load_sources():
+        for source in runtime.config.sources:
             sim = sims[source.provider]
             os.environ[f"AIRFLOW_CONN_{source.id.upper()}"] = simulators.connection_uri(
                 source.provider, sim.base_url
@@ -57,20 +60,19 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
     from ringback.quality import update_data_docs
     from ringback.summary import print_summary
 
-    update_data_docs(load_settings())
+    update_data_docs(settings)
     print(
-        f"\nAirflow ran {len(run_dates)} days x {len(load_sources())} sources, then the marts "
-        f"and export DAGs, in {took:.0f} s."
+        f"\nAirflow ran {len(run_dates)} days x {len(runtime.config.sources)} sources, then the "
+        f"marts and export DAGs, in {took:.0f} s."
     )
-    print_summary(settings.warehouse_url, run_dates[0], run_dates[-1])
+    print_summary(runtime, run_dates[0], run_dates[-1])
     if settings.export_ga4_enabled:
         print(f"GA4 (local fake) received {len(ga4.received)} events, dropped {len(ga4.dropped)}")
     html = report.write_report(
-        settings.warehouse_url,
+        runtime,
         run_dates[0],
         run_dates[-1],
         report.default_path(project_root(), run_dates[0], run_dates[-1]),
-        names={b.id: b.name for b in load_config(settings).businesses},
     )
     print(f"HTML report:         {html.resolve()}")
     print(

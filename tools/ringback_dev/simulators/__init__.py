@@ -6,12 +6,12 @@ business, so no call is seen by two call-tracking systems at once.
 
 from __future__ import annotations
 
-from ringback.simulators.binotel import BinotelSimulator
-from ringback.simulators.callrail import CallRailSimulator
-from ringback.simulators.journeys import JourneyGenerator
-from ringback.simulators.ringostat import RingostatSimulator
-from ringback.simulators.server import ProviderSimulator
-from ringback.simulators.twilio import TwilioSimulator
+from ringback_dev.simulators.binotel import BinotelSimulator
+from ringback_dev.simulators.callrail import CallRailSimulator
+from ringback_dev.simulators.journeys import JourneyGenerator
+from ringback_dev.simulators.ringostat import RingostatSimulator
+from ringback_dev.simulators.server import ProviderSimulator
+from ringback_dev.simulators.twilio import TwilioSimulator
 
 SIMULATORS: dict[str, tuple[type[ProviderSimulator], str]] = {
     "ringostat": (RingostatSimulator, "ua"),

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ringback import catalog
-from ringback.simulators.journeys import JOURNEY_WEIGHTS, TRACKING_NUMBERS
+from ringback_dev.simulators.journeys import JOURNEY_WEIGHTS, TRACKING_NUMBERS
 
 KINDS = list(JOURNEY_WEIGHTS)
 UNTRACKED = "+380442000000"

@@ -25,8 +25,8 @@ import zoneinfo
 from collections import deque
 from urllib.parse import urlencode
 
-from ringback.simulators.journeys import JourneyGenerator, TrueCall
-from ringback.simulators.server import ProviderSimulator, Response
+from ringback_dev.simulators.journeys import JourneyGenerator, TrueCall
+from ringback_dev.simulators.server import ProviderSimulator, Response
 
 MAX_PER_PAGE = 250
 DEFAULT_PER_PAGE = 100

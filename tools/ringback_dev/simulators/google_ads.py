@@ -22,7 +22,7 @@ import re
 import uuid
 from typing import Any
 
-from ringback.simulators.server import ProviderSimulator, Response
+from ringback_dev.simulators.server import ProviderSimulator, Response
 
 DEMO_TOKEN = "demo-data-manager-token"
 MAX_EVENTS = 2000

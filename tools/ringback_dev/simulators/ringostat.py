@@ -17,8 +17,8 @@ import datetime as dt
 import io
 import zoneinfo
 
-from ringback.simulators.journeys import JourneyGenerator, TrueCall
-from ringback.simulators.server import ProviderSimulator, Response
+from ringback_dev.simulators.journeys import JourneyGenerator, TrueCall
+from ringback_dev.simulators.server import ProviderSimulator, Response
 
 ROW_CAP = 6500
 ALL_FIELDS = (

@@ -29,8 +29,8 @@ import email.utils
 import hashlib
 from urllib.parse import urlencode
 
-from ringback.simulators.journeys import JourneyGenerator, TrueCall
-from ringback.simulators.server import ProviderSimulator, Response
+from ringback_dev.simulators.journeys import JourneyGenerator, TrueCall
+from ringback_dev.simulators.server import ProviderSimulator, Response
 
 MAX_PAGE_SIZE = 1000
 DEMO_ACCOUNT_SID = "AC" + "0" * 28 + "dead"

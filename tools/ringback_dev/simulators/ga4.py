@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from ringback.simulators.server import ProviderSimulator, Response
+from ringback_dev.simulators.server import ProviderSimulator, Response
 
 DEMO_MEASUREMENT_ID = "G-DEMO123456"
 DEMO_API_SECRET = "demo-ga4-api-secret"

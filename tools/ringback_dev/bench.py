@@ -30,16 +30,18 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _settings():
-    from ringback.settings import load_settings
+def _runtime(db: str):
+    from ringback.runtime import Runtime
 
-    return load_settings({"validate_marts": False, "build_data_docs": False})
+    return Runtime.load(
+        {"validate_marts": False, "build_data_docs": False, "warehouse_url": f"duckdb://{db}"}
+    )
 
 
 # -- steps (run in a child process) ------------------------------------------------------------
 def step_prepare(db: str, calls: int, days: int) -> dict[str, Any]:
-    from ringback import bench_data, catalog
-    from ringback.warehouse.base import connect
+    from ringback import catalog
+    from ringback_dev import bench_data
 
     first = LAST_DAY - dt.timedelta(days=days - 1)
     began = time.perf_counter()
@@ -48,7 +50,7 @@ def step_prepare(db: str, calls: int, days: int) -> dict[str, Any]:
     rows = bench_data.generate(calls, first, days).sort_by(
         [("call_date", "ascending"), ("started_at", "ascending")]
     )
-    with connect(f"duckdb://{db}") as wh:
+    with _runtime(db).connect() as wh:
         wh.init()
         wh.write(catalog.table("staging.calls"), rows)
     return {"rows": rows.num_rows, "seconds": time.perf_counter() - began}
@@ -56,12 +58,12 @@ def step_prepare(db: str, calls: int, days: int) -> dict[str, Any]:
 
 def step_models(db: str, start: str, end: str) -> dict[str, Any]:
     from ringback import models
-    from ringback.warehouse.base import connect
 
-    with connect(f"duckdb://{db}") as wh:
+    runtime = _runtime(db)
+    with runtime.connect() as wh:
         began = time.perf_counter()
         results = models.run_models(
-            wh, _settings(), dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+            wh, runtime, dt.date.fromisoformat(start), dt.date.fromisoformat(end)
         )
         took = time.perf_counter() - began
     return {"seconds": took, "rows": sum(r.rows for r in results)}
@@ -69,8 +71,8 @@ def step_models(db: str, start: str, end: str) -> dict[str, Any]:
 
 def step_extract(db: str) -> dict[str, Any]:
     from ringback import ingest, quality
-    from ringback.simulators import connection_uri, start_all
-    from ringback.simulators.journeys import JourneyGenerator
+    from ringback_dev.simulators import connection_uri, start_all
+    from ringback_dev.simulators.journeys import JourneyGenerator
 
     quality._context()  # GX's one-off import (~8 s) is paid before the clock, once per process
     config = Path(db).with_suffix(".sources.yaml")
@@ -86,7 +88,7 @@ def step_extract(db: str) -> dict[str, Any]:
     for name, sim in sims.items():
         sim._now = dt.datetime(2026, 11, 23, 6, tzinfo=dt.UTC)
         os.environ[f"AIRFLOW_CONN_{name.upper()}_MAIN"] = connection_uri(name, sim.base_url)
-    settings = _settings()
+    runtime = _runtime(db)
     # The simulators build their days lazily in this process: build them before the clock runs.
     for sim in sims.values():
         sim.generator.calls_between(dt.datetime(2026, 11, 10, tzinfo=dt.UTC), sim.now)
@@ -94,9 +96,7 @@ def step_extract(db: str) -> dict[str, Any]:
     began = time.perf_counter()
     try:
         for source in ("ringostat_main", "binotel_main"):
-            received += ingest.run_extract(
-                source, dt.date(2026, 11, 20), f"duckdb://{db}", settings
-            ).received_records
+            received += ingest.run_extract(runtime, source, dt.date(2026, 11, 20)).received_records
     finally:
         for sim in sims.values():
             sim.stop()
@@ -105,9 +105,7 @@ def step_extract(db: str) -> dict[str, Any]:
 
 def step_baseline(db: str, limit: int, store: str) -> dict[str, Any]:
     """The same rules, one call at a time, against a key-value store (a webhook script)."""
-    from ringback.warehouse.base import connect
-
-    with connect(f"duckdb://{db}", read_only=True) as wh:
+    with _runtime(db).connect(read_only=True) as wh:
         calls = wh.query(
             "SELECT call_key, system, direction, customer_number, started_at, status, "
             "talk_seconds, traffic_source FROM staging.calls ORDER BY started_at LIMIT @n",
@@ -193,7 +191,7 @@ STEPS = {
 
 
 def _child(step: str, *args: Any, env: dict[str, str] | None = None) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "ringback.bench", "--step", step, *map(str, args)]
+    cmd = [sys.executable, "-m", "ringback_dev.bench", "--step", step, *map(str, args)]
     out = subprocess.run(  # noqa: S603 - our own module
         cmd, capture_output=True, text=True, check=False, env={**os.environ, **(env or {})}
     )
@@ -306,7 +304,7 @@ def _report(rows: list[tuple[str, str, str]], calls: int, results_file: Path) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ringback.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="ringback_dev.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=1_000_000)
     parser.add_argument("--baseline-calls", type=int, default=50_000)
     parser.add_argument("--results", default="bench/results.md")

@@ -20,8 +20,8 @@ import threading
 import time
 from urllib.parse import urlencode
 
-from ringback.simulators.journeys import JourneyGenerator, TrueCall
-from ringback.simulators.server import ProviderSimulator, Response
+from ringback_dev.simulators.journeys import JourneyGenerator, TrueCall
+from ringback_dev.simulators.server import ProviderSimulator, Response
 
 METHODS = {
     "list-of-calls-for-period": None,

@@ -1,0 +1,112 @@
+"""The headline figures of a date range, per business, read from the analytics views.
+
+The analytics views (``sql/analytics/``) define what each figure counts (a lead, a recovered
+lead, a resolved missed call, a mismatch day); this module only sums their rows over the range
+and divides. The demo summary and the HTML report both show these; LookML's measures are the
+same sums over the same views (a test compares all three on one warehouse).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+HEADLINE = """
+WITH
+leads AS (
+    SELECT
+        business_id,
+        SUM(leads) AS leads,
+        SUM(primary_leads) AS primary_leads,
+        SUM(retry_leads) AS retry_leads,
+        SUM(callback_leads) AS callback_leads,
+        SUM(recovered_leads) AS recovered_leads
+    FROM analytics.leads_daily
+    WHERE attributed_date BETWEEN @start AND @end
+    GROUP BY business_id
+),
+missed AS (
+    SELECT
+        business_id,
+        COUNT(*) AS missed_calls,
+        COUNTIF(is_recovered) AS recovered_calls,
+        COUNTIF(is_resolved) AS resolved_calls
+    FROM analytics.missed_calls
+    WHERE missed_date BETWEEN @start AND @end
+    GROUP BY business_id
+),
+days AS (
+    SELECT
+        business_id,
+        COUNT(*) AS days,
+        COUNTIF(status = 'mismatch') AS flagged_days
+    FROM analytics.daily_reconciliation
+    WHERE report_date BETWEEN @start AND @end
+    GROUP BY business_id
+),
+businesses AS (
+    SELECT business_id FROM leads
+    UNION DISTINCT SELECT business_id FROM missed
+    UNION DISTINCT SELECT business_id FROM days
+)
+SELECT
+    businesses.business_id,
+    COALESCE(leads.leads, 0) AS leads,
+    COALESCE(leads.primary_leads, 0) AS primary_leads,
+    COALESCE(leads.retry_leads, 0) AS retry_leads,
+    COALESCE(leads.callback_leads, 0) AS callback_leads,
+    COALESCE(leads.recovered_leads, 0) AS recovered_leads,
+    COALESCE(missed.missed_calls, 0) AS missed_calls,
+    COALESCE(missed.recovered_calls, 0) AS recovered_calls,
+    COALESCE(missed.resolved_calls, 0) AS resolved_calls,
+    COALESCE(days.days, 0) AS days,
+    COALESCE(days.flagged_days, 0) AS flagged_days
+FROM businesses
+LEFT JOIN leads ON businesses.business_id = leads.business_id
+LEFT JOIN missed ON businesses.business_id = missed.business_id
+LEFT JOIN days ON businesses.business_id = days.business_id
+ORDER BY businesses.business_id
+"""
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One business's figures for a range (dates in its own zone)."""
+
+    business_id: str
+    leads: int
+    primary_leads: int
+    retry_leads: int
+    callback_leads: int
+    recovered_leads: int
+    missed_calls: int
+    recovered_calls: int
+    resolved_calls: int
+    days: int
+    flagged_days: int
+
+    @property
+    def recovered_share(self) -> float | None:
+        """Leads a missed call would have lost, as a share of all leads."""
+        return self.recovered_leads / self.leads if self.leads else None
+
+    @property
+    def recovery_rate(self) -> float | None:
+        """Recovered missed calls of those whose window has closed (pending left out)."""
+        return self.recovered_calls / self.resolved_calls if self.resolved_calls else None
+
+
+def headlines(wh: Any, start: dt.date, end: dt.date) -> dict[str, Headline]:
+    """Every business with rows in the range, by id."""
+    rows = wh.query(HEADLINE, {"start": start, "end": end}).to_pylist()
+    return {
+        r["business_id"]: Headline(
+            **{k: (v if k == "business_id" else int(v)) for k, v in r.items()}
+        )
+        for r in rows
+    }
+
+
+def empty(business_id: str) -> Headline:
+    return Headline(business_id, *([0] * 10))
