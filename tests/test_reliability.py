@@ -26,7 +26,7 @@ from airflow_harness import (
     truth_per_day,
 )
 
-from helpers import connect
+from helpers import connect, table_rows
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -190,6 +190,27 @@ def test_two_runs_for_different_dates_at_once_leave_a_consistent_warehouse(
         code, output = run.run_dags(D1, D1 + dt.timedelta(days=1), ["ringostat_main"])
         assert code == 0, output[-6000:]
     assert p.checksums() == reference.checksums()
+
+
+def test_a_failed_validation_fails_its_task_once_without_a_retry(pipeline):
+    """A failed validation is deterministic: AirflowFailException, no retry (a retry would find
+    the same rows and record the failed load again). The failed load is recorded, staging is
+    untouched."""
+    p = pipeline(extra_env={"RINGBACK_MAX_QUARANTINE_RATIO": "0"})
+    binotel = p.sims["binotel"]
+    broken = [c for c in binotel.generator.day(D1).calls if c.seen_by_telephony][:3]
+    for call in broken:  # a negative talk time is quarantined, and ratio 0 allows none
+        binotel.changes[call.call_id] = {"talk_seconds": -5}
+    code, output = p.run_dags(D1, D1, ["binotel_main"])
+    assert code != 0, output[-6000:]
+    (line,) = [x for x in output.splitlines() if x.startswith("  ringback_ingest_binotel_main")]
+    assert " failed (" in line and "retried" not in line, line
+    assert "AirflowFailException" in output and "quarantine_ratio" in output
+    with connect(p.warehouse_url, read_only=True) as wh:
+        loads = table_rows(wh, "raw.loads")
+        staged = table_rows(wh, "staging.calls")
+    assert [(r["source_id"], r["validation_success"]) for r in loads] == [("binotel_main", False)]
+    assert staged == []
 
 
 # -- secrets ---------------------------------------------------------------------------------

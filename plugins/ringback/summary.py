@@ -113,7 +113,7 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
                        SUM(recovered_leads) AS recovered,
                        SUM(recovered_leads) / SUM(leads) AS share
                 FROM analytics.leads_daily WHERE attributed_date BETWEEN @start AND @end
-                GROUP BY business_id, channel ORDER BY business_id, leads DESC"""),
+                GROUP BY business_id, channel ORDER BY business_id, leads DESC, channel"""),
                 ),
             )
         )
