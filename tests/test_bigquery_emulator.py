@@ -265,7 +265,7 @@ def test_extract_validate_publish_into_bigquery_equals_duckdb(emulator, warehous
         bq_url = emulator.url()
         with connect(bq_url, settings=settings) as bq:
             bq.init()
-        with connect(warehouse_url) as duck:
+        with connect(warehouse_url, settings=settings) as duck:
             duck.init()
         manifests = {}
         for url in (bq_url, warehouse_url):
@@ -279,7 +279,10 @@ def test_extract_validate_publish_into_bigquery_equals_duckdb(emulator, warehous
             sim.stop()
     for source in ("ringostat_main", "binotel_main"):
         assert manifests[bq_url, source] == manifests[warehouse_url, source]
-    with connect(bq_url, settings=settings) as bq, connect(warehouse_url) as duck:
+    with (
+        connect(bq_url, settings=settings) as bq,
+        connect(warehouse_url, settings=settings) as duck,
+    ):
         for ref in ("staging.calls", "raw.loads", "staging.calls_quarantine"):
             drop = {"load_id", "extracted_at", "loaded_at"}
             if ref == "raw.loads":
