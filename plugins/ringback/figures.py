@@ -108,5 +108,10 @@ def headlines(wh: Any, start: dt.date, end: dt.date) -> dict[str, Headline]:
     }
 
 
+def percent(value: float | None) -> str:
+    """A share as the summary and the report print it: one decimal, "-" when undefined."""
+    return "-" if value is None else f"{value:.1%}"
+
+
 def empty(business_id: str) -> Headline:
     return Headline(business_id, *([0] * 10))

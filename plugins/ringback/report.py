@@ -212,20 +212,6 @@ def _reconciliation(days: list[dict[str, Any]]) -> str:
     return _svg(fig)
 
 
-def businesses_in(wh: Any, start: dt.date, end: dt.date) -> list[str]:
-    """The businesses with leads, missed calls or reconciled days in start..end."""
-    sql = """
-        SELECT business_id FROM analytics.leads_daily WHERE attributed_date BETWEEN @start AND @end
-        UNION DISTINCT
-        SELECT business_id FROM analytics.missed_call_recovery_daily
-        WHERE missed_date BETWEEN @start AND @end
-        UNION DISTINCT
-        SELECT business_id FROM analytics.daily_reconciliation
-        WHERE report_date BETWEEN @start AND @end"""
-    found = wh.query(sql, {"start": start, "end": end}).column("business_id").to_pylist()
-    return sorted(found)
-
-
 def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, Any]:
     """Everything the report shows of one business, read from the analytics views."""
     by_source = _rows(
@@ -331,13 +317,12 @@ def _section(
     business: str, name: str, data: dict[str, Any], headline: figures.Headline
 ) -> dict[str, Any]:
     k = _kpis(headline)
-    pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
     kpis = [
         ("leads", f"{k['leads']}"),
         ("recovered from missed calls", f"{k['recovered']}"),
-        ("recovered share", pct(k["recovered_share"])),
+        ("recovered share", figures.percent(k["recovered_share"])),
         ("missed first calls", f"{k['missed']}"),
-        ("recovery rate (closed windows)", pct(k["recovery_rate"])),
+        ("recovery rate (closed windows)", figures.percent(k["recovery_rate"])),
         ("days with a call-count mismatch", f"{k['flagged_days']} of {k['days']}"),
     ]
     charts = [
@@ -411,8 +396,9 @@ def write_report(
     names = runtime.business_names()
     warehouse_url = runtime.settings.warehouse_url
     with runtime.connect(read_only=True) as wh:
-        chosen = businesses or businesses_in(wh, start, end) or sorted(names) or ["default"]
+        # Every business with data in the range (the headline reads the same views).
         heads = figures.headlines(wh, start, end)
+        chosen = businesses or sorted(heads) or sorted(names) or ["default"]
         sections = [
             _section(
                 b, names.get(b, b), gather(wh, start, end, b), heads.get(b) or figures.empty(b)

@@ -46,7 +46,6 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
         def rows(sql: str) -> list[tuple[Any, ...]]:
             return [tuple(r.values()) for r in wh.query(sql, p).to_pylist()]
 
-        pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
         sections = []
         sections.append(
             (
@@ -70,9 +69,9 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
                             h.primary_leads,
                             h.retry_leads,
                             h.callback_leads,
-                            pct(h.recovered_share),
+                            figures.percent(h.recovered_share),
                             h.missed_calls,
-                            pct(h.recovery_rate),
+                            figures.percent(h.recovery_rate),
                             f"{h.flagged_days} of {h.days}",
                         )
                         for h in figures.headlines(wh, start, end).values()

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ringback.cli import _date, _Parser
+from ringback.cli import UsageError, _check_range, _date, _Parser
 from ringback.settings import ConfigError
 
 
@@ -51,8 +51,7 @@ def cmd_dags_test(args: argparse.Namespace) -> int:
     process (Airflow's dag.test); the connections must already point somewhere."""
     from ringback_dev import local_runs
 
-    if args.end < args.start:
-        raise ConfigError(f"--end {args.end} is before --start {args.start}")
+    _check_range(args)
     days = [args.start + dt.timedelta(days=n) for n in range((args.end - args.start).days + 1)]
     try:
         local_runs.run_days(days, args.source or None, marts=not args.no_marts)
@@ -132,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return args.func(args)
-    except ConfigError as exc:
+    except (ConfigError, UsageError) as exc:
         print(f"ringback-dev: {exc}", file=sys.stderr)
         return 2
 
