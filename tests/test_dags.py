@@ -48,7 +48,16 @@ def test_marts_dag_has_one_task_per_model_wired_by_depends_on(dagbag):
     marts = dagbag.dags["ringback_build_marts"]
     models = catalog.models_in_order()
     by_task = {t.name: t for t in models}
-    assert {t.task_id for t in marts.tasks} == {"affected_dates", "prepare", "finish", *by_task}
+    assert {t.task_id for t in marts.tasks} == {
+        "affected_dates",
+        "prepare",
+        "finish",
+        "data_docs",
+        *by_task,
+    }
+    # Data Docs after finish, outside the warehouse pool: GX's import costs no model task.
+    docs = marts.get_task("data_docs")
+    assert docs.upstream_task_ids == {"finish"} and docs.pool != "ringback_warehouse"
     for name, table in by_task.items():
         task = marts.get_task(name)
         reads = {d.split(".", 1)[1] for d in table.depends_on if d.split(".", 1)[1] in by_task}

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from ringback import catalog, models, quality
+from ringback import audits, catalog, models, quality
 from ringback.alerts import notify_failure
-from ringback.settings import load_settings
+from ringback.settings import ConfigError, load_settings
 from ringback_dev.simulators.journeys import JourneyGenerator, staging_rows
 
-from helpers import build, load_calls, runtime_of, table_rows
+from helpers import build, connect, load_calls, runtime_of, table_rows
 
 DAY = dt.date(2026, 11, 10)
 START = dt.datetime(2026, 11, 9, 22, 0, tzinfo=dt.UTC)
@@ -144,19 +148,34 @@ def test_staging_warnings_volume_and_empty(staged_frame):
 
 
 # -- marts ---------------------------------------------------------------------------------------
-@pytest.fixture
-def built(warehouse):
+# Mart suites run in the warehouse (audits.py): the same GX suite files, compiled to one query.
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
     settings = load_settings()
     rows = staging_rows(
         JourneyGenerator(seed=4, customers_per_day=30), DAY, DAY + dt.timedelta(days=2), settings.tz
     )
-    load_calls(warehouse, rows)
-    build(warehouse, settings, DAY, DAY + dt.timedelta(days=2))
-    return warehouse
+    url = f"duckdb://{tmp_path_factory.mktemp('marts')}/warehouse.duckdb"
+    with connect(url) as wh:
+        wh.init()
+        load_calls(wh, rows)
+        build(wh, settings, DAY, DAY + dt.timedelta(days=2))
+        yield wh
 
 
 def mart(wh, name: str) -> pd.DataFrame:
     return wh.query(f"SELECT * FROM marts.{name}").to_pandas()
+
+
+def audit_frame(wh, name: str, frame: pd.DataFrame) -> dict:
+    """The mart's audit on rows held aside, as a model run holds its new rows."""
+    table = catalog.table(f"marts.{name}")
+    arrow = pa.Table.from_pandas(frame, preserve_index=False).cast(table.arrow_schema())
+    wh.con.register("rows_aside", arrow)
+    try:
+        return audits.audit(wh, table, "rows_aside", "t", {"recovery_window_seconds": 86400})
+    finally:
+        wh.con.unregister("rows_aside")
 
 
 def test_model_runs_validate_every_mart_and_keep_the_results(built):
@@ -166,6 +185,32 @@ def test_model_runs_validate_every_mart_and_keep_the_results(built):
         for n in ("attributed_leads", "missed_calls", "call_reconciliation", "unmatched_calls")
     }
     assert all(r["success"] and r["rows"] > 0 for r in results.values())
+    assert {r["evaluated"] for r in results.values()} == {4, 5, 6}
+
+
+def test_mart_audits_import_no_great_expectations(tmp_path):
+    """A models run does not pay GX's import (seconds in every process before)."""
+    code = (
+        "import sys, datetime as dt\n"
+        "from ringback.runtime import Runtime\n"
+        "from ringback import models\n"
+        f"rt = Runtime.load({{'warehouse_url': 'duckdb://{tmp_path}/w.duckdb'}})\n"
+        "with rt.connect() as wh:\n"
+        "    wh.init()\n"
+        "    models.run_models(wh, rt, dt.date(2026, 11, 10), dt.date(2026, 11, 10))\n"
+        "print('great_expectations' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize("name", ["attributed_leads", "missed_calls", "call_reconciliation"])
+def test_every_mart_expectation_compiles_to_sql(built, name):
+    report = audit_frame(built, name, mart(built, name))
+    assert report["success"] and report["rows"] > 0
+    assert report["evaluated"] == len(audits.suite(f"marts.{name}"))
 
 
 @pytest.mark.parametrize(
@@ -204,6 +249,12 @@ def test_model_runs_validate_every_mart_and_keep_the_results(built):
             "primary_has_no_recovery",
         ),
         (
+            "attributed_leads",
+            lambda d: d.assign(attribution_type="organic"),
+            "expect_column_values_to_be_in_set",
+            "attribution_type",
+        ),
+        (
             "missed_calls",
             lambda d: d.assign(outcome="lost"),
             "expect_column_values_to_be_in_set",
@@ -228,6 +279,12 @@ def test_model_runs_validate_every_mart_and_keep_the_results(built):
             "reason_iff_mismatch",
         ),
         (
+            "call_reconciliation",
+            lambda d: d.assign(unmatched_ratio=1.5),
+            "expect_column_values_to_be_between",
+            "unmatched_ratio",
+        ),
+        (
             "unmatched_calls",
             lambda d: d.assign(reason="aliens"),
             "expect_column_values_to_be_in_set",
@@ -236,12 +293,38 @@ def test_model_runs_validate_every_mart_and_keep_the_results(built):
     ],
 )
 def test_mart_suites_reject_broken_rows(built, name, breaks, expectation, column):
-    settings = load_settings()
     good = mart(built, name)
-    assert quality.validate_mart(f"marts.{name}", good, settings, "t")["success"]
-    report = quality.validate_mart(f"marts.{name}", breaks(good), settings, "t")
+    assert audit_frame(built, name, good)["success"]
+    report = audit_frame(built, name, breaks(good))
+    key = (expectation, column)
     assert not report["success"]
-    assert failed(report).get((expectation, column)) == "critical", failed(report)
+    assert failed(report).get(key) == "critical", failed(report)
+    (entry,) = [f for f in report["failed"] if (f["expectation"], f["column"]) == key]
+    assert entry["unexpected_count"] >= 1
+
+
+def test_mart_audit_failures_show_up_to_five_examples(built):
+    leads = mart(built, "attributed_leads")
+    report = audit_frame(built, "attributed_leads", leads.assign(customer_hash="+380671234567"))
+    (entry,) = report["failed"]
+    assert entry["unexpected_count"] == len(leads)
+    # customer_hash is not a PII column by name, so its (bad) values are shown: a hash column
+    # holding a phone number is exactly what the operator must see.
+    assert entry["examples"] == ["+380671234567"] * min(5, len(leads))
+
+
+def test_a_mart_suite_with_a_type_the_warehouse_cannot_evaluate_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "expectations/expectations").mkdir(parents=True)
+    (tmp_path / "expectations/expectations/marts_missed_calls.json").write_text(
+        json.dumps({"expectations": [{"type": "expect_column_kl_divergence", "kwargs": {}}]})
+    )
+    monkeypatch.setenv("RINGBACK_HOME", str(tmp_path))
+    audits.suite.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="expect_column_kl_divergence"):
+            audits.suite("marts.missed_calls")
+    finally:
+        audits.suite.cache_clear()
 
 
 def test_a_failed_mart_leaves_its_partitions_untouched(built):
@@ -252,23 +335,30 @@ def test_a_failed_mart_leaves_its_partitions_untouched(built):
     window = models.RebuildWindow.for_run(DAY, DAY, settings)
     scope = models.BusinessScope(None, {"default": settings}, frozenset(), {})
     reports: list = []
-    with pytest.raises(quality.ValidationFailed, match="partitions were not replaced"):
+    with pytest.raises(audits.ValidationFailed, match="partitions were not replaced"):
         built.run_model(
             table,
             broken,
             models.query_params(window, settings),
             models.PartitionRange(window.start, window.end),
-            models._audit_for(table, settings, scope, window, reports),
+            models._audit_for(built, table, settings, scope, window, reports),
         )
     assert table_rows(built, table.ref, "lead_id") == before
     assert reports and not reports[0]["success"]
 
 
 @pytest.mark.serial  # the docs read every stored validation result, which other workers write
-def test_data_docs_are_built(built, monkeypatch):
+def test_data_docs_are_built_and_old_results_pruned(monkeypatch):
+    frame = raw_frame()
+    quality.validate_raw(frame, "binotel", "docs-test")
+    stored = sorted(quality.validations_dir().rglob("*.json"), key=lambda p: p.stat().st_mtime)
+    old = stored[-1]
+    month_ago = old.stat().st_mtime - 31 * 86400
+    os.utime(old, (month_ago, month_ago))
     monkeypatch.setenv("RINGBACK_BUILD_DATA_DOCS", "true")
     index = quality.update_data_docs(load_settings())
-    assert index and Path(index).exists() and "marts_attributed_leads" in Path(index).read_text()
+    assert not old.exists()
+    assert index and Path(index).exists() and "raw_binotel" in Path(index).read_text()
 
 
 # -- alerts --------------------------------------------------------------------------------------

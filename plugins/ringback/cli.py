@@ -4,8 +4,9 @@ Public contract (design.md §5, kept exactly):
   ringback init --warehouse URL
   ringback models run --warehouse URL --start YYYY-MM-DD --end YYYY-MM-DD [--business ID]...
   ringback extract --source ID --date YYYY-MM-DD --warehouse URL
-Project commands: ``models render``, ``summary``, ``report``, ``export``. Development commands
-(``demo``, ``simulators serve``, ``dags test``, ``bench``) are ``ringback-dev``, in ``tools/``.
+Project commands: ``models render``, ``summary``, ``report``, ``export``, ``docs``. Development
+commands (``demo``, ``simulators serve``, ``dags test``, ``bench``) are ``ringback-dev``, in
+``tools/``.
 """
 
 from __future__ import annotations
@@ -152,6 +153,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 1 if any(r.counts.get("failed") for r in results) else 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    """Rebuild the Great Expectations Data Docs of the load validations, after dropping stored
+    results older than validation_results_retention_days."""
+    from ringback import quality
+
+    settings = _runtime(args).settings
+    removed = quality.prune_validation_results(settings.validation_results_retention_days)
+    index = quality.build_data_docs()
+    print(f"Data Docs: {index} ({removed} stored results past the retention removed)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ringback", description=__doc__.split("\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
@@ -230,6 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_report)
 
+    p = sub.add_parser("docs", help=cmd_docs.__doc__)
+    common(p)
+    p.set_defaults(func=cmd_docs)
+
     p = sub.add_parser("export", help=cmd_export.__doc__)
     common(p)
     p.add_argument("--start", type=_date, required=True, help="first lead_date")
@@ -276,8 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.verbose:
             raise
+        from ringback.audits import ValidationFailed
         from ringback.export import ExportError
-        from ringback.quality import ValidationFailed
         from ringback.sources.transport import ProviderError
         from ringback.warehouse.base import WarehouseError
 

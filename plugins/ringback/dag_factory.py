@@ -249,9 +249,12 @@ the businesses whose sources loaded.
 * **one task per model** of `sql/` (`unified_calls`, `customer_first_seen`, `tracked_numbers`,
   `primary_calls`, the marts `attributed_leads`, `missed_calls`, `call_reconciliation`,
   `unmatched_calls`), wired by each model's `depends_on`: a failed model is the red square,
-  and clearing it reruns that model and what reads it. Marts are validated before they
-  replace their partitions; a failed validation fails the task without retry.
+  and clearing it reruns that model and what reads it. Marts are validated by the warehouse
+  (their suites compiled to SQL) before they replace their partitions; a failed validation
+  fails the task without retry.
 * **finish**: records the folded history and updates the marts Asset.
+* **data_docs**: drops stored load validations older than `validation_results_retention_days`
+  and rebuilds the Great Expectations Data Docs (off when `build_data_docs` is false).
 
 Each run rebuilds the run dates of the triggering loads plus `rebuild_lookback_days` before
 them: the same result as a full rebuild, whatever the number of reruns.
@@ -295,7 +298,7 @@ them: the same result as a full rebuild, whatever the number of reruns.
         def model_task(ref: str) -> Any:
             @task(task_id=ref.split(".", 1)[1], pool=WAREHOUSE_POOL, doc_md=f"Builds `{ref}`.")
             def build_model(plan: dict[str, Any]) -> dict[str, Any]:
-                from ringback import catalog, models, quality
+                from ringback import audits, catalog, models
 
                 runtime = _runtime()
                 reports: list[dict[str, Any]] = []
@@ -304,7 +307,7 @@ them: the same result as a full rebuild, whatever the number of reruns.
                         result = models.build_one(
                             wh, runtime, models.RunPlan.from_json(plan), catalog.table(ref), reports
                         )
-                    except quality.ValidationFailed as exc:
+                    except audits.ValidationFailed as exc:
                         raise _fail(exc) from None
                     finally:
                         models.record_audits(wh, reports)
@@ -318,15 +321,26 @@ them: the same result as a full rebuild, whatever the number of reruns.
 
         @task(pool=WAREHOUSE_POOL, outlets=[MARTS_ASSET])
         def finish(plan: dict[str, Any], dates: dict[str, Any], **context: Any) -> None:
-            """Record the folded history once every model has built, refresh the Data Docs,
-            announce the dates."""
-            from ringback import models, quality
+            """Record the folded history once every model has built, announce the dates."""
+            from ringback import models
 
-            runtime = _runtime()
-            with runtime.connect() as wh:
+            with _runtime().connect() as wh:
                 models.finish(wh, models.RunPlan.from_json(plan))
-            quality.update_data_docs(runtime.settings)  # once per run, not per mart
             context["outlet_events"][MARTS_ASSET].extra = dict(dates)
+
+        # Its own task, off the warehouse pool: Great Expectations' import and the docs build
+        # take seconds that no model task should pay.
+        @task
+        def data_docs() -> str:
+            """Drop stored load validations past the retention and rebuild the Data Docs."""
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            from ringback import quality
+
+            settings = _runtime().settings
+            if not settings.build_data_docs:
+                raise AirflowSkipException("build_data_docs is false")
+            return quality.update_data_docs(settings) or "not built (see the log)"
 
         dates = affected_dates()
         plan = prepare(dates)
@@ -339,6 +353,7 @@ them: the same result as a full rebuild, whatever the number of reruns.
         done = finish(plan, dates)
         for node in built.values():
             node >> done
+        done >> data_docs()
 
     return build_marts()
 

@@ -419,7 +419,9 @@ def validate(runtime: Runtime, load_id: str) -> dict[str, Any]:
             }
         ]
     store.write_json(load_id, "validation", report)
-    quality.update_data_docs(settings)
+    # GX stored one result per checkpoint; keep the store bounded (Data Docs are built by the
+    # marts DAG's data_docs task or `ringback docs`, not here).
+    quality.prune_validation_results(settings.validation_results_retention_days)
     return report
 
 

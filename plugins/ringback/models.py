@@ -19,7 +19,7 @@ from typing import Any
 
 import jinja2
 
-from ringback import catalog, history
+from ringback import audits, catalog, history
 from ringback.catalog import Table
 from ringback.runtime import Runtime
 from ringback.settings import Config, ConfigError, Settings
@@ -201,10 +201,6 @@ def run_models(
         finish(warehouse, plan)
     finally:
         record_audits(warehouse, reports)
-        if reports:
-            from ringback import quality
-
-            quality.update_data_docs(runtime.settings)
     return results
 
 
@@ -319,7 +315,7 @@ def build_one(
         scope,
         table,
         table_window,
-        _audit_for(table, settings, scope, table_window, reports),
+        _audit_for(warehouse, table, settings, scope, table_window, reports),
     )
     took = time.perf_counter() - began
     log.info(
@@ -342,9 +338,7 @@ def finish(warehouse: Warehouse, plan: RunPlan) -> None:
 def record_audits(warehouse: Warehouse, reports: list[dict[str, Any]]) -> None:
     """Store the marts' validation results (``raw.validation_results``)."""
     if reports:
-        from ringback import quality
-
-        quality.record_results(warehouse, reports)
+        audits.record_results(warehouse, reports)
 
 
 def _fold_history(
@@ -368,33 +362,35 @@ def _fold_history(
 
 
 def _audit_for(
+    warehouse: Warehouse,
     table: Table,
     settings: Settings,
     scope: BusinessScope,
     window: RebuildWindow,
     reports: list[dict[str, Any]],
 ) -> Any:
-    """The mart's checkpoint, run on its rows before they replace the partitions."""
+    """The mart's suite, evaluated by the warehouse on its rows before they replace the
+    partitions (audits.py: no copy of the rows, no Great Expectations import)."""
     if not settings.validate_marts or table.layer != "marts":
         return None
 
-    def audit(rows: Any) -> None:
-        from ringback import quality
-
+    def audit(relation: str) -> None:
         subject = f"{table.ref}:{window.start}..{window.end}"
         if scope.selected:
             subject += f":{'+'.join(scope.selected)}"
-        report = quality.validate_mart(
-            table.ref, rows.to_pandas(), settings, subject, scope.settings
+        # The bound on recovery_seconds: the longest window of the businesses in the run.
+        longest = max(s.recovery_window_seconds for s in [settings, *scope.each()])
+        report = audits.audit(
+            warehouse, table, relation, subject, {"recovery_window_seconds": longest}
         )
         if report is None:
             return
         reports.append(report)
         if not report["success"]:
-            raise quality.ValidationFailed(
+            raise audits.ValidationFailed(
                 f"{table.ref} for {window.start}..{window.end} failed validation "
-                f"({quality.failure_message([report])}); its partitions were not replaced. "
-                f"Data Docs: {report['data_docs']}"
+                f"({audits.failure_message([report])}); its partitions were not replaced. "
+                "Results: raw.validation_results"
             )
 
     return audit

@@ -11,28 +11,30 @@ Data Docs are rebuilt locally under ``expectations/uncommitted/data_docs``.
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
 import functools
-import json
 import logging
 import os
+import time
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+# Shared with the mart audits, which run in the warehouse without importing GX.
+from ringback.audits import (  # noqa: F401
+    PII_COLUMNS,
+    ValidationFailed,
+    failure_message,
+    record_results,
+)
 from ringback.settings import Settings, project_root
 
 log = logging.getLogger(__name__)
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-# Values of these columns never appear in reports, logs or the results table.
-PII_COLUMNS = {"customer_number"}
 UNBOUNDED_ROWS = 10**12
-
-
-class ValidationFailed(RuntimeError):
-    """A critical expectation failed: nothing was published."""
 
 
 def gx_root() -> str:
@@ -50,17 +52,54 @@ def _context():
     return gx.get_context(mode="file", context_root_dir=gx_root())
 
 
+def validations_dir() -> Path:
+    return project_root() / "expectations/uncommitted/validations"
+
+
+def prune_validation_results(retention_days: int) -> int:
+    """Delete stored GX validation results older than ``retention_days`` (by file time).
+
+    Every checkpoint run stores one result and nothing else ever removes them; a year of daily
+    loads would make each Data Docs build read thousands of files. The warehouse keeps its own
+    summary of every run (``raw.validation_results``), so only the files go."""
+    cutoff = time.time() - retention_days * 86400
+    removed = 0
+    root = validations_dir()
+    if not root.exists():
+        return 0
+    for path in root.rglob("*.json"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # another process pruned it first
+            continue
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
+        with contextlib.suppress(OSError):  # not empty, or removed by another process
+            folder.rmdir()
+    if removed:
+        log.info("removed %d stored validation results older than %d days", removed, retention_days)
+    return removed
+
+
+def build_data_docs() -> str:
+    """Render the local Data Docs from the stored validation results; return the index."""
+    _context().build_data_docs()
+    return data_docs_index()
+
+
 def update_data_docs(settings: Settings) -> str | None:
-    """Rebuild the local Data Docs once after a load or a model run (seconds, growing with the
-    stored results, so not after every checkpoint)."""
+    """Prune past the retention, then rebuild the Data Docs (the marts DAG's ``data_docs``
+    task; ``ringback docs`` on demand). Docs are a convenience: a failure is logged, not
+    raised, so it never fails the data."""
     if not settings.build_data_docs:
         return None
     try:
-        _context().build_data_docs()
-    except Exception as exc:  # docs are a convenience; a failure must not fail the data
+        prune_validation_results(settings.validation_results_retention_days)
+        return build_data_docs()
+    except Exception as exc:
         log.warning("could not rebuild Data Docs: %s", exc)
         return None
-    return data_docs_index()
 
 
 def run_checkpoint(
@@ -183,133 +222,3 @@ def validate_staged_calls(
 def validate_raw(view: pd.DataFrame, provider: str, load_id: str) -> dict[str, Any]:
     """The ``raw_<provider>_load`` checkpoint on the normalised view of the raw records."""
     return run_checkpoint(f"raw_{provider}_load", view, load_id)
-
-
-# -- marts -------------------------------------------------------------------------------------
-def _bools(values: Any) -> list[bool]:
-    return [bool(v) for v in values]
-
-
-def prepare_mart(
-    ref: str,
-    df: pd.DataFrame,
-    settings: Settings,
-    per_business: dict[str, Settings] | None = None,
-) -> pd.DataFrame:
-    """Derived check columns of a mart (rules that relate several columns of one row), each row
-    judged by its own business's settings (``per_business``; else ``settings``)."""
-    out = df.copy()
-    per_business = per_business or {}
-
-    def of_business(name: str) -> pd.Series:
-        default = getattr(settings, name)
-        if "business_id" not in out:
-            return pd.Series(default, index=out.index)
-        values = {b: getattr(s, name) for b, s in per_business.items()}
-        # object first: mapping an empty string column keeps its str dtype, which then refuses
-        # to compare with numbers (a one-day run on an empty warehouse)
-        mapped = out["business_id"].astype(object).map(values).fillna(default)
-        numeric = isinstance(default, int | float) and not isinstance(default, bool)
-        return pd.to_numeric(mapped) if numeric else mapped
-
-    if ref == "marts.attributed_leads":
-        primary = out["attribution_type"] == "primary_call"
-        same = out["lead_call_key"] == out["attributed_call_key"]
-        out["primary_has_no_recovery"] = _bools(~primary | (same & (out["recovery_seconds"] == 0)))
-        out["lead_is_conversation"] = _bools(
-            out["talk_seconds"] > of_business("talk_threshold_seconds")
-        )
-    elif ref == "marts.missed_calls":
-        recovered = out["outcome"].str.startswith("recovered_")
-        out["recovered_iff_call"] = _bools(recovered == out["recovered_by_call_key"].notna())
-    elif ref == "marts.call_reconciliation":
-        unmatched = (
-            out["only_in_calltracking"]
-            + out["only_in_telephony_untracked"]
-            + out["only_in_telephony_tracked"]
-        )
-        out["counts_add_up"] = _bools(
-            (out["calltracking_calls"] == out["matched_calls"] + out["only_in_calltracking"])
-            & (
-                out["telephony_calls"]
-                == out["matched_calls"]
-                + out["only_in_telephony_untracked"]
-                + out["only_in_telephony_tracked"]
-            )
-            & (out["unmatched_calls"] == unmatched)
-        )
-        out["reason_iff_mismatch"] = _bools(out["is_mismatch"] == out["mismatch_reason"].notna())
-    return out
-
-
-def mart_checkpoint(ref: str) -> str | None:
-    name = f"marts_{ref.split('.', 1)[1]}_build"
-    return name if (project_root() / "expectations/checkpoints" / f"{name}.json").exists() else None
-
-
-def validate_mart(
-    ref: str,
-    df: pd.DataFrame,
-    settings: Settings,
-    subject: str,
-    per_business: dict[str, Settings] | None = None,
-) -> dict[str, Any] | None:
-    """The mart's checkpoint on rows about to replace its partitions (None: no suite)."""
-    name = mart_checkpoint(ref)
-    if name is None:
-        return None
-    windows = [s.recovery_window_seconds for s in (per_business or {}).values()]
-    return run_checkpoint(
-        name,
-        prepare_mart(ref, df, settings, per_business),
-        subject,
-        # The bound on recovery_seconds: the longest window of the businesses in the run.
-        {"recovery_window_seconds": max([settings.recovery_window_seconds, *windows])},
-    )
-
-
-def _validation_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
-    now = dt.datetime.now(dt.UTC)
-    rows = []
-    for suite in report.get("suites", []):
-        layer = suite["checkpoint"].split("_", 1)[0]
-        rows.append(
-            {
-                "validation_id": f"{suite['checkpoint']}:{suite['subject']}",
-                "checkpoint": suite["checkpoint"],
-                "suite": suite["suite"],
-                "layer": layer,
-                "subject": suite["subject"],
-                "success": suite["success"],
-                "evaluated": suite["evaluated"],
-                "critical_failures": suite["critical_failures"],
-                "warnings": suite["warnings"],
-                "rows": suite["rows"],
-                "quarantined_rows": sum(len(v) for v in suite.get("row_failures", {}).values()),
-                "failed_expectations": json.dumps(suite["failed"], default=str),
-                "data_docs": suite["data_docs"],
-                "checked_at": now,
-                "checked_date": now.date(),
-            }
-        )
-    return rows
-
-
-def record_results(wh: Any, reports: list[dict[str, Any]]) -> None:
-    """Write checkpoint results to raw.validation_results (a rerun replaces its own rows)."""
-    from ringback import catalog
-
-    table = catalog.table("raw.validation_results")
-    for row in _validation_rows({"suites": reports}):
-        wh.write(table, table.to_arrow([row]), where={"validation_id": row["validation_id"]})
-
-
-def failure_message(reports: list[dict[str, Any]]) -> str:
-    parts = [
-        f"{f['severity']} {f['expectation']} on {f['column'] or 'table'} "
-        f"({f['unexpected_count'] if f['unexpected_count'] is not None else '-'} rows)"
-        for r in reports
-        for f in r.get("failed", [])
-        if f["severity"] == "critical"
-    ]
-    return "; ".join(parts) or "no critical failure"

@@ -73,6 +73,9 @@ class Settings:
     max_quarantine_ratio: float = 0.1
     validate_marts: bool = True
     build_data_docs: bool = True
+    # Stored Great Expectations results (one file per load check) older than this are deleted
+    # before each Data Docs build and after each load's validation.
+    validation_results_retention_days: int = 30
     task_retries: int = 3
     task_retry_delay_seconds: int = 120
     warehouse_url: str = "duckdb:///data/ringback.duckdb"
@@ -134,6 +137,7 @@ class Settings:
             "deep_repull_weekday": self.deep_repull_weekday.lower() in (*WEEKDAYS, "never"),
             "max_soft_delete_ratio": 0 <= self.max_soft_delete_ratio <= 1,
             "max_quarantine_ratio": 0 <= self.max_quarantine_ratio <= 1,
+            "validation_results_retention_days": self.validation_results_retention_days >= 1,
             "task_retries": self.task_retries >= 0,
             "task_retry_delay_seconds": self.task_retry_delay_seconds >= 0,
             "ga4_max_age_hours": 0 < self.ga4_max_age_hours <= 72,

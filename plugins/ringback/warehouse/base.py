@@ -184,12 +184,12 @@ class Warehouse(abc.ABC):
         sql: str,
         params: dict[str, Any],
         partitions: PartitionRange | None,
-        audit: Callable[[pa.Table], None] | None = None,
+        audit: Callable[[str], None] | None = None,
     ) -> int:
         """Run a model query (BigQuery dialect) and write its result into ``table``.
 
-        The result is computed aside first; ``audit`` sees it and may raise, in which case
-        nothing is written (write-audit-publish).
+        The result is computed aside first; ``audit`` gets the name of that relation (``query``
+        can read it) and may raise, in which case nothing is written (write-audit-publish).
         """
 
     def apply_row_access(self, businesses: Sequence[Any]) -> list[str]:

@@ -601,9 +601,9 @@ class BigQueryWarehouse(Warehouse):
                 f"model {table.ref} returns columns {produced}, but its schema.yaml lists "
                 f"{table.column_names}; keep query and schema in step"
             )
-        if audit is not None:
-            audit(self.client.list_rows(temp_ref).to_arrow(create_bqstorage_client=False))
         source = f"`{temp_ref}`"
+        if audit is not None:
+            audit(source)
         self._check_and_swap(table, source, partitions, None, fp, scope)
         written = self._scalar(f"SELECT COUNT(*) FROM {source}", {})
         self.client.delete_table(temp_ref, not_found_ok=True)

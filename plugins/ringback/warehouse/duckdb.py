@@ -312,7 +312,7 @@ class DuckDBWarehouse(Warehouse):
                     f"{table.column_names}; keep query and schema in step"
                 )
             if audit is not None:
-                audit(self.con.sql("SELECT * FROM _model_out").to_arrow_table())
+                audit("_model_out")
             return self._replace_from("_model_out", table, partitions, None)
         finally:
             self.con.execute("DROP TABLE IF EXISTS _model_out")
