@@ -230,3 +230,59 @@ def test_init_upgrades_a_warehouse_from_before_businesses(warehouse_url, setting
         )
         leads = wh.query("SELECT business_id, lead_id FROM marts.attributed_leads").to_pylist()
         assert sorted(r["lead_id"] for r in leads) == ["c1", "c2", "c3"]
+
+
+# -- DuckDB forms of BigQuery time functions -----------------------------------------------------
+UTC = dt.UTC
+TIMES = [
+    dt.datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=UTC),
+    dt.datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC),  # Kyiv's spring-forward hour
+    dt.datetime(2026, 3, 28, 22, 0, 0, tzinfo=UTC),  # Kyiv midnight (UTC+2)
+    dt.datetime(2026, 10, 24, 21, 0, 0, tzinfo=UTC),  # Kyiv midnight (UTC+3)
+    dt.datetime(2026, 10, 25, 0, 30, 0, 250000, tzinfo=UTC),  # Kyiv's repeated hour
+    dt.datetime(2026, 11, 1, 6, 59, 59, 999999, tzinfo=UTC),  # Chicago's fall-back
+]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Kyiv", "America/Chicago", "Asia/Kathmandu"])
+def test_duckdb_forms_of_time_functions_keep_bigquery_semantics(warehouse, zone):
+    """TIMESTAMP_TRUNC(.., SECOND), TIMESTAMP_DIFF(.., SECOND) and DATE(ts, zone) run as epoch
+    arithmetic on DuckDB (10-30x faster than its ICU calendar functions); BigQuery's meaning:
+    floor to the second, whole seconds elapsed truncated toward zero, the local date."""
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo(zone)
+    for a in TIMES:
+        for b in TIMES:
+            got = warehouse.query(
+                "SELECT TIMESTAMP_TRUNC(@a, SECOND) AS t, TIMESTAMP_DIFF(@a, @b, SECOND) AS d, "
+                "DATE(@a, @zone) AS local_date",
+                {"a": a, "b": b, "zone": zone},
+            ).to_pylist()[0]
+            micros = (a - b) // dt.timedelta(microseconds=1)
+            whole = abs(micros) // 1_000_000 * (1 if micros >= 0 else -1)
+            assert got == {
+                "t": a - dt.timedelta(microseconds=a.microsecond),
+                "d": whole,
+                "local_date": a.astimezone(tz).date(),
+            }, (a, b)
+
+
+def test_transpiled_sql_is_cached_on_disk_and_a_bad_entry_is_ignored(tmp_path, monkeypatch):
+    from ringback.warehouse import duckdb as backend
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    backend._cache_dir.cache_clear()
+    backend.to_duckdb_sql.cache_clear()
+    try:
+        sql = "SELECT TIMESTAMP_DIFF(a, b, SECOND) AS d FROM t WHERE x = @x"
+        first = backend.to_duckdb_sql(sql)
+        (entry,) = (tmp_path / "ringback/duckdb-sql").glob("*.json")
+        backend.to_duckdb_sql.cache_clear()
+        assert backend.to_duckdb_sql(sql) == first
+        entry.write_text("{not json")
+        backend.to_duckdb_sql.cache_clear()
+        assert backend.to_duckdb_sql(sql) == first == (first[0], frozenset({"x"}))
+    finally:
+        backend._cache_dir.cache_clear()
+        backend.to_duckdb_sql.cache_clear()

@@ -122,8 +122,14 @@ class View:
         return (self.folder / "view.sql").read_text()
 
 
+def _yaml(path: Path) -> Any:
+    # libyaml's loader when PyYAML has it: every command reads these ~50 files (0.7 s in pure
+    # Python, a quarter of a one-day models run's own time)
+    return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
 def _columns(folder: Path) -> tuple[Column, ...]:
-    schema: dict[str, Any] = yaml.safe_load((folder / "schema.yaml").read_text())
+    schema: dict[str, Any] = _yaml(folder / "schema.yaml")
     columns = []
     for f in schema["fields"]:
         col = Column(
@@ -141,7 +147,7 @@ def _columns(folder: Path) -> tuple[Column, ...]:
 
 
 def _load_table(layer: str, folder: Path) -> Table:
-    meta: dict[str, Any] = yaml.safe_load((folder / "metadata.yaml").read_text())
+    meta: dict[str, Any] = _yaml(folder / "metadata.yaml")
     columns = _columns(folder)
     write = meta.get("write", {})
     part = meta.get("partitioning") or {}
@@ -192,7 +198,7 @@ def _load_catalog(root: Path) -> dict[str, Table]:
 
 
 def _load_view(folder: Path, tables: dict[str, Table]) -> View:
-    meta: dict[str, Any] = yaml.safe_load((folder / "metadata.yaml").read_text())
+    meta: dict[str, Any] = _yaml(folder / "metadata.yaml")
     if meta.get("kind") != "view" or not (folder / "view.sql").exists():
         raise ConfigError(f"{folder}: an analytics view needs kind: view and view.sql")
     view = View(

@@ -2,8 +2,13 @@
 -- Matching is one-to-one, nearest start first. Global greedy matching equals iterated
 -- "locally dominant pair" matching when ties break in one total order (gap, ct key, tel key):
 -- each round accepts every candidate pair that is the best pair of both of its calls, then
--- drops the calls it matched. match_rounds (a setting) bounds the rounds; one round settles
--- nearly every day, the later ones only bursts of calls from one number within the tolerance.
+-- drops the calls it matched. Nearly every candidate pair is uncontested (its call-tracking
+-- call has no other candidate and neither has its telephony call): such a pair is locally
+-- dominant in the first round and shares no call with any other pair, so it is accepted
+-- directly, and the rounds (match_rounds, a setting) run only on the small contested residue
+-- (bursts of calls from one number within the tolerance). The same result as the rounds over
+-- every pair, at the cost of two counts instead of ranking everything match_rounds times.
+-- Matching reads key columns only; the wide columns are joined once, at the end.
 -- Each business's tolerance and reporting zone come from staging.business_settings.
 WITH
 settings AS (
@@ -49,7 +54,7 @@ tel AS (
     WHERE system = 'telephony'
 ),
 
-candidate_pairs AS (
+all_pairs AS (
     SELECT
         ct.business_id,
         ct.call_key AS ct_call_key,
@@ -65,6 +70,35 @@ candidate_pairs AS (
     WHERE
         ABS(TIMESTAMP_DIFF(ct.started_at, tel.started_at, SECOND))
         <= settings.match_tolerance_seconds
+),
+
+counted_pairs AS (
+    SELECT
+        *,
+        COUNT(*) OVER (PARTITION BY business_id, ct_call_key) AS ct_candidates,
+        COUNT(*) OVER (PARTITION BY business_id, tel_call_key) AS tel_candidates
+    FROM all_pairs
+),
+
+uncontested AS (
+    SELECT
+        business_id,
+        ct_call_key,
+        tel_call_key,
+        start_gap_seconds
+    FROM counted_pairs
+    WHERE ct_candidates = 1 AND tel_candidates = 1
+),
+
+candidate_pairs AS (
+    -- The contested residue: pairs sharing a call with another pair.
+    SELECT
+        business_id,
+        ct_call_key,
+        tel_call_key,
+        start_gap_seconds
+    FROM counted_pairs
+    WHERE ct_candidates > 1 OR tel_candidates > 1
 ),
 {% for round in range(match_rounds) %}
 
@@ -117,6 +151,8 @@ candidate_pairs AS (
 {% endfor %}
 
 matched AS (
+    SELECT * FROM uncontested
+    UNION ALL
     SELECT * FROM matched_before_{{ match_rounds }}
 ),
 
