@@ -49,7 +49,7 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
         began = time.perf_counter()
         # Data Docs are rebuilt once at the end, not after each of the DAG runs.
         os.environ["RINGBACK_BUILD_DATA_DOCS"] = "false"
-        local_runs.run_days(run_dates)
+        runs = local_runs.run_days(run_dates)
         took = time.perf_counter() - began
         os.environ["RINGBACK_BUILD_DATA_DOCS"] = "true"
     finally:
@@ -66,6 +66,8 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
         f"marts and export DAGs, in {took:.0f} s."
     )
     print_summary(runtime, run_dates[0], run_dates[-1])
+    marts_run = next(r for r in runs if r.dag_id == "ringback_build_marts")
+    print(f"Marts DAG task time: {marts_run.task_time_line()}")
     if settings.export_ga4_enabled:
         print(f"GA4 (local fake) received {len(ga4.received)} events, dropped {len(ga4.dropped)}")
     html = report.write_report(

@@ -27,6 +27,17 @@ class RunResult:
     state: str
     seconds: float
     tries: dict[str, int]  # task id -> attempts it took
+    task_seconds: dict[str, float]  # task id -> duration of its last try (Airflow's record)
+
+    def task_time_line(self) -> str:
+        """The run's task time: the sum of its tasks' durations, and the slowest three."""
+        total = sum(self.task_seconds.values())
+        slowest = sorted(self.task_seconds.items(), key=lambda kv: -kv[1])[:3]
+        return (
+            f"{self.dag_id}: {len(self.task_seconds)} tasks, task time {total:.1f} s "
+            f"(run {self.seconds:.1f} s); slowest "
+            + ", ".join(f"{t} {s:.1f} s" for t, s in slowest)
+        )
 
 
 def load_dags() -> dict[str, Any]:
@@ -70,8 +81,10 @@ def run_dag(dag: Any, conf: dict[str, str]) -> RunResult:
     began = time.perf_counter()
     run = dag.test(run_conf=conf, logical_date=None)
     state = str(getattr(run, "state", None))
-    tries = {ti.task_id: ti.try_number for ti in run.get_task_instances()} if run else {}
-    result = RunResult(dag.dag_id, conf, state, time.perf_counter() - began, tries)
+    instances = run.get_task_instances() if run else []
+    tries = {ti.task_id: ti.try_number for ti in instances}
+    durations = {ti.task_id: float(ti.duration or 0.0) for ti in instances}
+    result = RunResult(dag.dag_id, conf, state, time.perf_counter() - began, tries, durations)
     retried = {t: n for t, n in tries.items() if n > 1}
     print(
         f"  {dag.dag_id:36} {' '.join(conf.values()):24} {state} ({result.seconds:.1f} s)"
