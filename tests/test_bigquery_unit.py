@@ -266,3 +266,21 @@ def test_row_access_policies_follow_the_viewers_in_the_sources_file(tmp_path):
     assert bqw.row_access_statements(ref, [austin], (), ["rb_all"]) == [
         "DROP ROW ACCESS POLICY IF EXISTS rb_all ON `p.ringback_marts.attributed_leads`"
     ]
+
+
+@pytest.mark.parametrize("name", ["attributed_leads", "missed_calls", "call_reconciliation"])
+def test_mart_audits_read_the_rows_held_aside_in_bigquery(name):
+    """The audit query names the temp table the backend passes (`project.dataset.table`) and
+    staging.business_settings, which qualify() turns into the run's dataset; it parses."""
+    from ringback import audits
+
+    table = catalog.table(f"marts.{name}")
+    temp = "`acme-proj.client_marts.ringback_tmp_abc`"
+    sql, values, _ = audits.audit_query(table, temp, {"recovery_window_seconds": 86400})
+    names = bqw.datasets(load_settings({"bigquery_staging_dataset": "client_staging"}))
+    qualified = bqw.qualify(sql, "acme-proj", names)
+    sqlglot.parse_one(qualified, read="bigquery")
+    assert "`acme-proj`.`client_marts`.`ringback_tmp_abc`" in qualified or temp in qualified
+    assert "acme-proj.client_staging.business_settings" in qualified.replace("`", "")
+    assert "staging.business_settings" not in qualified.replace("client_staging", "")
+    assert all(isinstance(v, list | int | float | str | bool) for v in values.values())

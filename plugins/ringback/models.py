@@ -51,6 +51,20 @@ class RebuildWindow:
     start: dt.date
     end: dt.date
 
+    def chunks(self, days: int) -> list[RebuildWindow]:
+        """Consecutive windows of at most ``days`` days covering this one, in date order.
+
+        Building a model chunk by chunk in date order gives the same rows as building the whole
+        window at once, as daily runs give the same rows as a full rebuild: each chunk's queries
+        read what earlier chunks wrote (first-seen state, the days before) and the look-ahead
+        past its end that staging holds."""
+        out, lo = [], self.start
+        while lo <= self.end:
+            hi = min(self.end, lo + dt.timedelta(days=days - 1))
+            out.append(RebuildWindow(lo, hi))
+            lo = hi + dt.timedelta(days=1)
+        return out
+
     @classmethod
     def for_run(cls, start: dt.date, end: dt.date, settings: Settings) -> RebuildWindow:
         if end < start:
@@ -305,23 +319,25 @@ def build_one(
     settings = runtime.settings
     scope = plan.scope(runtime)
     began = time.perf_counter()
-    table_window = plan.window
-    if table.rebuild_lookahead == "recovery_window":
-        ahead = dt.timedelta(days=scope.max_recovery_days())
-        table_window = RebuildWindow(plan.window.start, plan.window.end + ahead)
-    rows = build_model(
-        warehouse,
-        settings,
-        scope,
-        table,
-        table_window,
-        _audit_for(warehouse, table, settings, scope, table_window, reports),
-    )
+    rows = 0
+    for chunk in plan.window.chunks(settings.models_chunk_days):
+        table_window = chunk
+        if table.rebuild_lookahead == "recovery_window":
+            ahead = dt.timedelta(days=scope.max_recovery_days())
+            table_window = RebuildWindow(chunk.start, chunk.end + ahead)
+        rows += build_model(
+            warehouse,
+            settings,
+            scope,
+            table,
+            table_window,
+            _audit_for(warehouse, table, settings, scope, table_window, reports),
+        )
     took = time.perf_counter() - began
     log.info(
         "built %s for %s..%s: %d rows in %.2f s",
         table.ref,
-        table_window.start,
+        plan.window.start,
         table_window.end,
         rows,
         took,
@@ -351,14 +367,22 @@ def _fold_history(
     """Rebuild first-seen state for dates whose staging rows no earlier run covered."""
     every_business = dataclasses.replace(scope, selected=None)
     for lo, hi in fold.ranges:
+        counts = dict.fromkeys(history.FOLD_MODELS, 0)
+        seconds = dict.fromkeys(history.FOLD_MODELS, 0.0)
+        # Chunk by chunk in date order, each chunk's models in dependency order: the first-seen
+        # state of a chunk builds on the chunks before it.
+        for chunk in RebuildWindow(lo, hi).chunks(settings.models_chunk_days):
+            for ref in history.FOLD_MODELS:
+                began = time.perf_counter()
+                counts[ref] += build_model(
+                    warehouse, settings, every_business, catalog.table(ref), chunk
+                )
+                seconds[ref] += time.perf_counter() - began
         for ref in history.FOLD_MODELS:
-            began = time.perf_counter()
-            rows = build_model(
-                warehouse, settings, every_business, catalog.table(ref), RebuildWindow(lo, hi)
+            log.info(
+                "folded %s for %s..%s: %d rows in %.2f s", ref, lo, hi, counts[ref], seconds[ref]
             )
-            took = time.perf_counter() - began
-            log.info("folded %s for %s..%s: %d rows in %.2f s", ref, lo, hi, rows, took)
-            results.append(ModelResult(f"{ref} (history {lo}..{hi})", rows, took))
+            results.append(ModelResult(f"{ref} (history {lo}..{hi})", counts[ref], seconds[ref]))
 
 
 def _audit_for(
