@@ -34,13 +34,21 @@ def test_bench_prints_every_figure_and_appends_results(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-3000:]
     for step in (
-        "full rebuild",
-        "incremental day on 365 days",
-        "incremental day on 30 days",
-        "extract + validate + load",
+        "bare DuckDB sort",
+        "full rebuild: `models run --full-refresh`",
+        "full rebuild / bare sort",
+        "one-day `models run` on 365 days of history",
+        "its SQL",
+        "365-day / 30-day",
+        "one source-day `ringback extract`",
         "per-call baseline (SQLite",
         "ours/baseline",
     ):
         assert step in out.stdout, step
+    # every target is printed with a verdict
+    for target in ("<= 20 s, <= 4,096 MB, no spill", "<= 4x", "<= 3 s", "<= 0.5 s", "<= 1.2"):
+        assert target in out.stdout, target
+    assert "met" in out.stdout or "missed" in out.stdout
     text = results.read_text()
-    assert "| full rebuild (all models, 365 days) |" in text and "cores" in text
+    assert "| step | figure | target | verdict | note |" in text and "cores" in text
+    assert "| full rebuild: `models run --full-refresh`, 365 days |" in text
