@@ -66,7 +66,7 @@ test-bigquery: setup ## the BigQuery backend against a local BigQuery emulator (
 	UV="$(UV)" ./bigquery-emulator/setup.sh
 	$(RUN) pytest -q -m bigquery
 
-reliability: airflow-init ## reliability + security tier, with the 90-day Airflow backfill (~30 min)
+reliability: airflow-init ## reliability + security tier, with the 90-day Airflow backfill (~55 min)
 	$(RUN) pytest -q -m reliability
 
 bench: setup ## benchmark: BENCH_CALLS calls (default 1M; try 10000000), figures to bench/results.md

@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,8 +135,12 @@ class _Params:
 def audit_query(
     table: Table, relation: str, parameters: dict[str, Any]
 ) -> tuple[str, dict[str, Any], list[str]]:
-    """One query counting the unexpected rows of every expectation; its parameters; and the
-    boolean expression of each (for examples)."""
+    """One query counting the unexpected rows of every expectation; its parameters; and per
+    expectation the query of up to five failing values ("" for none: a compound key, or a PII
+    column). SQL text comes from catalog identifiers, the suite's column names (checked against
+    the mart's columns) and checks.sql; every value is a parameter."""
+    if not _RELATION.fullmatch(relation):
+        raise ValueError(f"not a table name: {relation!r}")
     expectations = suite(table.ref) or ()
     columns = {*table.column_names, *derived_columns(table)}
     params = _Params(parameters)
@@ -157,13 +162,23 @@ def audit_query(
         counts.append(f"COUNTIF({condition}) AS e{i}")
         counts.append(f"COUNTIF(`{e.column}` IS NOT NULL) AS n{i}")
         conditions.append(condition)
-    sql = (
+    rows_aside = (
         f"WITH audited AS (SELECT * FROM {relation}),\n"
-        f"settings AS (SELECT * FROM staging.business_settings),\n"
+        "settings AS (SELECT * FROM staging.business_settings),\n"
         f"checked AS ({checks_sql(table)})\n"
-        f"SELECT {', '.join(counts)} FROM checked"
     )
-    return sql, params.values, conditions
+    examples = [
+        ""
+        if not condition or e.column in PII_COLUMNS
+        else rows_aside
+        + f"SELECT CAST(`{e.column}` AS STRING) AS v FROM checked WHERE {condition} LIMIT 5"
+        for e, condition in zip(expectations, conditions, strict=True)
+    ]
+    return rows_aside + f"SELECT {', '.join(counts)} FROM checked", params.values, examples
+
+
+# The rows aside are a table the backend named: `project.dataset.table` or a plain name.
+_RELATION = re.compile(r"`?[\w.-]+`?")
 
 
 def audit(
@@ -174,7 +189,7 @@ def audit(
     expectations = suite(table.ref)
     if expectations is None:
         return None
-    sql, values, conditions = audit_query(table, relation, parameters)
+    sql, values, example_queries = audit_query(table, relation, parameters)
     counts = warehouse.query(sql, values).to_pylist()[0]
     failed = []
     for i, e in enumerate(expectations):
@@ -188,15 +203,8 @@ def audit(
         if success:
             continue
         examples: list[str] = []
-        if conditions[i] and e.column not in PII_COLUMNS:
-            shown = warehouse.query(
-                f"WITH audited AS (SELECT * FROM {relation}),\n"
-                f"settings AS (SELECT * FROM staging.business_settings),\n"
-                f"checked AS ({checks_sql(table)})\n"
-                f"SELECT CAST(`{e.column}` AS STRING) AS v FROM checked WHERE {conditions[i]} "
-                "LIMIT 5",
-                values,
-            )
+        if example_queries[i]:
+            shown = warehouse.query(example_queries[i], values)
             examples = [str(v) for v in shown.column("v").to_pylist()]
         failed.append(
             {
@@ -224,15 +232,25 @@ def audit(
         "row_failures": {},
         "data_docs": None,
     }
+    log_report(report, "in the warehouse")
+    return report
+
+
+def log_report(report: dict[str, Any], where: str) -> None:
+    """One line per checkpoint or audit, one more per failed expectation (examples only, never
+    a PII column's values: the report already left them out)."""
+    failed = report["failed"]
     level = logging.INFO if not failed else logging.WARNING
     log.log(
         level,
-        "%s on %s: %d expectations, %d critical, %d warnings (in the warehouse)",
+        "%s on %s: %d expectations, %d critical, %d warnings, %d row-level (%s)",
         report["checkpoint"],
-        subject,
-        len(expectations),
-        len(critical),
+        report["subject"],
+        report["evaluated"],
+        report["critical_failures"],
         report["warnings"],
+        sum(f["severity"] == "quarantine" for f in failed),
+        where,
     )
     for f in failed:
         log.log(
@@ -242,9 +260,8 @@ def audit(
             f["expectation"],
             f["column"],
             f["unexpected_count"],
-            f["examples"],
+            f["examples"] or "",
         )
-    return report
 
 
 def _validation_rows(report: dict[str, Any]) -> list[dict[str, Any]]:

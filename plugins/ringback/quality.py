@@ -1,12 +1,14 @@
-"""Great Expectations checkpoints on every layer.
+"""Great Expectations checkpoints on the loads.
 
 The GX project is ``expectations/`` (a GX 1.x file context under version control): one suite and
-one checkpoint per raw provider (``raw_<provider>_load``), for staging loads
-(``staging_calls_load``) and for each mart (``marts_<table>_build``). Each expectation has a
-severity: ``critical`` failures stop the load or the model (nothing is published), ``warning``
-failures are recorded and shown. An expectation whose ``meta`` names a ``quarantine_reason`` is
-row-level: its failing rows are quarantined with that reason and the rest goes on.
-Data Docs are rebuilt locally under ``expectations/uncommitted/data_docs``.
+one checkpoint per raw provider (``raw_<provider>_load``) and for staging loads
+(``staging_calls_load``), run on a load's batch in its validate step, the only place GX is
+imported. The marts' suites are files of the same project, evaluated by the warehouse
+(``audits.py``). Each expectation has a severity: ``critical`` failures stop the load (nothing is
+published), ``warning`` failures are recorded and shown. An expectation whose ``meta`` names a
+``quarantine_reason`` is row-level: its failing rows are quarantined with that reason and the
+rest goes on. Data Docs are rebuilt locally under ``expectations/uncommitted/data_docs`` by the
+marts DAG's ``data_docs`` task or ``ringback docs``; stored results past the retention are pruned.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ringback.audits import (  # noqa: F401
     PII_COLUMNS,
     ValidationFailed,
     failure_message,
+    log_report,
     record_results,
 )
 from ringback.settings import Settings, project_root
@@ -165,27 +168,7 @@ def run_checkpoint(
         "row_failures": row_failures,
         "data_docs": data_docs_index(),
     }
-    level = logging.INFO if not failed else logging.WARNING
-    log.log(
-        level,
-        "%s on %s: %d expectations, %d critical, %d warnings, %d row-level",
-        name,
-        subject,
-        evaluated,
-        report["critical_failures"],
-        report["warnings"],
-        sum(f["severity"] == "quarantine" for f in failed),
-    )
-    for f in failed:
-        log.log(
-            level,
-            "  %s %s on %s: %s unexpected %s",
-            f["severity"],
-            f["expectation"],
-            f["column"],
-            f["unexpected_count"],
-            f["examples"] or "",
-        )
+    log_report(report, "Great Expectations")
     return report
 
 
