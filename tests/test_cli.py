@@ -196,3 +196,14 @@ def test_the_commands_shown_in_the_docs_parse():
                 raise AssertionError(f"{page.name}: {line.strip()}") from exc
             seen += 1
     assert seen >= 10
+
+
+def test_ringback_dev_bench_takes_its_own_options(capsys):
+    """`make bench` runs `ringback-dev bench --calls N`: the options reach the benchmark."""
+    from ringback_dev import cli as dev_cli
+
+    with pytest.raises(SystemExit) as exited:
+        dev_cli.main(["bench", "--calls", "5", "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "--calls" in out and "--memory-limit" in out

@@ -123,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        # The benchmark parses its own options: argparse's REMAINDER does not take options
+        # that come first (`bench --calls N` failed with "unrecognized arguments").
+        from ringback_dev import bench
+
+        return bench.main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
