@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import zoneinfo
 
 import pytest
 
-from ringback import catalog, history
+from ringback import catalog, history, models
 from ringback.settings import Business, Config, load_settings
 from ringback_dev.simulators.journeys import JourneyGenerator, staging_rows
 
@@ -63,12 +64,13 @@ def test_incremental_daily_runs_equal_full_rebuild(tmp_path, month_rows):
     assert {r[4] for r in leads} == {"primary_call", "missed_call_retry", "missed_call_callback"}
 
 
-@pytest.mark.parametrize("chunk_days", [1, 4])
-def test_a_range_built_in_chunks_equals_one_build(tmp_path, month_rows, chunk_days):
-    """models_chunk_days bounds a full rebuild's memory; the tables do not change. A fold of
-    history no run covered (the first run after a backfill) is chunked the same way."""
-    whole = load_settings({"validate_marts": False, "models_chunk_days": 365})
-    chunked = load_settings({"validate_marts": False, "models_chunk_days": chunk_days})
+@pytest.mark.parametrize("chunk_rows", [1, 500])
+def test_a_range_built_in_chunks_equals_one_build(tmp_path, month_rows, chunk_rows):
+    """models_chunk_rows bounds a full rebuild's memory; the tables do not change. A fold of
+    history no run covered (the first run after a backfill) is chunked the same way. 1 row: a
+    chunk per day; 500 rows: a few days per chunk."""
+    whole = load_settings({"validate_marts": False, "models_chunk_rows": 10**9})
+    chunked = load_settings({"validate_marts": False, "models_chunk_rows": chunk_rows})
     snaps = []
     for name, settings in (("whole", whole), ("chunked", chunked)):
         with connect(f"duckdb://{tmp_path}/{name}.duckdb") as wh:
@@ -80,6 +82,13 @@ def test_a_range_built_in_chunks_equals_one_build(tmp_path, month_rows, chunk_da
             snaps.append((after_fold, snapshot(wh)))
             folded = wh.query("SELECT COUNT(*) AS n FROM staging.folded_partitions").to_pylist()
             assert folded[0]["n"] >= 31
+    window = models.RebuildWindow(FIRST, LAST)
+    with connect(f"duckdb://{tmp_path}/chunked.duckdb") as wh:
+        chunks = window.chunks(wh, chunk_rows)
+        assert len(window.chunks(wh, 10**9)) == 1
+    assert chunks[0].start == FIRST and chunks[-1].end == LAST
+    assert all(b.start == a.end + dt.timedelta(days=1) for a, b in itertools.pairwise(chunks))
+    assert len(chunks) == 31 if chunk_rows == 1 else 3 < len(chunks) < 31
     for step in (0, 1):
         for ref in snaps[0][step]:
             assert snaps[1][step][ref] == snaps[0][step][ref], (step, ref)

@@ -51,18 +51,33 @@ class RebuildWindow:
     start: dt.date
     end: dt.date
 
-    def chunks(self, days: int) -> list[RebuildWindow]:
-        """Consecutive windows of at most ``days`` days covering this one, in date order.
+    def chunks(self, warehouse: Warehouse, max_rows: int) -> list[RebuildWindow]:
+        """Consecutive windows covering this one, in date order, each holding at most
+        ``max_rows`` staging rows (or a single day): one window when the range is small.
 
         Building a model chunk by chunk in date order gives the same rows as building the whole
         window at once, as daily runs give the same rows as a full rebuild: each chunk's queries
         read what earlier chunks wrote (first-seen state, the days before) and the look-ahead
         past its end that staging holds."""
-        out, lo = [], self.start
-        while lo <= self.end:
-            hi = min(self.end, lo + dt.timedelta(days=days - 1))
-            out.append(RebuildWindow(lo, hi))
-            lo = hi + dt.timedelta(days=1)
+        counts = {
+            r["call_date"]: r["n"]
+            for r in warehouse.query(
+                "SELECT call_date, COUNT(*) AS n FROM staging.calls "
+                "WHERE call_date BETWEEN @lo AND @hi GROUP BY call_date",
+                {"lo": self.start, "hi": self.end},
+            ).to_pylist()
+        }
+        if sum(counts.values()) <= max_rows:
+            return [self]
+        out, lo, rows, day = [], self.start, 0, self.start
+        while day <= self.end:
+            n = counts.get(day, 0)
+            if rows and rows + n > max_rows:
+                out.append(RebuildWindow(lo, day - dt.timedelta(days=1)))
+                lo, rows = day, 0
+            rows += n
+            day += dt.timedelta(days=1)
+        out.append(RebuildWindow(lo, self.end))
         return out
 
     @classmethod
@@ -320,7 +335,7 @@ def build_one(
     scope = plan.scope(runtime)
     began = time.perf_counter()
     rows = 0
-    for chunk in plan.window.chunks(settings.models_chunk_days):
+    for chunk in plan.window.chunks(warehouse, settings.models_chunk_rows):
         table_window = chunk
         if table.rebuild_lookahead == "recovery_window":
             ahead = dt.timedelta(days=scope.max_recovery_days())
@@ -371,7 +386,7 @@ def _fold_history(
         seconds = dict.fromkeys(history.FOLD_MODELS, 0.0)
         # Chunk by chunk in date order, each chunk's models in dependency order: the first-seen
         # state of a chunk builds on the chunks before it.
-        for chunk in RebuildWindow(lo, hi).chunks(settings.models_chunk_days):
+        for chunk in RebuildWindow(lo, hi).chunks(warehouse, settings.models_chunk_rows):
             for ref in history.FOLD_MODELS:
                 began = time.perf_counter()
                 counts[ref] += build_model(

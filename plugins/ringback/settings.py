@@ -63,9 +63,10 @@ class Settings:
     mismatch_min_ratio: float = 0.05
     tracked_numbers: tuple[str, ...] = ()
     rebuild_lookback_days: int = 3
-    # A longer range (a full rebuild, a backfill's history fold) is built this many days at a
-    # time, in date order: the same tables, with memory bounded by a chunk instead of the range.
-    models_chunk_days: int = 61
+    # A range holding more staging rows than this (a full rebuild, a backfill's history fold) is
+    # built in date chunks of at most this many rows (a day at least), in date order: the same
+    # tables, with memory bounded by a chunk instead of the range.
+    models_chunk_rows: int = 3_500_000
     repull_days: int = 3
     # Once a week a scheduled run's pull reaches further back, for edits older than the
     # trailing window (backfill runs and plain `ringback extract` do not; `extract --deep` does).
@@ -135,7 +136,7 @@ class Settings:
             "mismatch_min_unmatched": self.mismatch_min_unmatched >= 0,
             "mismatch_min_ratio": 0 <= self.mismatch_min_ratio <= 1,
             "rebuild_lookback_days": self.rebuild_lookback_days >= 0,
-            "models_chunk_days": self.models_chunk_days >= 1,
+            "models_chunk_rows": self.models_chunk_rows >= 1,
             "repull_days": self.repull_days >= 0,
             "deep_repull_days": self.deep_repull_days >= self.repull_days,
             "deep_repull_weekday": self.deep_repull_weekday.lower() in (*WEEKDAYS, "never"),
