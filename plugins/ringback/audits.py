@@ -107,16 +107,24 @@ def suite(ref: str) -> tuple[Expectation, ...] | None:
 
 
 def checks_sql(table: Table) -> str:
-    path: Path = table.folder / "checks.sql"
-    return path.read_text() if path.exists() else "SELECT audited.* FROM audited"
+    return _checks(table.folder)[0]
 
 
 def derived_columns(table: Table) -> list[str]:
     """Names the checks add to the mart's columns (``AS name`` at the end of a select item)."""
+    return list(_checks(table.folder)[1])
+
+
+@functools.cache
+def _checks(folder: Path) -> tuple[str, tuple[str, ...]]:
+    """checks.sql and the names it derives, read and parsed once per process (an audit runs per
+    mart and per chunk)."""
     import sqlglot
 
-    select = sqlglot.parse_one(checks_sql(table), read="bigquery")
-    return [e.alias for e in select.expressions if e.alias]
+    path = folder / "checks.sql"
+    sql = path.read_text() if path.exists() else "SELECT audited.* FROM audited"
+    select = sqlglot.parse_one(sql, read="bigquery")
+    return sql, tuple(e.alias for e in select.expressions if e.alias)
 
 
 class _Params:

@@ -241,6 +241,9 @@ class RunPlan:
     selected: tuple[str, ...] | None
     scope_ids: tuple[str, ...]  # every business the queries may read (configured or found)
     fold: history.PendingFold
+    # The window in date chunks of at most models_chunk_rows staging rows, counted once here
+    # rather than by every model task.
+    chunks: tuple[RebuildWindow, ...]
     results: tuple[ModelResult, ...] = ()
 
     def scope(self, runtime: Runtime) -> BusinessScope:
@@ -258,6 +261,7 @@ class RunPlan:
             "selected": list(self.selected) if self.selected is not None else None,
             "scope_ids": list(self.scope_ids),
             "fold": self.fold.to_json(),
+            "chunks": [[c.start.isoformat(), c.end.isoformat()] for c in self.chunks],
         }
 
     @classmethod
@@ -269,6 +273,10 @@ class RunPlan:
             None if value["selected"] is None else tuple(value["selected"]),
             tuple(value["scope_ids"]),
             history.PendingFold.from_json(value["fold"]),
+            tuple(
+                RebuildWindow(dt.date.fromisoformat(lo), dt.date.fromisoformat(hi))
+                for lo, hi in value["chunks"]
+            ),
         )
 
 
@@ -320,7 +328,10 @@ def prepare(
     warehouse.write(settings_table, settings_table.to_arrow(scope.rows()))
     results: list[ModelResult] = []
     _fold_history(warehouse, settings, scope, fold, results)
-    return RunPlan(window, scope.selected, tuple(sorted(scope.settings)), fold, tuple(results))
+    chunks = tuple(window.chunks(warehouse, settings.models_chunk_rows))
+    return RunPlan(
+        window, scope.selected, tuple(sorted(scope.settings)), fold, chunks, tuple(results)
+    )
 
 
 def build_one(
@@ -335,7 +346,7 @@ def build_one(
     scope = plan.scope(runtime)
     began = time.perf_counter()
     rows = 0
-    for chunk in plan.window.chunks(warehouse, settings.models_chunk_rows):
+    for chunk in plan.chunks:
         table_window = chunk
         if table.rebuild_lookahead == "recovery_window":
             ahead = dt.timedelta(days=scope.max_recovery_days())
