@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from ringback import business_hours
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 SYSTEMS = ("calltracking", "telephony")
@@ -62,6 +64,14 @@ class Settings:
     mismatch_min_unmatched: int = 3
     mismatch_min_ratio: float = 0.05
     tracked_numbers: tuple[str, ...] = ()
+    # Callbacks (marts.missed_call_followups): the first attempt to call a missed customer back
+    # is due within this many minutes of business time. business_hours (weekday: "HH:MM-HH:MM")
+    # and holidays (ISO dates) define that time in the business's zone; none = always open.
+    callback_sla_minutes: int = 15
+    business_hours: tuple[tuple[str, str], ...] = ()
+    holidays: tuple[str, ...] = ()
+    # Employee names are staff data and stay in the marts unless a business has them hashed.
+    hash_employee_names: bool = False
     rebuild_lookback_days: int = 3
     # A range holding more staging rows than this (a full rebuild, a backfill's history fold) is
     # built in date chunks of at most this many rows (a day at least), in date order: the same
@@ -136,6 +146,7 @@ class Settings:
             "mismatch_min_unmatched": self.mismatch_min_unmatched >= 0,
             "mismatch_min_ratio": 0 <= self.mismatch_min_ratio <= 1,
             "rebuild_lookback_days": self.rebuild_lookback_days >= 0,
+            "callback_sla_minutes": self.callback_sla_minutes >= 1,
             "models_chunk_rows": self.models_chunk_rows >= 1,
             "repull_days": self.repull_days >= 0,
             "deep_repull_days": self.deep_repull_days >= self.repull_days,
@@ -180,6 +191,16 @@ def _coerce(name: str, raw: Any) -> Any:
         known = ", ".join(sorted(x.name for x in dataclasses.fields(Settings)))
         raise ConfigError(f"unknown setting {name!r}; known settings: {known}")
     kind = str(f.type)
+    if name in ("business_hours", "holidays"):
+        try:
+            if name == "business_hours":
+                return business_hours.parse_week(raw)
+            if isinstance(raw, str):
+                text = raw.strip()
+                raw = json.loads(text) if text.startswith("[") else text.split(",")
+            return business_hours.parse_holidays(x for x in (raw or ()) if str(x).strip())
+        except business_hours.ScheduleError as exc:
+            raise ConfigError(f"setting {name}: {exc}") from None
     if isinstance(raw, str) and kind != "str":
         text = raw.strip()
         if text.lower() in ("", "null", "none"):
@@ -270,6 +291,10 @@ BUSINESS_SETTING_KEYS = (
     "mismatch_min_unmatched",
     "mismatch_min_ratio",
     "tracked_numbers",
+    "callback_sla_minutes",
+    "business_hours",
+    "holidays",
+    "hash_employee_names",
     "export_ga4_enabled",
     "ga4_connection_id",
     "ga4_event_name",
