@@ -51,6 +51,8 @@ def staging_row(spec: dict, settings) -> dict:
         "ga_client_id": spec.get("ga_client_id"),
         "call_date": started_at.astimezone(tz).date(),
         "load_id": "fixture",
+        "employee_id": spec.get("employee"),
+        "employee_name": spec.get("employee_name"),
     }
 
 

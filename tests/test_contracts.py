@@ -323,6 +323,8 @@ CALLRAIL_OPT_IN = {
         "ga",
     ]
 }
+# Asked for only when a source opts in (agent_email: true): not confirmed from CallRail's docs.
+CALLRAIL_OPT_IN["agent_email"] = "unconfirmed: sent only with the source option agent_email"
 CALLRAIL_DEFAULT_FIELDS = {
     f: CALLRAIL_DOC
     for f in [

@@ -717,3 +717,76 @@ def test_twilio_live_statuses_wait_for_the_next_pull(status):
     with pytest.raises(MappingError) as info:
         conn.map_record({**TWILIO_PARENT, "status": status})
     assert info.value.reason == "call_in_progress"
+
+
+# -- Employees (who answered or placed a call) ---------------------------------------------------
+def _staged_employees(conn, records) -> dict[str, tuple[str | None, str | None]]:
+    conn.prepare(records)
+    out = {}
+    for record in records:
+        try:
+            row = conn.map_record(record)
+        except MappingError:
+            continue
+        out[row["provider_call_id"]] = (row["employee_id"], row["employee_name"])
+    return out
+
+
+def test_each_provider_names_who_answered(gen, us_gen):
+    """Binotel by employeeData.email (name too), Ringostat by connected_with (its SIP login)
+    and employee_fio, Twilio by the agent leg's client identity, CallRail by the opt-in
+    agent_email; nobody for a call nobody answered."""
+    with BinotelSimulator(gen, now=NOW) as sim:
+        rows = _staged_employees(binotel(sim), binotel(sim).fetch(WINDOW).records)
+    named = [v for v in rows.values() if v[0]]
+    assert named and all(e.endswith("@shop.example") and n for e, n in named)
+    assert any(v == (None, None) for v in rows.values())  # missed inbound calls
+    with RingostatSimulator(gen, now=NOW) as sim:
+        rows = _staged_employees(ringostat(sim), ringostat(sim).fetch(WINDOW).records)
+    assert {v for v in rows.values() if v[0]} <= {
+        ("olena", "Olena Kovalenko"),
+        ("ivan", "Ivan Shevchenko"),
+        ("maria", "Maria Bondar"),
+    }
+    assert any(v[0] for v in rows.values())
+    for setup, detection in (("dial", "child_leg"), ("flex", "agent_leg")):
+        with TwilioSimulator(us_gen, now=NOW, setup=setup) as sim:
+            conn = twilio(sim, answer_detection=detection)
+            rows = _staged_employees(conn, conn.fetch(US_WINDOW).records)
+        assert {v[0] for v in rows.values()} == {"maria", "james", None}, setup
+    with CallRailSimulator(us_gen, now=NOW) as sim:
+        without = _staged_employees(callrail(sim), callrail(sim).fetch(US_WINDOW).records)
+        conn = callrail(sim, agent_email=True)
+        rows = _staged_employees(conn, conn.fetch(US_WINDOW).records)
+    assert {v[0] for v in without.values()} == {None}
+    assert {v[0] for v in rows.values()} == {
+        "maria@plumbing.example",
+        "james@plumbing.example",
+        None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("connected_with", "fio", "expect"),
+    [
+        ("olena", "Olena K", ("olena", "Olena K")),
+        ("380671234567", "Olena K", (None, "Olena K")),  # a forward to a mobile: not an id
+        ("+380 67 123 45 67", "", (None, None)),
+        ("101", "", ("101", None)),
+        ("", "", (None, None)),
+    ],
+)
+def test_ringostat_employee_fields(connected_with, fio, expect):
+    from ringback.sources.ringostat import ringostat_employee
+
+    got = ringostat_employee({"connected_with": connected_with, "employee_fio": fio})
+    assert (got["employee_id"], got["employee_name"]) == expect
+
+
+def test_twilio_agent_identities():
+    from ringback.sources.twilio import agent_identity
+
+    assert agent_identity("client:olena") == "olena"
+    assert agent_identity("sip:olena@shop.sip.twilio.com") == "olena@shop.sip.twilio.com"
+    assert agent_identity("+15125550100") is None
+    assert agent_identity(None) is None

@@ -43,6 +43,9 @@ CONTRACT_COLUMNS = [
     "ga_client_id",
     "call_date",
     "load_id",
+    # Issue 18 added who answered or placed the call, after the columns of design.md §3.
+    "employee_id",
+    "employee_name",
 ]
 MART_COLUMNS = {
     "marts.attributed_leads": [
@@ -119,7 +122,8 @@ def test_business_id_comes_first_and_clusters_every_staging_table_and_mart():
 
 
 def test_staging_calls_is_exactly_the_contract_in_order():
-    # An outside suite may insert positionally: same columns, same order, nothing extra.
+    # An outside suite may insert positionally: the contract's columns in its order, and the
+    # columns issues added after them at the end (never in between).
     assert catalog.table("staging.calls").column_names == CONTRACT_COLUMNS
 
 

@@ -2,8 +2,9 @@
 
 The same journey mix as the simulators' generator (answered first calls, misses recovered by a
 retry or a callback, late retries, short calls, untracked lines, hidden numbers, returning
-customers), drawn in bulk and written straight to Arrow in the staging contract. A "call" is a
-real call; each is recorded by call tracking, telephony or both, so rows ~= 1.8 x calls.
+customers, unanswered callback attempts, five employees), drawn in bulk and written straight to
+Arrow in the staging contract. A "call" is a real call; each is recorded by call tracking,
+telephony or both, so rows ~= 1.8 x calls.
 """
 
 from __future__ import annotations
@@ -112,6 +113,30 @@ def generate(
         True,
     )
 
+    # Unanswered callback attempts, as in the simulators' generator: most customers nobody
+    # reached are tried minutes to hours later; some callbacks were preceded by a failed try.
+    tried = (k["missed_unrecovered"] | k["missed_late_retry"]) & (rng.random(n_journeys) < 0.65)
+    first_try = t0 + np.round(120 * 240 ** rng.random(n_journeys)).astype(np.int64)
+    add(tried, first_try, MAIN, rng.choice([1, 1, 2], n_journeys), 0, False, "outbound")
+    add(
+        tried & (rng.random(n_journeys) < 0.4),
+        first_try + rng.integers(900, 10800, n_journeys),
+        MAIN,
+        1,
+        0,
+        False,
+        "outbound",
+    )
+    add(
+        k["missed_callback"] & (rng.random(n_journeys) < 0.4),
+        t0 + rng.integers(60, 180, n_journeys),
+        MAIN,
+        1,
+        0,
+        False,
+        "outbound",
+    )
+
     # Returning customers: an earlier journey's customer calls again at least 4 days later.
     n_repeat = int(n_calls * REPEAT_SHARE)
     order = np.argsort(t0)
@@ -144,6 +169,10 @@ def generate(
     )
     call_id = np.arange(n)
     source = np.array([TRACKING_NUMBERS[c][0] for c in tracking])
+    # Who answered (inbound) or dialled (outbound): one of five employees.
+    handled = (direction == "outbound") | (talk > 0)
+    staff = np.array([f"employee{i}@bench.example" for i in range(5)])
+    employee = np.where(handled, staff[(call_id * 7919) % 5], None)
 
     def rows(system: str, mask: np.ndarray, offset: np.ndarray) -> pa.Table:
         idx = np.nonzero(mask)[0]
@@ -172,6 +201,7 @@ def generate(
             "traffic_source": src,
             "call_date": local.cast(pa.date32()),
             "load_id": np.full(idx.size, "bench"),
+            "employee_id": employee[idx],
         }
         schema = catalog.table("staging.calls").arrow_schema()
         arrays = []

@@ -197,4 +197,16 @@ class BinotelConnector(Connector):
             "ga_client_id": marketing_value(tracking.get("gaClientId")),
             "provider_status": disposition,
             "total_seconds": (wait or 0) + talk,
+            **binotel_employee(record),
         }
+
+
+def binotel_employee(record: dict) -> dict[str, str | None]:
+    """``employeeData`` (``{"name", "email"}``, or ``""`` when nobody) and ``internalNumber``
+    (the extension): the email is the stable id, else the extension."""
+    data = record.get("employeeData")
+    data = data if isinstance(data, dict) else {}
+    email = str(data.get("email") or "").strip() or None
+    extension = str(record.get("internalNumber") or "").strip() or None
+    name = str(data.get("name") or "").strip() or None
+    return {"employee_id": email or extension, "employee_name": name}

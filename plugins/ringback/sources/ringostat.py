@@ -50,6 +50,8 @@ FIELDS = (
     "utm_term",
     "client_id",
     "landing",
+    "connected_with",  # who the call was put through to (SIP login or number)
+    "employee_fio",  # that employee's name
 )
 STATUS = {
     "ANSWERED": "answered",
@@ -183,6 +185,7 @@ class RingostatConnector(Connector):
             "ga_client_id": marketing_value(record.get("client_id")),
             "provider_status": disposition,
             "total_seconds": total,
+            **ringostat_employee(record),
         }
 
     def raw_view(self, record: Any) -> dict[str, Any]:
@@ -207,3 +210,14 @@ class RingostatConnector(Connector):
         if parsed.tzinfo is None:  # no offset: the project's time zone
             parsed = parsed.replace(tzinfo=self.source.tz)
         return parsed.astimezone(dt.UTC)
+
+
+def ringostat_employee(record: dict) -> dict[str, str | None]:
+    """``connected_with`` (the SIP login or number the call was put through to) and
+    ``employee_fio`` (the employee's name). Ringostat has no employee id in the call list: the
+    SIP login is the id; a phone number there (a forward to a mobile) is not kept as one."""
+    connected = str(record.get("connected_with") or "").strip()
+    digits = sum(ch.isdigit() for ch in connected)
+    is_phone = digits >= 10 and all(ch.isdigit() or ch in " +-()." for ch in connected)
+    name = str(record.get("employee_fio") or "").strip() or None
+    return {"employee_id": None if is_phone else (connected or None), "employee_name": name}

@@ -62,6 +62,16 @@ ANSWER_DETECTION = ("child_leg", "parent_completed", "agent_leg")
 AGENT_PREFIXES = ("client:", "sip:")
 
 
+def agent_identity(to: object) -> str | None:
+    """``client:olena`` -> ``olena``; ``sip:olena@shop.sip.twilio.com`` -> ``olena@shop...``;
+    None for a phone number (a forward to a mobile is not an identity)."""
+    text = str(to or "").strip()
+    for prefix in AGENT_PREFIXES:
+        if text.lower().startswith(prefix):
+            return text[len(prefix) :] or None
+    return None
+
+
 def is_agent_leg(leg: dict) -> bool:
     """A leg to a person's softphone or SIP endpoint, never a customer call."""
     return str(leg.get("to") or "").lower().startswith(AGENT_PREFIXES)
@@ -241,6 +251,7 @@ class TwilioConnector(Connector):
             raise MappingError("unknown_direction", f"direction {record.get('direction')!r}")
         duration = to_int(record, "duration", default=0)
         status, talk = STATUS[raw_status], duration
+        employee = None
         if raw_status == "completed" and duration <= 0:
             status, talk = "missed", 0  # completed with no time on the line: nobody talked
         if (
@@ -255,6 +266,9 @@ class TwilioConnector(Connector):
             ]
             talk = max((to_int(c, "duration", default=0) for c in people), default=0)
             status = "answered" if talk > 0 else "missed"
+            longest = max(people, key=lambda c: to_int(c, "duration", default=0), default=None)
+            if talk > 0 and longest is not None:
+                employee = agent_identity(longest.get("to"))
         customer, company = (record.get("from"), record.get("to"))
         if direction == "outbound":
             customer, company = company, customer
@@ -276,4 +290,8 @@ class TwilioConnector(Connector):
             "ga_client_id": None,
             "provider_status": raw_status,
             "total_seconds": duration,
+            # The agent leg that talked longest names who answered; a forward to a plain phone
+            # number names nobody. Outbound calls placed through the REST API name nobody either.
+            "employee_id": employee,
+            "employee_name": None,
         }

@@ -177,7 +177,15 @@ unified AS (
         ct.keyword,
         ct.landing_page,
         ct.gclid,
-        ct.ga_client_id
+        ct.ga_client_id,
+        -- Who picked up: the PBX's record knows best; call tracking's when telephony has none.
+        IF(COALESCE(tel.employee_id, tel.employee_name) IS NULL, ct.employee_id, tel.employee_id)
+            AS employee_id,
+        IF(
+            COALESCE(tel.employee_id, tel.employee_name) IS NULL,
+            ct.employee_name,
+            tel.employee_name
+        ) AS employee_name
     FROM ct
     LEFT JOIN matched
         ON ct.business_id = matched.business_id AND ct.call_key = matched.ct_call_key
@@ -204,7 +212,9 @@ unified AS (
         tel.keyword,
         tel.landing_page,
         tel.gclid,
-        tel.ga_client_id
+        tel.ga_client_id,
+        tel.employee_id,
+        tel.employee_name
     FROM tel
     LEFT JOIN matched
         ON tel.business_id = matched.business_id AND tel.call_key = matched.tel_call_key
@@ -213,8 +223,10 @@ unified AS (
 
 dated AS (
     SELECT
-        unified.*,
-        DATE(unified.started_at, settings.time_zone) AS call_date
+        unified.* EXCEPT (employee_id, employee_name),
+        DATE(unified.started_at, settings.time_zone) AS call_date,
+        unified.employee_id,
+        unified.employee_name
     FROM unified
     INNER JOIN settings ON unified.business_id = settings.business_id
 )

@@ -101,6 +101,7 @@ class BinotelSimulator(ProviderSimulator):
             options = MISSED[call.status]
             disposition = options[n % len(options)]
         talk = 0 if live else call.talk_seconds
+        staffed = call.employee is not None and (talk > 0 or call.direction == "outbound")
         tracking = ""
         if call.seen_by_calltracking and call.traffic_source:
             query = {
@@ -126,7 +127,7 @@ class BinotelSimulator(ProviderSimulator):
             "externalNumber": local_number(call.customer_number)
             if call.customer_number
             else "anonymous",
-            "internalNumber": "901" if talk else "",
+            "internalNumber": call.employee.extension if staffed else "",
             "internalAdditionalData": "",
             "pbxNumberData": {"number": local_number(call.company_number), "name": "Main"},
             "didNumber": local_number(call.company_number) if call.direction == "inbound" else "",
@@ -134,8 +135,9 @@ class BinotelSimulator(ProviderSimulator):
             "billsec": str(talk),
             "disposition": disposition,
             "isNewCall": "0" if call.is_repeat_customer else "1",
-            "employeeData": {"name": "Olena Manager", "email": "olena@shop.example"}
-            if talk
+            # Who answered, or who dialled out (unanswered attempts too); "" when nobody.
+            "employeeData": {"name": call.employee.name, "email": call.employee.email}
+            if staffed
             else "",
             "historyData": [] if n % 2 else "",
             "callTrackingData": tracking,

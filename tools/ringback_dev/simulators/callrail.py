@@ -45,6 +45,7 @@ OPT_IN_FIELDS = {
     "lead_status",
     "company_time_zone",
     "ga",
+    "agent_email",
 }
 TOKEN = re.compile(r'^Token token="?([^"]+)"?$')
 
@@ -116,6 +117,8 @@ class CallRailSimulator(ProviderSimulator):
             "lead_status": None,
             "company_time_zone": self.tz.key,
             "ga": call.ga_client_id,
+            # The agent who took the call (an opt-in field; unconfirmed against a live account).
+            "agent_email": call.employee.email if call.employee and call.talk_seconds else None,
         }
         rec.update({k: v for k, v in optional.items() if k in fields})
         return rec

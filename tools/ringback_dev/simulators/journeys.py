@@ -19,6 +19,12 @@ Journey kinds (each a customer's story that starts on a given local day):
 - ``hidden_number``: the caller hides the number -> seen by both, matched by neither.
 - ``repeat``: a customer from an earlier journey calls again -> not primary, no lead.
 
+Managers try to call missed customers back (``attempts``): unanswered outbound calls before a
+callback's conversation, after a customer's own retry, or to customers never reached; the first
+attempt comes minutes to hours after the miss, and about a third of the misses nobody recovers
+are never called back at all. Attempts are drawn after a day's journeys from a random stream of
+their own, so the calls above (and every lead) stay what they were before attempts existed.
+
 Some days carry an incident that call-count reconciliation should flag: a flyer drop (many calls
 to the untracked line) or a forwarding fault (tracked calls that never reached the PBX).
 """
@@ -31,6 +37,7 @@ import random
 import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 UTC = dt.UTC
 
@@ -46,6 +53,18 @@ MAIN_LINE = "+380441000000"  # the line managers call out from
 
 
 @dataclass(frozen=True)
+class Staff:
+    """An employee who answers and places calls, as each provider names them: Binotel by email
+    and extension, Ringostat by SIP login (``connected_with``) and full name, Twilio by client
+    identity, CallRail by agent email."""
+
+    name: str
+    email: str
+    extension: str
+    login: str
+
+
+@dataclass(frozen=True)
 class Profile:
     """A business's numbers: tracking numbers by channel, untracked and outbound lines, and how
     its customers' numbers look. Two profiles never share a number."""
@@ -58,6 +77,7 @@ class Profile:
     customer_prefix: str
     operators: tuple[str, ...]
     local_digits: int
+    staff: tuple[Staff, ...] = ()
 
 
 PROFILES = {
@@ -70,6 +90,11 @@ PROFILES = {
         "+380",
         ("50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99"),
         7,
+        (
+            Staff("Olena Kovalenko", "olena@shop.example", "901", "olena"),
+            Staff("Ivan Shevchenko", "ivan@shop.example", "902", "ivan"),
+            Staff("Maria Bondar", "maria@shop.example", "903", "maria"),
+        ),
     ),
     "us": Profile(
         "us",
@@ -85,6 +110,10 @@ PROFILES = {
         "+1",
         ("512", "737", "415", "646", "312", "213"),
         7,
+        (
+            Staff("Maria Lopez", "maria@plumbing.example", "201", "maria"),
+            Staff("James Carter", "james@plumbing.example", "202", "james"),
+        ),
     ),
 }
 
@@ -135,6 +164,8 @@ class TrueCall:
     ga_session_id: str | None = None
     # Set through a simulator's ``changes``: the provider no longer lists the call.
     deleted: bool = False
+    # Who answered (inbound) or placed (outbound) the call; None when nobody answered.
+    employee: Staff | None = None
 
     @property
     def ended_at(self) -> dt.datetime:
@@ -234,8 +265,10 @@ class JourneyGenerator:
             talk: int,
             tracked: bool,
             repeat: bool = False,
+            draw: random.Random | None = None,
         ) -> None:
             nonlocal counter
+            r = draw or rng
             counter += 1
             channel = tracking_numbers.get(company) if tracked else None
             in_pbx = True
@@ -243,14 +276,16 @@ class JourneyGenerator:
                 plan.incident == "forwarding_fault"
                 and tracked
                 and direction == "inbound"
-                and rng.random() < 0.3
+                and r.random() < 0.3
             ):
                 in_pbx = False  # forwarded to a mobile outside the PBX
-            wait = rng.randint(3, 25) if status != "failed" else 0
+            wait = r.randint(3, 25) if status != "failed" else 0
+            call_id = f"{day:%Y%m%d}{counter:05d}"
+            handled = direction == "outbound" or (status == "answered" and talk > 0)
             source, medium, campaign, keyword = channel or (None, None, None, None)
             plan.calls.append(
                 TrueCall(
-                    call_id=f"{day:%Y%m%d}{counter:05d}",
+                    call_id=call_id,
                     journey_id=journey_id,
                     journey=journey,
                     customer_number=number,
@@ -262,17 +297,18 @@ class JourneyGenerator:
                     talk_seconds=talk if status == "answered" else 0,
                     seen_by_calltracking=tracked,
                     seen_by_telephony=in_pbx,
-                    telephony_offset_seconds=rng.randint(0, 4),
+                    telephony_offset_seconds=r.randint(0, 4),
                     is_repeat_customer=repeat,
                     traffic_source=source,
                     traffic_medium=medium,
                     campaign=campaign,
                     keyword=keyword,
                     landing_page=f"https://shop.example/{campaign or 'home'}" if channel else None,
-                    gclid=("Cj0" + _digits(rng, 12))
+                    gclid=("Cj0" + _digits(r, 12))
                     if medium == "cpc" and source == "google"
                     else None,
-                    ga_client_id=f"{_digits(rng, 9)}.{_digits(rng, 10)}" if channel else None,
+                    ga_client_id=f"{_digits(r, 9)}.{_digits(r, 10)}" if channel else None,
+                    employee=self._staff(journey_id, call_id) if handled else None,
                 )
             )
 
@@ -282,6 +318,7 @@ class JourneyGenerator:
                 return rng.randint(23 * 3600, 24 * 3600 - 60)
             return rng.randint(8 * 3600, 21 * 3600)
 
+        misses: list[tuple[str, str, str, dt.datetime, dt.datetime | None]] = []
         n_customers = max(1, round(self.customers_per_day * rng.uniform(0.85, 1.15)))
         for i in range(n_customers):
             kind = self.journey_kind(day, i)
@@ -339,6 +376,7 @@ class JourneyGenerator:
                         rng.randint(45, 400),
                         not to_untracked,
                     )
+                    misses.append((jid, kind, number, t0, t1))
                 elif kind == "missed_callback":
                     t1 = t0 + dt.timedelta(seconds=rng.randint(3 * 60, 180 * 60))
                     add(
@@ -352,6 +390,7 @@ class JourneyGenerator:
                         rng.randint(40, 300),
                         False,
                     )
+                    misses.append((jid, kind, number, t0, t1))
                 elif kind == "missed_late_retry":
                     t1 = t0 + dt.timedelta(hours=rng.uniform(25, 40))
                     add(
@@ -365,6 +404,9 @@ class JourneyGenerator:
                         rng.randint(45, 400),
                         True,
                     )
+                    misses.append((jid, kind, number, t0, None))
+                elif kind == "missed_unrecovered":
+                    misses.append((jid, kind, number, t0, None))
             if lead := EXPECTED_LEAD.get(kind):
                 plan.expected_leads[lead] += 1
 
@@ -405,8 +447,47 @@ class JourneyGenerator:
                     False,
                 )
                 plan.expected_leads["primary_call"] += 1
+        self._attempts(day, misses, add)
         plan.calls.sort(key=lambda c: (c.started_at, c.call_id))
         return plan
+
+    def _staff(self, journey_id: str, call_id: str) -> Staff | None:
+        # From a hash, not the day's random stream: naming employees changes no other value.
+        staff = self.profile.staff
+        if not staff:
+            return None
+        digest = hashlib.sha256(f"{self._seed_key}:{journey_id}:{call_id}:staff".encode())
+        return staff[digest.digest()[0] % len(staff)]
+
+    def _attempts(self, day: dt.date, misses: list, add: Any) -> None:
+        """Unanswered callback attempts after the day's misses (see the module docstring)."""
+        draw = random.Random(f"{self._seed_key}:{day.isoformat()}:attempts")
+        main_line = self.profile.main_line
+
+        def attempt(jid: str, kind: str, number: str, at: dt.datetime) -> None:
+            status = draw.choice(("missed", "missed", "busy"))
+            add(jid, kind, number, "outbound", at, main_line, status, 0, False, draw=draw)
+
+        def first_delay() -> dt.timedelta:
+            # Minutes to hours: log-uniform between 2 min and 8 h.
+            return dt.timedelta(seconds=round(120 * 240 ** draw.random()))
+
+        for jid, kind, number, t0, t1 in misses:
+            if kind == "missed_callback" and t1 is not None:
+                # Unanswered tries before the call that got through.
+                gap = (t1 - t0).total_seconds()
+                for _ in range(draw.choice((0, 0, 1, 1, 2))):
+                    at = t0 + dt.timedelta(seconds=draw.uniform(60, max(gap - 60, 61)))
+                    if at < t1 - dt.timedelta(seconds=30):
+                        attempt(jid, kind, number, at)
+            elif kind == "missed_retry" and t1 is not None and draw.random() < 0.25:
+                # A manager rings after the customer already got through on a retry.
+                attempt(jid, kind, number, t1 + dt.timedelta(minutes=draw.uniform(5, 90)))
+            elif kind in ("missed_unrecovered", "missed_late_retry") and draw.random() < 0.65:
+                at = t0 + first_delay()
+                for _ in range(draw.choice((1, 1, 2, 3))):
+                    attempt(jid, kind, number, at)
+                    at += dt.timedelta(minutes=draw.uniform(15, 180))
 
 
 def staging_rows(
@@ -460,6 +541,11 @@ def staging_rows(
                     "ga_client_id": call.ga_client_id if marketing else None,
                     "call_date": started_at.astimezone(reporting_tz).date(),
                     "load_id": f"generated:{first_day}",
+                    # Binotel names an employee by email, Ringostat by SIP login and name.
+                    "employee_id": None
+                    if call.employee is None
+                    else (call.employee.email if system == "telephony" else call.employee.login),
+                    "employee_name": call.employee.name if call.employee else None,
                 }
             )
     return rows

@@ -116,7 +116,8 @@ class RingostatSimulator(ProviderSimulator):
             "billsec": talk,
             "duration_ms": str((wait + talk) * 1000),
             "has_recording": "1" if talk else "0",
-            "connected_with": "manager-101" if talk else "",
+            # The SIP login the call was put through to; empty when nobody picked up.
+            "connected_with": call.employee.login if talk and call.employee else "",
             "call_counter": 2 if call.is_repeat_customer else 1,
             "proper_flag": 1 if disposition == "PROPER" else 0,
             "repeated_flag": 1 if call.is_repeat_customer else 0,
@@ -128,7 +129,7 @@ class RingostatSimulator(ProviderSimulator):
             "client_id": call.ga_client_id or "",
             "landing": call.landing_page or "",
             "refferrer": "https://www.google.com/" if call.traffic_source == "google" else "",
-            "employee_fio": "Olena Manager" if talk else "",
+            "employee_fio": call.employee.name if talk and call.employee else "",
             "recording": f"https://records.example/{call.call_id}.mp3" if talk else "",
         }
 

@@ -148,7 +148,7 @@ class TwilioSimulator(ProviderSimulator):
                         ),
                         "date_created": email.utils.format_datetime(joined),
                         "from": call.company_number,
-                        "to": AGENT,
+                        "to": f"client:{call.employee.login}" if call.employee else AGENT,
                         "direction": "outbound-api",
                         "status": "completed",
                         "duration": str(call.talk_seconds),
@@ -167,7 +167,9 @@ class TwilioSimulator(ProviderSimulator):
             "sid": sid("CA", self.account_sid, call.call_id, "dial"),
             "parent_call_sid": parent_sid,
             "from": call.company_number,
-            "to": MANAGER_PHONE,
+            # <Dial><Client>: the answering employee's identity; a plain forward to a phone
+            # when nobody in the PBX picked up.
+            "to": f"client:{call.employee.login}" if call.employee else MANAGER_PHONE,
             "direction": "outbound-dial",
             "status": CHILD_STATUS[call.status],
             "duration": str(call.talk_seconds) if answered else None,
