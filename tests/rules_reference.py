@@ -70,7 +70,13 @@ def unify(calls: list[dict], tolerance: int) -> list[dict]:
 def evaluate_businesses(calls: list[dict], settings_of: Any) -> dict[str, Any]:
     """``evaluate`` for each business on its own calls with its own settings
     (``settings_of(business_id)``); results keyed by (business_id, key or date)."""
-    out: dict[str, Any] = {"leads": {}, "missed": {}, "reconciliation": {}, "unmatched": {}}
+    out: dict[str, Any] = {
+        "leads": {},
+        "missed": {},
+        "reconciliation": {},
+        "unmatched": {},
+        "followups": {},
+    }
     for business in sorted({c["business_id"] for c in calls}):
         mine = [c for c in calls if c["business_id"] == business]
         result = evaluate(mine, settings_of(business))
@@ -97,7 +103,7 @@ def evaluate(calls: list[dict], s: Any) -> dict[str, Any]:
         return (u["started_at"], u["key"])
 
     inbound = [u for u in unified if u["direction"] == "inbound" and u["customer_number"]]
-    leads, missed_rows = {}, {}
+    leads, missed_rows, followups = {}, {}, {}
     for u in inbound:
         earlier = [
             v
@@ -149,6 +155,8 @@ def evaluate(calls: list[dict], s: Any) -> dict[str, Any]:
             "recovered_by_call_key": by,
             "recovery_seconds": seconds,
         }
+        followups[u["key"]] = follow_up(u, unified, later[0] if later else None, window, s)
+        followups[u["key"]]["outcome"] = outcome
 
     tracked = {u["tel_company"] for u in unified if u["match"] == "matched"} | set(
         s.tracked_numbers
@@ -197,4 +205,88 @@ def evaluate(calls: list[dict], s: Any) -> dict[str, Any]:
         "missed": missed_rows,
         "reconciliation": {d: dict(v) for d, v in reconciliation.items()},
         "unmatched": unmatched,
+        "followups": followups,
+    }
+
+
+def opening(s: Any, around: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]] | None:
+    """The business's open intervals near ``around``; None when it is always open."""
+    if not (s.business_hours or s.holidays):
+        return None
+    from ringback.business_hours import open_intervals
+
+    day = around.astimezone(s.tz).date()
+    return open_intervals(
+        s.business_hours,
+        s.holidays,
+        s.reporting_time_zone,
+        day - dt.timedelta(days=2),
+        day + dt.timedelta(days=40),
+    )
+
+
+def open_seconds(intervals, start: dt.datetime, end: dt.datetime) -> int:
+    return int(sum(max((min(b, end) - max(a, start)).total_seconds(), 0) for a, b in intervals))
+
+
+def deadline(intervals, start: dt.datetime, sla: int) -> dt.datetime | None:
+    """The instant the open time since ``start`` reaches ``sla`` seconds."""
+    left = sla
+    for a, b in intervals:
+        if b <= start:
+            continue
+        a = max(a, start)
+        if (b - a).total_seconds() >= left:
+            return a + dt.timedelta(seconds=left)
+        left -= (b - a).total_seconds()
+    return None
+
+
+def follow_up(u: dict, unified: list[dict], recovery: dict | None, window, s: Any) -> dict:
+    """The callback follow-up of missed primary call ``u`` (marts.missed_call_followups)."""
+    start, end = u["started_at"], u["started_at"] + window
+    data_end = max(v["started_at"] for v in unified)
+    later = sorted(
+        (
+            v
+            for v in unified
+            if v["customer_number"] == u["customer_number"] and start < v["started_at"] <= end
+        ),
+        key=lambda v: (v["started_at"], v["key"]),
+    )
+    outbound = [v for v in later if v["direction"] == "outbound"]
+    first = outbound[0] if outbound else None
+    stop = recovery["started_at"] if recovery else end
+    inbound = [v["started_at"] for v in later if v["direction"] == "inbound"]
+    intervals = opening(s, start)
+    sla = s.callback_sla_minutes * 60
+    due = (
+        start + dt.timedelta(seconds=sla) if intervals is None else deadline(intervals, start, sla)
+    )
+    clock = None if first is None else int((first["started_at"] - start).total_seconds())
+    business = clock
+    if first is not None and intervals is not None:
+        business = open_seconds(intervals, start, first["started_at"])
+    if (
+        recovery is not None
+        and recovery["direction"] == "inbound"
+        and (first is None or recovery["started_at"] < first["started_at"])
+        and (due is None or recovery["started_at"] <= due)
+    ):
+        status = "not_needed"
+    elif business is not None and business <= sla:
+        status = "met"
+    elif first is None and (due is None or due > data_end):
+        status = "pending"
+    else:
+        status = "missed"
+    return {
+        "first_attempt_call_key": first["key"] if first else None,
+        "first_attempt_seconds": clock,
+        "first_attempt_business_seconds": business,
+        "attempts": sum(1 for v in outbound if v["started_at"] <= stop),
+        "customer_called_first": bool(inbound)
+        and (first is None or inbound[0] < first["started_at"]),
+        "sla_deadline_at": due,
+        "sla_status": status,
     }

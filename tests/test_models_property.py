@@ -6,6 +6,8 @@ so that matching, recovery windows and midnight boundaries are all exercised), s
 three businesses that share customer numbers: Kyiv with the defaults, New York with its own
 zone, talk threshold, recovery and match windows and a finite uniqueness window, and one found
 in staging but not configured (global settings). The reference evaluates each business alone.
+New York also keeps office hours with a holiday and a 2-minute callback SLA, so the callback
+follow-ups' business time and deadlines are checked against the reference too.
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ BUSINESSES = Config(
                 "uniqueness_window_days": 1,
                 "tracked_numbers": ["+380442000000"],
                 "mismatch_min_unmatched": 1,
+                # Office hours around the drawn calls, a holiday among them, a 2-minute SLA.
+                "business_hours": {
+                    "tue": "09:00-17:00",
+                    "wed": "09:00-17:00",
+                    "thu": "08:30-12:00",
+                },
+                "holidays": ["2026-11-11"],
+                "callback_sla_minutes": 2,
             },
         ),
     ),
@@ -134,6 +144,12 @@ def test_sql_matches_reference(shared_warehouse, specs):
     assert {k: (v["outcome"], v["recovered_by_call_key"]) for k, v in missed.items()} == {
         k: (v["outcome"], v["recovered_by_call_key"]) for k, v in expected["missed"].items()
     }
+
+    followups = keyed("marts.missed_call_followups", "call_key")
+    assert set(followups) == set(expected["followups"])
+    for key, want in expected["followups"].items():
+        got = {c: followups[key][c] for c in want}
+        assert got == want, key
 
     unmatched = {k: r["reason"] for k, r in keyed("marts.unmatched_calls", "call_key").items()}
     assert unmatched == expected["unmatched"]

@@ -182,10 +182,17 @@ def test_model_runs_validate_every_mart_and_keep_the_results(built):
     results = {r["checkpoint"]: r for r in table_rows(built, "raw.validation_results")}
     assert set(results) == {
         f"marts_{n}_build"
-        for n in ("attributed_leads", "missed_calls", "call_reconciliation", "unmatched_calls")
+        for n in (
+            "attributed_leads",
+            "missed_calls",
+            "call_reconciliation",
+            "unmatched_calls",
+            "missed_call_followups",
+            "call_handling_hourly",
+        )
     }
     assert all(r["success"] and r["rows"] > 0 for r in results.values())
-    assert {r["evaluated"] for r in results.values()} == {4, 5, 6}
+    assert {r["evaluated"] for r in results.values()} == {4, 5, 6, 9}
 
 
 def test_mart_audits_import_no_great_expectations(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 import math
 import time
@@ -19,13 +20,17 @@ from typing import Any
 
 import jinja2
 
-from ringback import audits, catalog, history
+from ringback import audits, business_hours, catalog, history
 from ringback.catalog import Table
 from ringback.runtime import Runtime
 from ringback.settings import Config, ConfigError, Settings
 from ringback.warehouse.base import PartitionRange, Warehouse
 
 log = logging.getLogger(__name__)
+
+# How far past the range's recovery look-ahead the open intervals reach: a callback deadline
+# after a closure longer than this is unknown (NULL) and the call stays pending.
+OPENING_HORIZON_DAYS = 31
 
 # SQL, not HTML: autoescaping would corrupt queries, and no value ever reaches a template.
 _JINJA = jinja2.Environment(  # noqa: S701
@@ -116,6 +121,18 @@ class BusinessScope:
     def each(self) -> list[Settings]:
         return list(self.settings.values())
 
+    def opening_rows(self, first_day: dt.date, last_day: dt.date) -> list[dict[str, Any]]:
+        """staging.business_hours rows: the open intervals of every business that keeps hours,
+        over its local days ``first_day .. last_day``."""
+        rows: list[dict[str, Any]] = []
+        for bid, s in sorted(self.settings.items()):
+            if business_hours.has_schedule(s.business_hours, s.holidays):
+                intervals = business_hours.open_intervals(
+                    s.business_hours, s.holidays, s.reporting_time_zone, first_day, last_day
+                )
+                rows += business_hours.interval_rows(bid, intervals)
+        return rows
+
     def max_recovery_days(self) -> int:
         return max(recovery_days(s) for s in self.each())
 
@@ -140,6 +157,11 @@ class BusinessScope:
                 "mismatch_min_ratio": float(s.mismatch_min_ratio),
                 "tracked_numbers": ",".join(s.tracked_numbers) or None,
                 "is_configured": bid in self.configured,
+                "callback_sla_seconds": s.callback_sla_minutes * 60,
+                "has_business_hours": business_hours.has_schedule(s.business_hours, s.holidays),
+                "business_hours": json.dumps(dict(s.business_hours)) if s.business_hours else None,
+                "holidays": ",".join(s.holidays) or None,
+                "hash_employee_names": s.hash_employee_names,
             }
             for bid, s in sorted(self.settings.items())
         ]
@@ -326,6 +348,14 @@ def prepare(
     )
     settings_table = catalog.table("staging.business_settings")
     warehouse.write(settings_table, settings_table.to_arrow(scope.rows()))
+    # Open intervals from before the first missed call the run can read to past the last
+    # deadline it can meet: a callback SLA's deadline may fall after a long closure.
+    hours_table = catalog.table("staging.business_hours")
+    hours = scope.opening_rows(
+        window.start - dt.timedelta(days=2),
+        window.end + dt.timedelta(days=ahead + OPENING_HORIZON_DAYS),
+    )
+    warehouse.write(hours_table, hours_table.to_arrow(hours))
     results: list[ModelResult] = []
     _fold_history(warehouse, settings, scope, fold, results)
     chunks = tuple(window.chunks(warehouse, settings.models_chunk_rows))

@@ -125,6 +125,8 @@ _DUCKDB_TEMPLATES = {
     # counts second boundaries crossed, which differs for fractional seconds
     "diff_seconds": "CAST(TRUNC((EPOCH_US(__a) - EPOCH_US(__b)) / 1000000) AS BIGINT)",
     "local_date": "CAST(TIMEZONE(__b, __a) AS DATE)",
+    # DATETIME(ts, zone): the wall-clock time in the zone (sqlglot reads the zone as a time)
+    "local_datetime": "TIMEZONE(__b, __a)",
 }
 
 
@@ -157,6 +159,9 @@ def _duckdb_forms(node: exp.Expression) -> exp.Expression:
         return _fill("diff_seconds", a=node.this.copy(), b=node.expression.copy())
     if isinstance(node, exp.Date) and node.args.get("zone") is not None and not node.expressions:
         return _fill("local_date", a=node.this.copy(), b=node.args["zone"].copy())
+    # sql/ writes DATETIME(x, y) only as DATETIME(timestamp, zone)
+    if isinstance(node, exp.Datetime) and node.expression is not None:
+        return _fill("local_datetime", a=node.this.copy(), b=node.expression.copy())
     return node
 
 
