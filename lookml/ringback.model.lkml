@@ -61,3 +61,31 @@ explore: call_reconciliation {
       AND ${call_reconciliation.report_date} = ${unmatched_calls.report_date} ;;
   }
 }
+
+explore: missed_call_followups {
+  # A client's Looker user sees only their business: set the user attribute
+  # ringback_business to its business_id (or to "%" for the agency's own staff).
+  access_filter: {
+    field: missed_call_followups.business_id
+    user_attribute: ringback_business
+  }
+  label: "Callbacks"
+  description: "How fast the team calls missed customers back: attempts, the callback SLA, who called."
+  join: missed_calls {
+    type: left_outer
+    relationship: one_to_one
+    sql_on: ${missed_call_followups.business_id} = ${missed_calls.business_id}
+      AND ${missed_call_followups.call_key} = ${missed_calls.call_key} ;;
+  }
+}
+
+explore: call_handling_hourly {
+  # A client's Looker user sees only their business: set the user attribute
+  # ringback_business to its business_id (or to "%" for the agency's own staff).
+  access_filter: {
+    field: call_handling_hourly.business_id
+    user_attribute: ringback_business
+  }
+  label: "Call handling"
+  description: "Calls answered and missed by local hour, weekday and employee."
+}

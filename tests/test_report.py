@@ -25,13 +25,18 @@ CASE = Path(__file__).parent / "sql" / "analyst_views"
 START, END = dt.date(2026, 11, 10), dt.date(2026, 11, 12)
 # What the case's calls give (see tests/sql/analyst_views/expect.yaml), counted as bars with an
 # area: leads by source 4 (google primary + retry, facebook callback, untracked primary), per day
-# 4, the funnel's 5 steps, 2 lag buckets (10 and 30 min), 2 days with unmatched calls.
+# 4, the funnel's 5 steps, 2 lag buckets (10 and 30 min), 2 days with unmatched calls; the
+# callback funnel's 4 non-empty steps (4 missed, 1 called back, 3 never called back, 1 got
+# through first), 1 attempt bucket (30 min), 6 weekday x hour cells with inbound calls.
 BARS = {
     "leads_by_source": 4,
     "leads_per_day": 4,
     "recovery_funnel": 5,
     "recovery_lag": 2,
     "reconciliation": 2,
+    "callback_funnel": 4,
+    "callback_lag": 1,
+    "answer_heatmap": 6,
 }
 
 
@@ -71,6 +76,9 @@ def test_report_is_one_self_contained_file_without_numbers(case_warehouse, tmp_p
         "missed first calls": "4",
         "recovery rate (closed windows)": "66.7%",
         "days with a call-count mismatch": "1 of 2",
+        # m3 called back after 30 min, m4 and m5 never: 0 of 3 due; m2 got through first.
+        "callback SLA met (of due)": "0.0%",
+        "missed calls never called back": "3",
     }
     for call in calls:  # customers appear as hashes only, never as numbers
         assert call["number"] not in html and call["number"][-9:] not in html
@@ -139,7 +147,7 @@ def test_a_section_per_business_with_its_own_figures(warehouse, warehouse_url, t
     runtime = runtime_of(load_settings({"warehouse_url": warehouse_url}), config)
     html = report.write_report(runtime, start, end, tmp_path / "b.html")
     text = html.read_text()
-    assert 'data-charts-expected="10"' in text
+    assert f'data-charts-expected="{2 * len(BARS)}"' in text
     sections = re.findall(r'<section class="business" id="business-(\w+)"', text)
     assert sections == ["austin_plumbing", "kyiv_clinic"]
     assert "Austin Plumbing" in text and "Kyiv Clinic" in text
@@ -152,4 +160,4 @@ def test_a_section_per_business_with_its_own_figures(warehouse, warehouse_url, t
     one = report.write_report(
         runtime, start, end, tmp_path / "k.html", businesses=["kyiv_clinic"]
     ).read_text()
-    assert 'data-charts-expected="5"' in one and "Austin" not in one
+    assert f'data-charts-expected="{len(BARS)}"' in one and "Austin" not in one

@@ -2,9 +2,10 @@
 
 It answers the questions of the LookML dashboards (lookml/dashboards/) from the analysts' views
 (sql/analytics/): leads by source and campaign with the recovered share, the missed-call recovery
-funnel and lag, and the daily reconciliation with reasons. Charts are SVG drawn by matplotlib and
-inlined, so the file opens anywhere, offline, and can be mailed. No phone number reaches it: the
-views hold hashes only.
+funnel and lag, the daily reconciliation with reasons, and callbacks: the SLA funnel, the time to
+the first attempt, the answer rate by weekday and hour, and a table per employee. Charts are SVG
+drawn by matplotlib and inlined, so the file opens anywhere, offline, and can be mailed. No phone
+number reaches it: the views hold hashes only.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ REASON_COLOURS = {
 }
 # Recovery lag buckets (minutes): the default window is 24 h.
 LAG_BUCKETS = [(0, 5), (5, 15), (15, 30), (30, 60), (60, 180), (180, 720), (720, 1440)]
+# Business minutes from a missed call to the first callback attempt.
+ATTEMPT_BUCKETS = [(0, 5), (5, 15), (15, 30), (30, 60), (60, 240), (240, 100_000)]
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 @dataclass
@@ -212,6 +216,75 @@ def _reconciliation(days: list[dict[str, Any]]) -> str:
     return _svg(fig)
 
 
+def _callback_funnel(f: dict[str, int]) -> str:
+    fig, ax = _figure(3.0)
+    if not f["missed_calls"]:
+        _no_data(ax)
+        return _svg(fig)
+    steps = [
+        ("missed first calls", f["missed_calls"], "#9d9d9d"),
+        ("called back (an attempt in the window)", f["attempted"], "#54a24b"),
+        ("  first attempt within the SLA", f["sla_met"], "#2e7d32"),
+        ("never called back", f["never_attempted"], "#e45756"),
+        ("  customer got through first (not needed)", f["sla_not_needed"], "#f58518"),
+        ("  deadline still ahead (pending)", f["sla_pending"], "#bab0ac"),
+    ][::-1]
+    _marks(ax.barh([s[0] for s in steps], [s[1] for s in steps], color=[s[2] for s in steps]))
+    top = f["missed_calls"]
+    for y, (_, value, _) in enumerate(steps):
+        ax.text(value, y, f"  {value} ({value / top:.0%})", va="center", fontsize=9)
+    ax.set_xlim(0, top * 1.3)
+    ax.set_xlabel("calls")
+    return _svg(fig)
+
+
+def _attempt_lag(minutes: list[float], sla_minutes: float | None) -> str:
+    fig, ax = _figure()
+    if not minutes:
+        _no_data(ax)
+        return _svg(fig)
+    labels = [
+        f"{lo}-{hi} min" if hi <= 60 else (f"{lo // 60}-{hi // 60} h" if hi < 100_000 else "4 h+")
+        for lo, hi in ATTEMPT_BUCKETS
+    ]
+    counts = [
+        sum(1 for m in minutes if lo < m <= hi or (lo == 0 and m == 0))
+        for lo, hi in ATTEMPT_BUCKETS
+    ]
+    _marks(ax.bar(labels, counts, color="#54a24b"))
+    for x, c in enumerate(counts):
+        ax.text(x, c, str(c), ha="center", va="bottom", fontsize=9)
+    ax.set_ylabel("missed calls")
+    sla = f" (SLA: {sla_minutes:g} min)" if sla_minutes else ""
+    ax.set_xlabel(f"business minutes from the missed call to the first attempt{sla}")
+    return _svg(fig)
+
+
+def _answer_heatmap(cells: list[dict[str, Any]]) -> str:
+    """Inbound answer rate per weekday (rows) and local hour (columns): one rectangle a cell
+    with calls, red (0 %) to green (100 %), its calls written in it."""
+    fig, ax = _figure(3.4)
+    ax.grid(False)
+    if not cells:
+        _no_data(ax)
+        return _svg(fig)
+    hours = range(min(c["call_hour"] for c in cells), max(c["call_hour"] for c in cells) + 1)
+    cmap = matplotlib.colormaps["RdYlGn"]
+    for c in cells:
+        rate = c["inbound_answered"] / c["inbound_calls"]
+        bar = ax.bar(c["call_hour"], 0.9, bottom=c["iso_weekday"] - 0.45, width=0.9)
+        bar[0].set_color(cmap(rate))
+        _marks(bar)
+        ax.text(
+            c["call_hour"], c["iso_weekday"], f"{rate:.0%}", ha="center", va="center", fontsize=6
+        )
+    ax.set_yticks(range(1, 8), WEEKDAYS)
+    ax.set_ylim(7.6, 0.4)
+    ax.set_xticks(list(hours))
+    ax.set_xlabel("local hour (cell: share of inbound calls answered)")
+    return _svg(fig)
+
+
 def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, Any]:
     """Everything the report shows of one business, read from the analytics views."""
     by_source = _rows(
@@ -290,6 +363,71 @@ def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, An
         end,
         business,
     )
+    callbacks = _rows(
+        wh,
+        """
+        SELECT COALESCE(SUM(missed_calls), 0) AS missed_calls,
+               COALESCE(SUM(attempted), 0) AS attempted,
+               COALESCE(SUM(never_attempted), 0) AS never_attempted,
+               COALESCE(SUM(sla_met), 0) AS sla_met,
+               COALESCE(SUM(sla_missed), 0) AS sla_missed,
+               COALESCE(SUM(sla_not_needed), 0) AS sla_not_needed,
+               COALESCE(SUM(sla_pending), 0) AS sla_pending
+        FROM analytics.callback_sla_daily
+        WHERE missed_date BETWEEN @start AND @end AND business_id = @business""",
+        start,
+        end,
+        business,
+    )[0]
+    followups = _rows(
+        wh,
+        """
+        SELECT first_attempt_business_minutes, callback_sla_minutes,
+               COALESCE(attempt_employee_name, attempt_employee_id) AS employee,
+               sla_is_met
+        FROM analytics.callback_followups
+        WHERE missed_date BETWEEN @start AND @end AND business_id = @business
+            AND NOT never_attempted""",
+        start,
+        end,
+        business,
+    )
+    cells = _rows(
+        wh,
+        """
+        SELECT iso_weekday, call_hour, SUM(inbound_calls) AS inbound_calls,
+               SUM(inbound_answered) AS inbound_answered
+        FROM analytics.call_handling_hourly
+        WHERE call_date BETWEEN @start AND @end AND business_id = @business
+        GROUP BY iso_weekday, call_hour HAVING SUM(inbound_calls) > 0
+        ORDER BY iso_weekday, call_hour""",
+        start,
+        end,
+        business,
+    )
+    employees = _rows(
+        wh,
+        """
+        SELECT COALESCE(employee_name, employee_id) AS employee,
+               SUM(inbound_answered) AS inbound_answered,
+               SUM(outbound_attempts) AS outbound_attempts,
+               SUM(outbound_answered) AS outbound_answered,
+               SUM(talk_seconds) / 60.0 AS talk_minutes
+        FROM analytics.call_handling_hourly
+        WHERE call_date BETWEEN @start AND @end AND business_id = @business
+            AND (employee_id IS NOT NULL OR employee_name IS NOT NULL)
+        GROUP BY employee ORDER BY inbound_answered DESC, employee""",
+        start,
+        end,
+        business,
+    )
+    first_attempts: dict[str, list[int]] = {}
+    for f in followups:
+        made = first_attempts.setdefault(f["employee"] or "(unknown)", [0, 0])
+        made[0] += 1
+        made[1] += bool(f["sla_is_met"])
+    for e in employees:
+        e["first_attempts"], e["first_attempts_in_sla"] = first_attempts.get(e["employee"], (0, 0))
     return {
         "by_source": by_source,
         "campaigns": campaigns,
@@ -297,6 +435,11 @@ def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, An
         "funnel": {k: int(v) for k, v in funnel.items()},
         "lags": lags,
         "reconciliation": reconciliation,
+        "callbacks": {k: int(v) for k, v in callbacks.items()},
+        "attempt_minutes": [f["first_attempt_business_minutes"] for f in followups],
+        "sla_minutes": followups[0]["callback_sla_minutes"] if followups else None,
+        "answer_cells": cells,
+        "employees": employees,
     }
 
 
@@ -324,6 +467,8 @@ def _section(
         ("missed first calls", f"{k['missed']}"),
         ("recovery rate (closed windows)", figures.percent(k["recovery_rate"])),
         ("days with a call-count mismatch", f"{k['flagged_days']} of {k['days']}"),
+        ("callback SLA met (of due)", figures.percent(_sla_rate(data["callbacks"]))),
+        ("missed calls never called back", f"{data['callbacks']['never_attempted']}"),
     ]
     charts = [
         Chart(
@@ -356,6 +501,24 @@ def _section(
             "On which days do call tracking and telephony disagree, and why?",
             _reconciliation(data["reconciliation"]),
         ),
+        Chart(
+            "callback_funnel",
+            "Callbacks after missed calls",
+            "Of the missed first calls, how many did we call back, and how many within the SLA?",
+            _callback_funnel(data["callbacks"]),
+        ),
+        Chart(
+            "callback_lag",
+            "Time to the first callback attempt",
+            "How long (in opening hours) did missed customers wait for our first call?",
+            _attempt_lag(data["attempt_minutes"], data["sla_minutes"]),
+        ),
+        Chart(
+            "answer_heatmap",
+            "Answer rate by weekday and hour",
+            "At which hours and weekdays do inbound calls go unanswered?",
+            _answer_heatmap(data["answer_cells"]),
+        ),
     ]
     return {
         "id": business,
@@ -365,7 +528,14 @@ def _section(
         "charts": charts,
         "campaigns": data["campaigns"],
         "reconciliation": data["reconciliation"],
+        "employees": data["employees"],
     }
+
+
+def _sla_rate(callbacks: dict[str, int]) -> float | None:
+    """Met / (met + missed), as analytics.callback_sla_daily defines it per day."""
+    due = callbacks["sla_met"] + callbacks["sla_missed"]
+    return callbacks["sla_met"] / due if due else None
 
 
 def render(sections: list[dict[str, Any]], start: dt.date, end: dt.date, warehouse_url: str) -> str:

@@ -131,6 +131,78 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
         )
         sections.append(
             (
+                "Callbacks after missed first calls (SLA in business time)",
+                _table(
+                    [
+                        "business",
+                        "missed",
+                        "called back",
+                        "never called",
+                        "SLA met",
+                        "SLA missed",
+                        "not needed",
+                        "pending",
+                        "met rate",
+                        "median business min to 1st attempt",
+                    ],
+                    rows("""
+                WITH days AS (
+                    SELECT business_id, SUM(missed_calls) AS missed, SUM(attempted) AS attempted,
+                           SUM(never_attempted) AS never, SUM(sla_met) AS met,
+                           SUM(sla_missed) AS late, SUM(sla_not_needed) AS not_needed,
+                           SUM(sla_pending) AS pending
+                    FROM analytics.callback_sla_daily
+                    WHERE missed_date BETWEEN @start AND @end
+                    GROUP BY business_id
+                ),
+                lags AS (
+                    SELECT business_id,
+                           APPROX_QUANTILES(first_attempt_business_minutes, 2)[OFFSET(1)] AS lag
+                    FROM analytics.callback_followups
+                    WHERE missed_date BETWEEN @start AND @end
+                    GROUP BY business_id
+                )
+                SELECT days.business_id, missed, attempted, never, met, late, not_needed,
+                       pending, ROUND(SAFE_DIVIDE(met, met + late), 3) AS met_rate,
+                       ROUND(lag, 1) AS lag
+                FROM days LEFT JOIN lags ON days.business_id = lags.business_id
+                ORDER BY days.business_id"""),
+                ),
+            )
+        )
+        sections.append(
+            (
+                "Inbound answer rate by weekday and local hour: lowest and highest "
+                "(hours with 5+ calls)",
+                _table(
+                    ["business", "", "weekday", "hour", "inbound", "answered", "rate"],
+                    rows("""
+                WITH cells AS (
+                    SELECT business_id, iso_weekday, weekday_name, call_hour,
+                           SUM(inbound_calls) AS inbound, SUM(inbound_answered) AS answered,
+                           SAFE_DIVIDE(SUM(inbound_answered), SUM(inbound_calls)) AS rate
+                    FROM analytics.call_handling_hourly
+                    WHERE call_date BETWEEN @start AND @end
+                    GROUP BY business_id, iso_weekday, weekday_name, call_hour
+                    HAVING SUM(inbound_calls) >= 5
+                ),
+                ranked AS (
+                    SELECT *,
+                           ROW_NUMBER() OVER (PARTITION BY business_id
+                               ORDER BY rate ASC, inbound DESC, iso_weekday, call_hour) AS low,
+                           ROW_NUMBER() OVER (PARTITION BY business_id
+                               ORDER BY rate DESC, inbound DESC, iso_weekday, call_hour) AS high
+                    FROM cells
+                )
+                SELECT business_id, IF(low = 1, 'lowest', 'highest') AS which, weekday_name,
+                       call_hour, inbound, answered, ROUND(rate, 3) AS rate
+                FROM ranked WHERE low = 1 OR high = 1
+                ORDER BY business_id, which DESC"""),
+                ),
+            )
+        )
+        sections.append(
+            (
                 "Call-count reconciliation (inbound, per business and date)",
                 _table(
                     [
