@@ -790,3 +790,34 @@ def test_twilio_agent_identities():
     assert agent_identity("sip:olena@shop.sip.twilio.com") == "olena@shop.sip.twilio.com"
     assert agent_identity("+15125550100") is None
     assert agent_identity(None) is None
+
+
+def test_the_generator_calls_missed_customers_back_like_a_real_team():
+    """Unanswered attempts after misses: first tries from minutes to hours later, some misses
+    never tried; the leads of every day are what they were before attempts existed."""
+    gen = JourneyGenerator(seed=7, customers_per_day=60)
+    delays, untried, unrecovered = [], 0, 0
+    for n in range(14):
+        plan = gen.day(dt.date(2026, 11, 1) + dt.timedelta(days=n))
+        # Attempts are drawn after the day's other calls (ids after theirs, a random stream of
+        # their own), so every other call, and every lead, is what it was before them.
+        attempts = {
+            c.call_id for c in plan.calls if c.direction == "outbound" and c.status != "answered"
+        }
+        others = {c.call_id for c in plan.calls} - attempts
+        assert not attempts or min(attempts) > max(others)
+        by_journey: dict[str, list] = {}
+        for call in plan.calls:
+            by_journey.setdefault(call.journey_id, []).append(call)
+        for calls in by_journey.values():
+            if calls[0].journey != "missed_unrecovered":
+                continue
+            unrecovered += 1
+            tries = [c for c in calls if c.direction == "outbound"]
+            assert all(c.status != "answered" and c.employee is not None for c in tries)
+            if not tries:
+                untried += 1
+            else:
+                delays.append((tries[0].started_at - calls[0].started_at).total_seconds())
+    assert min(delays) < 10 * 60 and max(delays) > 2 * 3600
+    assert 0.2 < untried / unrecovered < 0.5

@@ -16,7 +16,8 @@ def _cell(value: Any, header: str) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.1%}" if header in ("share", "ratio", "recovered share") else f"{value:g}"
+        shares = ("share", "ratio", "recovered share", "met rate", "answer rate")
+        return f"{value:.1%}" if header in shares else f"{value:g}"
     return str(value)
 
 
@@ -163,7 +164,7 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
                     GROUP BY business_id
                 )
                 SELECT days.business_id, missed, attempted, never, met, late, not_needed,
-                       pending, ROUND(SAFE_DIVIDE(met, met + late), 3) AS met_rate,
+                       pending, SAFE_DIVIDE(met, met + late) AS met_rate,
                        ROUND(lag, 1) AS lag
                 FROM days LEFT JOIN lags ON days.business_id = lags.business_id
                 ORDER BY days.business_id"""),
@@ -175,7 +176,7 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
                 "Inbound answer rate by weekday and local hour: lowest and highest "
                 "(hours with 5+ calls)",
                 _table(
-                    ["business", "", "weekday", "hour", "inbound", "answered", "rate"],
+                    ["business", "which", "weekday", "hour", "inbound", "answered", "answer rate"],
                     rows("""
                 WITH cells AS (
                     SELECT business_id, iso_weekday, weekday_name, call_hour,
@@ -195,7 +196,7 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
                     FROM cells
                 )
                 SELECT business_id, IF(low = 1, 'lowest', 'highest') AS which, weekday_name,
-                       call_hour, inbound, answered, ROUND(rate, 3) AS rate
+                       call_hour, inbound, answered, rate
                 FROM ranked WHERE low = 1 OR high = 1
                 ORDER BY business_id, which DESC"""),
                 ),
