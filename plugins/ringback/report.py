@@ -148,20 +148,15 @@ def _leads_per_day(per_day: list[dict[str, Any]]) -> str:
     return _svg(fig)
 
 
-def _recovery_funnel(f: dict[str, int]) -> str:
-    fig, ax = _figure(2.8)
-    if not f["missed_calls"]:
+def _funnel(steps: list[tuple[str, int, str]], height: float = 2.8) -> str:
+    """Horizontal bars from the top step down, each with its share of the first."""
+    fig, ax = _figure(height)
+    top = steps[0][1]
+    if not top:
         _no_data(ax)
         return _svg(fig)
-    steps = [
-        ("missed first calls", f["missed_calls"], "#9d9d9d"),
-        ("window closed (24 h passed)", f["missed_calls"] - f["pending"], "#bab0ac"),
-        ("recovered", f["recovered_retry"] + f["recovered_callback"], "#f58518"),
-        ("  by the customer calling again", f["recovered_retry"], COLOURS["missed_call_retry"]),
-        ("  by our call back", f["recovered_callback"], COLOURS["missed_call_callback"]),
-    ][::-1]
+    steps = steps[::-1]
     _marks(ax.barh([s[0] for s in steps], [s[1] for s in steps], color=[s[2] for s in steps]))
-    top = f["missed_calls"]
     for y, (_, value, _) in enumerate(steps):
         ax.text(value, y, f"  {value} ({value / top:.0%})", va="center", fontsize=9)
     ax.set_xlim(0, top * 1.3)
@@ -169,22 +164,52 @@ def _recovery_funnel(f: dict[str, int]) -> str:
     return _svg(fig)
 
 
-def _recovery_lag(lags: list[float]) -> str:
+def _recovery_funnel(f: dict[str, int]) -> str:
+    return _funnel(
+        [
+            ("missed first calls", f["missed_calls"], "#9d9d9d"),
+            ("window closed (24 h passed)", f["missed_calls"] - f["pending"], "#bab0ac"),
+            ("recovered", f["recovered_retry"] + f["recovered_callback"], "#f58518"),
+            (
+                "  by the customer calling again",
+                f["recovered_retry"],
+                COLOURS["missed_call_retry"],
+            ),
+            ("  by our call back", f["recovered_callback"], COLOURS["missed_call_callback"]),
+        ]
+    )
+
+
+def _minutes_histogram(
+    minutes: list[float], buckets: list[tuple[int, int]], colour: str, ylabel: str, xlabel: str
+) -> str:
+    """Counts of ``minutes`` per (lo, hi] bucket (0 counted in the first)."""
     fig, ax = _figure()
-    if not lags:
+    if not minutes:
         _no_data(ax)
         return _svg(fig)
-    labels = [f"{lo}-{hi}" if hi <= 60 else f"{lo // 60}-{hi // 60} h" for lo, hi in LAG_BUCKETS]
-    labels = [label if "h" in label else f"{label} min" for label in labels]
-    counts = [
-        sum(1 for m in lags if lo < m <= hi or (lo == 0 and m == 0)) for lo, hi in LAG_BUCKETS
+    labels = [
+        f"{lo}-{hi} min" if hi <= 60 else (f"{lo // 60}-{hi // 60} h" if hi < 100_000 else "")
+        for lo, hi in buckets
     ]
-    _marks(ax.bar(labels, counts, color="#f58518"))
+    labels = [label or f"{buckets[i][0] // 60} h+" for i, label in enumerate(labels)]
+    counts = [sum(1 for m in minutes if lo < m <= hi or (lo == 0 and m == 0)) for lo, hi in buckets]
+    _marks(ax.bar(labels, counts, color=colour))
     for x, c in enumerate(counts):
         ax.text(x, c, str(c), ha="center", va="bottom", fontsize=9)
-    ax.set_ylabel("recovered leads")
-    ax.set_xlabel("time from the missed call to the conversation")
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel)
     return _svg(fig)
+
+
+def _recovery_lag(lags: list[float]) -> str:
+    return _minutes_histogram(
+        lags,
+        LAG_BUCKETS,
+        "#f58518",
+        "recovered leads",
+        "time from the missed call to the conversation",
+    )
 
 
 def _reconciliation(days: list[dict[str, Any]]) -> str:
@@ -217,47 +242,28 @@ def _reconciliation(days: list[dict[str, Any]]) -> str:
 
 
 def _callback_funnel(f: dict[str, int]) -> str:
-    fig, ax = _figure(3.0)
-    if not f["missed_calls"]:
-        _no_data(ax)
-        return _svg(fig)
-    steps = [
-        ("missed first calls", f["missed_calls"], "#9d9d9d"),
-        ("called back (an attempt in the window)", f["attempted"], "#54a24b"),
-        ("  first attempt within the SLA", f["sla_met"], "#2e7d32"),
-        ("never called back", f["never_attempted"], "#e45756"),
-        ("  customer got through first (not needed)", f["sla_not_needed"], "#f58518"),
-        ("  deadline still ahead (pending)", f["sla_pending"], "#bab0ac"),
-    ][::-1]
-    _marks(ax.barh([s[0] for s in steps], [s[1] for s in steps], color=[s[2] for s in steps]))
-    top = f["missed_calls"]
-    for y, (_, value, _) in enumerate(steps):
-        ax.text(value, y, f"  {value} ({value / top:.0%})", va="center", fontsize=9)
-    ax.set_xlim(0, top * 1.3)
-    ax.set_xlabel("calls")
-    return _svg(fig)
+    return _funnel(
+        [
+            ("missed first calls", f["missed_calls"], "#9d9d9d"),
+            ("called back (an attempt in the window)", f["attempted"], "#54a24b"),
+            ("  first attempt within the SLA", f["sla_met"], "#2e7d32"),
+            ("never called back", f["never_attempted"], "#e45756"),
+            ("  customer got through first (not needed)", f["sla_not_needed"], "#f58518"),
+            ("  deadline still ahead (pending)", f["sla_pending"], "#bab0ac"),
+        ],
+        height=3.0,
+    )
 
 
 def _attempt_lag(minutes: list[float], sla_minutes: float | None) -> str:
-    fig, ax = _figure()
-    if not minutes:
-        _no_data(ax)
-        return _svg(fig)
-    labels = [
-        f"{lo}-{hi} min" if hi <= 60 else (f"{lo // 60}-{hi // 60} h" if hi < 100_000 else "4 h+")
-        for lo, hi in ATTEMPT_BUCKETS
-    ]
-    counts = [
-        sum(1 for m in minutes if lo < m <= hi or (lo == 0 and m == 0))
-        for lo, hi in ATTEMPT_BUCKETS
-    ]
-    _marks(ax.bar(labels, counts, color="#54a24b"))
-    for x, c in enumerate(counts):
-        ax.text(x, c, str(c), ha="center", va="bottom", fontsize=9)
-    ax.set_ylabel("missed calls")
     sla = f" (SLA: {sla_minutes:g} min)" if sla_minutes else ""
-    ax.set_xlabel(f"business minutes from the missed call to the first attempt{sla}")
-    return _svg(fig)
+    return _minutes_histogram(
+        minutes,
+        ATTEMPT_BUCKETS,
+        "#54a24b",
+        "missed calls",
+        f"business minutes from the missed call to the first attempt{sla}",
+    )
 
 
 def _answer_heatmap(cells: list[dict[str, Any]]) -> str:
