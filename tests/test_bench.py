@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,10 @@ def test_bench_prints_every_figure_and_appends_results(tmp_path):
     for target in ("<= 20 s, <= 4,096 MB, no spill", "<= 4x", "<= 3 s", "<= 0.5 s", "<= 1.2"):
         assert target in out.stdout, target
     assert "met" in out.stdout or "missed" in out.stdout
+    # the callback marts' share of the one-day run, each measured (a model that did not run
+    # would print 0.00 s)
+    for mart in ("missed_call_followups", "call_handling_hourly"):
+        assert re.search(rf"{mart} [0-9.]+ s", out.stdout), mart
     text = results.read_text()
     assert "| step | figure | target | verdict | note |" in text and "cores" in text
     assert "| full rebuild: `models run --full-refresh`, 365 days |" in text

@@ -26,7 +26,7 @@ REPEAT_SHARE = 0.2  # of all calls: returning customers
 STATUS_NAMES = np.array(["answered", "missed", "busy", "voicemail", "failed"])
 
 
-BUSINESS_ID = "default"  # not in the sources file: built with the global settings
+BUSINESS_ID = "default"  # the bench sources file gives it opening hours (bench._bench_sources)
 
 
 def generate(
