@@ -31,6 +31,10 @@ EQUIVALENCE_CASES = [
     "window_crosses_midnight",
     "dst_change",
     "retry_reaches_untracked_line",
+    # Callbacks: opening hours and holidays, two schedules and hashed names, hours per employee.
+    "callback_weekend_and_holiday",
+    "callback_two_businesses_schedules",
+    "call_handling_hourly_by_employee",
     # Businesses: zones, per-business settings, the no-match day, history no run covered.
     "business_day_boundary_by_zone",
     "business_settings_threshold_and_window",

@@ -249,8 +249,8 @@ def test_duckdb_forms_of_time_functions_keep_bigquery_semantics(warehouse, zone)
     """TIMESTAMP_TRUNC(.., SECOND), TIMESTAMP_DIFF(.., SECOND) and DATE(ts, zone) run as epoch
     arithmetic on DuckDB (10-30x faster than its ICU calendar functions); BigQuery's meaning:
     floor to the second, whole seconds elapsed truncated toward zero, the local date. The
-    local hour (DATETIME(ts, zone), which sqlglot would read with the zone as a time) and
-    the ISO weekday keep their meaning too."""
+    local hour (FORMAT_TIMESTAMP with a zone, which sqlglot alone would format in UTC) and the
+    ISO weekday keep their meaning too."""
     import zoneinfo
 
     tz = zoneinfo.ZoneInfo(zone)
@@ -259,7 +259,7 @@ def test_duckdb_forms_of_time_functions_keep_bigquery_semantics(warehouse, zone)
             got = warehouse.query(
                 "SELECT TIMESTAMP_TRUNC(@a, SECOND) AS t, TIMESTAMP_DIFF(@a, @b, SECOND) AS d, "
                 "DATE(@a, @zone) AS local_date, "
-                "EXTRACT(HOUR FROM DATETIME(@a, @zone)) AS local_hour, "
+                "CAST(FORMAT_TIMESTAMP('%H', @a, @zone) AS INT64) AS local_hour, "
                 "CAST(FORMAT_DATE('%u', DATE(@a, @zone)) AS INT64) AS iso_weekday",
                 {"a": a, "b": b, "zone": zone},
             ).to_pylist()[0]

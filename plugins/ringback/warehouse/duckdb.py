@@ -125,8 +125,8 @@ _DUCKDB_TEMPLATES = {
     # counts second boundaries crossed, which differs for fractional seconds
     "diff_seconds": "CAST(TRUNC((EPOCH_US(__a) - EPOCH_US(__b)) / 1000000) AS BIGINT)",
     "local_date": "CAST(TIMEZONE(__b, __a) AS DATE)",
-    # DATETIME(ts, zone): the wall-clock time in the zone (sqlglot reads the zone as a time)
-    "local_datetime": "TIMEZONE(__b, __a)",
+    # FORMAT_TIMESTAMP(fmt, ts, zone): sqlglot drops the zone; format the local time instead
+    "local_format": "STRFTIME(TIMEZONE(__b, __a), __c)",
 }
 
 
@@ -137,7 +137,7 @@ def _template(name: str) -> exp.Expression:
 
 def _fill(name: str, **args: exp.Expression) -> exp.Expression:
     def put(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Column) and node.name in ("__a", "__b") and not node.table:
+        if isinstance(node, exp.Column) and node.name in ("__a", "__b", "__c") and not node.table:
             return args[node.name[2:]].transform(_duckdb_forms)
         return node
 
@@ -159,9 +159,11 @@ def _duckdb_forms(node: exp.Expression) -> exp.Expression:
         return _fill("diff_seconds", a=node.this.copy(), b=node.expression.copy())
     if isinstance(node, exp.Date) and node.args.get("zone") is not None and not node.expressions:
         return _fill("local_date", a=node.this.copy(), b=node.args["zone"].copy())
-    # sql/ writes DATETIME(x, y) only as DATETIME(timestamp, zone)
-    if isinstance(node, exp.Datetime) and node.expression is not None:
-        return _fill("local_datetime", a=node.this.copy(), b=node.expression.copy())
+    if isinstance(node, exp.TimeToStr) and node.args.get("zone") is not None:
+        ts = node.this.this if isinstance(node.this, exp.TsOrDsToTimestamp) else node.this
+        return _fill(
+            "local_format", a=ts.copy(), b=node.args["zone"].copy(), c=node.args["format"].copy()
+        )
     return node
 
 

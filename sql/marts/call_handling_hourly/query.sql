@@ -15,7 +15,9 @@ calls AS (
     SELECT
         unified.business_id,
         unified.call_date,
-        EXTRACT(HOUR FROM DATETIME(unified.started_at, settings.time_zone)) AS call_hour,
+        -- FORMAT_TIMESTAMP, not EXTRACT(.. AT TIME ZONE ..): sqlglot rewrites that into
+        -- DATETIME(ts, zone_column), which the BigQuery emulator cannot run.
+        CAST(FORMAT_TIMESTAMP('%H', unified.started_at, settings.time_zone) AS INT64) AS call_hour,
         unified.direction,
         unified.status = 'answered' AND unified.talk_seconds > 0 AS is_answered,
         unified.talk_seconds,
