@@ -70,7 +70,8 @@ class Settings:
     callback_sla_minutes: int = 15
     business_hours: tuple[tuple[str, str], ...] = ()
     holidays: tuple[str, ...] = ()
-    # Employee names are staff data and stay in the marts unless a business has them hashed.
+    # Employee names and ids are staff data and stay in the marts unless a business has them
+    # hashed (ids too: an id is often an email that names the person).
     hash_employee_names: bool = False
     rebuild_lookback_days: int = 3
     # A range holding more staging rows than this (a full rebuild, a backfill's history fold) is

@@ -21,7 +21,12 @@ calls AS (
         unified.direction,
         unified.status = 'answered' AND unified.talk_seconds > 0 AS is_answered,
         unified.talk_seconds,
-        unified.employee_id,
+        -- Staff data: kept, or salted hashes (ids too: an email id names the person).
+        IF(
+            settings.hash_employee_names AND unified.employee_id IS NOT NULL,
+            TO_HEX(SHA256(CONCAT(@hash_salt, unified.employee_id))),
+            unified.employee_id
+        ) AS employee_id,
         IF(
             settings.hash_employee_names AND unified.employee_name IS NOT NULL,
             TO_HEX(SHA256(CONCAT(@hash_salt, unified.employee_name))),

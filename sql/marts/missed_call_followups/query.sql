@@ -218,7 +218,12 @@ SELECT
         AND (first_attempt_at IS NULL OR first_inbound_at < first_attempt_at),
         FALSE
     ) AS customer_called_first,
-    attempt_employee_id,
+    -- Staff data: kept, or salted hashes (ids too: an email id names the person).
+    IF(
+        hash_employee_names AND attempt_employee_id IS NOT NULL,
+        TO_HEX(SHA256(CONCAT(@hash_salt, attempt_employee_id))),
+        attempt_employee_id
+    ) AS attempt_employee_id,
     IF(
         hash_employee_names AND attempt_employee_name IS NOT NULL,
         TO_HEX(SHA256(CONCAT(@hash_salt, attempt_employee_name))),
