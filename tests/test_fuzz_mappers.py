@@ -46,6 +46,7 @@ KNOWN_REASONS = {
     "missing_call_id",
     "call_in_progress",
     "child_leg",
+    "agent_leg",  # a leg to client:/sip: that lost its parent link (Twilio)
     "invalid_number",
     "unknown_direction",
     "unknown_disposition",
