@@ -244,14 +244,15 @@ Runs when every source of a business has updated its staging Asset, for each bus
 own (or by hand with `start`/`end`, and optionally `businesses`, in the run conf); rebuilds only
 the businesses whose sources loaded.
 
-* **prepare**: the businesses in scope, `staging.business_settings`, and the fold of staging
-  rows no earlier run covered (backfills, late re-pulls) into the first-seen state.
+* **prepare**: the businesses in scope, `staging.business_settings` and
+  `staging.business_hours` (opening intervals), and the fold of staging rows no earlier run
+  covered (backfills, late re-pulls) into the first-seen state.
 * **one task per model** of `sql/` (`unified_calls`, `customer_first_seen`, `tracked_numbers`,
   `primary_calls`, the marts `attributed_leads`, `missed_calls`, `call_reconciliation`,
-  `unmatched_calls`), wired by each model's `depends_on`: a failed model is the red square,
-  and clearing it reruns that model and what reads it. Marts are validated by the warehouse
-  (their suites compiled to SQL) before they replace their partitions; a failed validation
-  fails the task without retry.
+  `unmatched_calls`, `missed_call_followups`, `call_handling_hourly`), wired by each model's
+  `depends_on`: a failed model is the red square, and clearing it reruns that model and what
+  reads it. Marts are validated by the warehouse (their suites compiled to SQL) before they
+  replace their partitions; a failed validation fails the task without retry.
 * **finish**: records the folded history and updates the marts Asset.
 * **data_docs**: drops stored load validations older than `validation_results_retention_days`
   and rebuilds the Great Expectations Data Docs (off when `build_data_docs` is false).
