@@ -91,9 +91,13 @@ def test_summary_report_and_lookml_agree_on_the_headline(case, warehouse, wareho
     days = Measures("call_reconciliation").per_business(
         warehouse, "report_date", start, end, "flagged_days"
     )
+    callbacks = Measures("missed_call_followups").per_business(
+        warehouse, "missed_date", start, end, "sla_met_rate", "never_called_back"
+    )
     warehouse.close()
     for business, h in heads.items():
         looker = {**leads.get(business, {}), **missed.get(business, {}), **days.get(business, {})}
+        looker |= callbacks.get(business, {})
         assert looker.get("leads", 0) == h.leads, business
         assert looker.get("recovered_leads", 0) == h.recovered_leads, business
         assert looker.get("recovered_share") == pytest.approx(h.recovered_share), business
@@ -101,6 +105,8 @@ def test_summary_report_and_lookml_agree_on_the_headline(case, warehouse, wareho
         assert looker.get("recovered_calls", 0) == h.recovered_calls, business
         assert looker.get("recovery_rate") == pytest.approx(h.recovery_rate), business
         assert looker.get("flagged_days", 0) == h.flagged_days, business
+        assert looker.get("sla_met_rate") == pytest.approx(h.sla_met_rate), business
+        assert looker.get("never_called_back", 0) == h.never_called_back, business
 
     runtime = runtime_of(load_settings({"warehouse_url": warehouse_url}), config)
     pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
@@ -114,6 +120,17 @@ def test_summary_report_and_lookml_agree_on_the_headline(case, warehouse, wareho
         assert cells[1:6] == [str(h.leads), str(h.primary_leads), str(h.retry_leads),
                               str(h.callback_leads), pct(h.recovered_share)], line  # fmt: skip
         assert cells[6:8] == [str(h.missed_calls), pct(h.recovery_rate)], line
+    # ... and its callbacks table the same SLA met rate (the column before the median).
+    callbacks = dict(summary_sections(runtime, start, end))[
+        "Callbacks after missed first calls (SLA in business time)"
+    ]
+    for business, h in heads.items():
+        lines = [x for x in callbacks.splitlines() if x.startswith(business)]
+        assert len(lines) == (1 if h.missed_calls else 0), callbacks
+        if not lines:
+            continue
+        cells = lines[0].split()
+        assert cells[3] == str(h.never_called_back) and cells[8] == pct(h.sla_met_rate), line
 
     # The HTML report's figures per business section.
     html = report.write_report(runtime, start, end, tmp_path / "r.html").read_text()
@@ -131,3 +148,5 @@ def test_summary_report_and_lookml_agree_on_the_headline(case, warehouse, wareho
         assert kpis["missed first calls"] == str(h.missed_calls)
         assert kpis["recovery rate (closed windows)"] == pct(h.recovery_rate)
         assert kpis["days with a call-count mismatch"] == f"{h.flagged_days} of {h.days}"
+        assert kpis["callback SLA met (of due)"] == pct(h.sla_met_rate)
+        assert kpis["missed calls never called back"] == str(h.never_called_back)

@@ -1,9 +1,10 @@
 """The headline figures of a date range, per business, read from the analytics views.
 
 The analytics views (``sql/analytics/``) define what each figure counts (a lead, a recovered
-lead, a resolved missed call, a mismatch day); this module only sums their rows over the range
-and divides. The demo summary and the HTML report both show these; LookML's measures are the
-same sums over the same views (a test compares all three on one warehouse).
+lead, a resolved missed call, a mismatch day, a callback SLA met or due); this module only sums
+their rows over the range and divides. The demo summary and the HTML report both show these;
+LookML's measures are the same sums over the same views (a test compares all three on one
+warehouse).
 """
 
 from __future__ import annotations
@@ -36,6 +37,16 @@ missed AS (
     WHERE missed_date BETWEEN @start AND @end
     GROUP BY business_id
 ),
+callbacks AS (
+    SELECT
+        business_id,
+        COUNTIF(sla_is_met) AS sla_met,
+        COUNTIF(sla_is_due) AS sla_due,
+        COUNTIF(never_attempted) AS never_called_back
+    FROM analytics.callback_followups
+    WHERE missed_date BETWEEN @start AND @end
+    GROUP BY business_id
+),
 days AS (
     SELECT
         business_id,
@@ -61,10 +72,15 @@ SELECT
     COALESCE(missed.recovered_calls, 0) AS recovered_calls,
     COALESCE(missed.resolved_calls, 0) AS resolved_calls,
     COALESCE(days.days, 0) AS days,
-    COALESCE(days.flagged_days, 0) AS flagged_days
+    COALESCE(days.flagged_days, 0) AS flagged_days,
+    COALESCE(callbacks.sla_met, 0) AS sla_met,
+    COALESCE(callbacks.sla_due, 0) AS sla_due,
+    COALESCE(callbacks.never_called_back, 0) AS never_called_back
 FROM businesses
 LEFT JOIN leads ON businesses.business_id = leads.business_id
 LEFT JOIN missed ON businesses.business_id = missed.business_id
+-- Every missed first call has its follow-up: no business has follow-ups without missed calls.
+LEFT JOIN callbacks ON businesses.business_id = callbacks.business_id
 LEFT JOIN days ON businesses.business_id = days.business_id
 ORDER BY businesses.business_id
 """
@@ -85,6 +101,9 @@ class Headline:
     resolved_calls: int
     days: int
     flagged_days: int
+    sla_met: int
+    sla_due: int  # met or missed: decided (not pending, not resolved by the customer first)
+    never_called_back: int
 
     @property
     def recovered_share(self) -> float | None:
@@ -95,6 +114,11 @@ class Headline:
     def recovery_rate(self) -> float | None:
         """Recovered missed calls of those whose window has closed (pending left out)."""
         return self.recovered_calls / self.resolved_calls if self.resolved_calls else None
+
+    @property
+    def sla_met_rate(self) -> float | None:
+        """Missed calls called back within the SLA, of those whose SLA is due (met or missed)."""
+        return self.sla_met / self.sla_due if self.sla_due else None
 
 
 def headlines(wh: Any, start: dt.date, end: dt.date) -> dict[str, Headline]:
@@ -114,4 +138,4 @@ def percent(value: float | None) -> str:
 
 
 def empty(business_id: str) -> Headline:
-    return Headline(business_id, *([0] * 10))
+    return Headline(business_id, *([0] * 13))

@@ -459,6 +459,8 @@ def _kpis(h: figures.Headline) -> dict[str, Any]:
         "recovery_rate": h.recovery_rate,
         "flagged_days": h.flagged_days,
         "days": h.days,
+        "sla_met_rate": h.sla_met_rate,
+        "never_called_back": h.never_called_back,
     }
 
 
@@ -473,8 +475,8 @@ def _section(
         ("missed first calls", f"{k['missed']}"),
         ("recovery rate (closed windows)", figures.percent(k["recovery_rate"])),
         ("days with a call-count mismatch", f"{k['flagged_days']} of {k['days']}"),
-        ("callback SLA met (of due)", figures.percent(_sla_rate(data["callbacks"]))),
-        ("missed calls never called back", f"{data['callbacks']['never_attempted']}"),
+        ("callback SLA met (of due)", figures.percent(k["sla_met_rate"])),
+        ("missed calls never called back", f"{k['never_called_back']}"),
     ]
     charts = [
         Chart(
@@ -536,12 +538,6 @@ def _section(
         "reconciliation": data["reconciliation"],
         "employees": data["employees"],
     }
-
-
-def _sla_rate(callbacks: dict[str, int]) -> float | None:
-    """Met / (met + missed), as analytics.callback_sla_daily defines it per day."""
-    due = callbacks["sla_met"] + callbacks["sla_missed"]
-    return callbacks["sla_met"] / due if due else None
 
 
 def render(sections: list[dict[str, Any]], start: dt.date, end: dt.date, warehouse_url: str) -> str:
