@@ -180,14 +180,3 @@ def interval_rows(
         )
         before += seconds
     return rows
-
-
-def business_seconds(
-    intervals: list[tuple[dt.datetime, dt.datetime]], start: dt.datetime, end: dt.datetime
-) -> int:
-    """Open seconds in [start, end) (for tests and the reference; the marts use SQL)."""
-    total = 0.0
-    for lo, hi in intervals:
-        overlap = (min(hi, end) - max(lo, start)).total_seconds()
-        total += max(overlap, 0)
-    return int(total)

@@ -264,10 +264,14 @@ class TwilioConnector(Connector):
                 for c in self._children.get(call_id, [])
                 if str(c.get("status")).lower() == "completed"
             ]
-            talk = max((to_int(c, "duration", default=0) for c in people), default=0)
+            # The leg that talked longest gives the talk time and names who answered.
+            talk, longest = max(
+                ((to_int(c, "duration", default=0), c) for c in people),
+                key=lambda leg: leg[0],
+                default=(0, None),
+            )
             status = "answered" if talk > 0 else "missed"
-            longest = max(people, key=lambda c: to_int(c, "duration", default=0), default=None)
-            if talk > 0 and longest is not None:
+            if talk > 0:
                 employee = agent_identity(longest.get("to"))
         customer, company = (record.get("from"), record.get("to"))
         if direction == "outbound":
