@@ -112,6 +112,83 @@ def load_deleted(wh, case, rows: list[dict]) -> None:
         wh.write(table, table.to_arrow(marked))
 
 
+def load_crm(wh, case, settings, config) -> None:
+    """A case's ``crm_leads:`` as staging.crm_leads rows (numbers normalised as a connector
+    does, with the case's ``region``, UA by default) and the CRM's coverage (``crm_synced``:
+    from, until) as one good load per CRM source in raw.loads."""
+    from pathlib import Path
+
+    import yaml
+
+    from ringback.sources.base import to_e164
+
+    doc = yaml.safe_load((Path(case) / "input.yaml").read_text())
+    specs = doc.get("crm_leads") or []
+    if not specs:
+        return
+    params = yaml.safe_load((Path(case) / "params.yaml").read_text())
+    zones = {b.id: zoneinfo.ZoneInfo(b.time_zone) for b in config.businesses}
+    rows = []
+    for spec in specs:
+        created_at = parse_time(spec["at"])
+        business = spec.get("business", "default")
+        won_at = parse_time(spec["won_at"]) if spec.get("won_at") else None
+        rows.append(
+            {
+                "business_id": business,
+                "crm_lead_key": f"hubspot:portal:{spec['key']}",
+                "source_id": spec.get("source", "hubspot_main"),
+                "provider": "hubspot",
+                "account_id": "portal",
+                "crm_record_id": spec["key"],
+                "created_at": created_at,
+                "created_date": created_at.astimezone(zones.get(business, settings.tz)).date(),
+                "customer_number": to_e164(spec.get("number"), params.get("region", "UA")),
+                "created_via": spec.get("via", "manual"),
+                "crm_source": spec.get("source_field"),
+                "crm_campaign": spec.get("campaign"),
+                "deal_id": spec.get("deal"),
+                "amount": spec.get("amount"),
+                "currency": spec.get("currency"),
+                "stage": spec.get("stage"),
+                "won_at": won_at,
+                "updated_at": created_at,
+                "load_id": "fixture",
+            }
+        )
+    wh.write(catalog.table("staging.crm_leads"), catalog.table("staging.crm_leads").to_arrow(rows))
+    synced = doc.get("crm_synced") or {}
+    start = dt.date.fromisoformat(str(params["start"]))
+    end = dt.date.fromisoformat(str(params["end"]))
+    lo = parse_time(synced.get("from") or f"{start - dt.timedelta(days=1)}T00:00:00Z")
+    hi = parse_time(synced.get("until") or f"{end + dt.timedelta(days=30)}T00:00:00Z")
+    loads = catalog.table("raw.loads")
+    wh.write(
+        loads,
+        loads.to_arrow(
+            [
+                {
+                    "load_id": f"{source}:fixture",
+                    "source_id": source,
+                    "provider": "hubspot",
+                    "load_date": hi.date(),
+                    "window_start_at": lo,
+                    "window_end_at": hi,
+                    "requests": 1,
+                    "received_records": 1,
+                    "staged_records": 1,
+                    "quarantined_records": 0,
+                    "validation_success": True,
+                    "validation_warnings": 0,
+                    "started_at": hi,
+                    "finished_at": hi,
+                }
+                for source in sorted({r["source_id"] for r in rows})
+            ]
+        ),
+    )
+
+
 def runtime_of(settings, config=None):
     """A Runtime for these settings; the sources file unless ``config`` is given."""
     from ringback.runtime import Runtime

@@ -1,6 +1,7 @@
 """Fixture-folder SQL tests (tests/sql/<case>/): input rows, parameters, expected rows.
 
-Each case loads its rows into staging.calls of a fresh DuckDB warehouse, runs `models run` for
+Each case loads its rows into staging.calls (and its CRM leads into staging.crm_leads) of a
+fresh DuckDB warehouse, runs `models run` for
 its range and compares every table named in expect.yaml on the columns given there, as a
 multiset: a missing or an extra row fails.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import build, load_calls, load_deleted, normalise, sql_case, table_rows
+from helpers import build, load_calls, load_crm, load_deleted, normalise, sql_case, table_rows
 
 CASES = sorted(p.parent for p in (Path(__file__).parent / "sql").glob("*/expect.yaml"))
 
@@ -29,6 +30,7 @@ def test_sql_case(case: Path, warehouse):
     settings, config, rows, start, end, only = sql_case(case)
     load_calls(warehouse, rows)
     load_deleted(warehouse, case, rows)
+    load_crm(warehouse, case, settings, config)
     build(warehouse, settings, start, end, config=config, businesses=only)
     expected_tables = yaml.safe_load((case / "expect.yaml").read_text())
     for ref, expected_rows in expected_tables.items():

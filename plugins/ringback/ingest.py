@@ -6,6 +6,9 @@ the Great Expectations checkpoint on the staged rows. ``publish`` writes raw and
 only if validation passed, replaces the batch's calls in ``staging.calls`` by call key. A failed
 validation leaves staging exactly as it was. The load id is ``source_id:run_date``, so a rerun of
 the same day replaces its own rows and the tables come out the same.
+
+CRM sources (``system: crm``) take the same three steps into their own tables (``CRM``:
+``raw.crm_records``, ``staging.crm_leads`` by lead key, ``staging.crm_leads_quarantine``).
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from ringback import catalog, history
 from ringback.batches import BatchStore, load_id_for
 from ringback.quality import ValidationFailed, record_results
 from ringback.runtime import Runtime
-from ringback.settings import SourceConfig
-from ringback.sources import CONNECTORS, connector_for
+from ringback.settings import PROVIDER_SYSTEMS, SourceConfig
+from ringback.sources import CONNECTORS, CRM_CONNECTORS, connector_for, crm_connector_for
 from ringback.sources.base import Connector, MappingError, Window, call_key
 from ringback.sources.connection import ProviderConnection
+from ringback.sources.crm import CrmConnector
 from ringback.warehouse.base import Warehouse
 
 log = logging.getLogger(__name__)
@@ -39,7 +43,52 @@ STAGED_EXTRAS = {
     "record_index": pa.int64(),
 }
 # Quarantine reasons that are part of normal operation, left out of the quarantine-ratio check.
-EXPECTED_QUARANTINE = {"child_leg", "agent_leg", "call_in_progress"}
+EXPECTED_QUARANTINE = {"child_leg", "agent_leg", "call_in_progress", "superseded_by_newer_row"}
+
+
+@dataclass(frozen=True)
+class LoadContract:
+    """Where a kind of source's batch goes: calls (call tracking, telephony) or CRM leads."""
+
+    raw_table: str
+    staged_table: str
+    quarantine_table: str
+    id_column: str  # the provider's record id in raw and quarantine rows
+    key_column: str  # the staged rows' key
+    time_column: str | None  # a staged time that must fall in the pulled window
+    duplicate_reason: str  # an earlier copy of a key in the same pull
+    extras: dict[str, pa.DataType]  # batch columns the staged table does not have
+    staged_checkpoint: str
+
+
+CALLS = LoadContract(
+    "raw.call_records",
+    "staging.calls",
+    "staging.calls_quarantine",
+    "provider_call_id",
+    "call_key",
+    "started_at",
+    "duplicate_in_batch",
+    STAGED_EXTRAS,
+    "staging_calls_load",
+)
+# A CRM pull is by modification time, not by creation: no window check on created_at. An export
+# folder holds a lead once per file: the newest copy stages, the older are superseded.
+CRM = LoadContract(
+    "raw.crm_records",
+    "staging.crm_leads",
+    "staging.crm_leads_quarantine",
+    "crm_record_id",
+    "crm_lead_key",
+    None,
+    "superseded_by_newer_row",
+    {"record_index": pa.int64()},
+    "staging_crm_leads_load",
+)
+
+
+def contract_for(provider: str) -> LoadContract:
+    return CRM if PROVIDER_SYSTEMS.get(provider) == "crm" else CALLS
 
 
 @dataclass
@@ -59,10 +108,10 @@ class Manifest:
     quarantine_reasons: dict[str, int]
 
 
-def staged_schema() -> pa.Schema:
-    """The batch's staged rows: the staging.calls contract plus STAGED_EXTRAS."""
-    contract = catalog.table("staging.calls").arrow_schema()
-    return pa.schema([*contract, *(pa.field(n, t) for n, t in STAGED_EXTRAS.items())])
+def staged_schema(contract: LoadContract = CALLS) -> pa.Schema:
+    """The batch's staged rows: the staged table's columns plus the contract's extras."""
+    columns = catalog.table(contract.staged_table).arrow_schema()
+    return pa.schema([*columns, *(pa.field(n, t) for n, t in contract.extras.items())])
 
 
 @dataclass
@@ -79,7 +128,7 @@ class Batch:
 
 
 def map_batch(
-    connector: Connector,
+    connector: Connector | CrmConnector,
     records: list[Any],
     window: Window,
     load_id: str,
@@ -91,6 +140,7 @@ def map_batch(
     and a value the contract's types cannot hold as ``contract_type_mismatch``.
     """
     source = connector.source
+    contract = contract_for(source.provider)
     run_date = window.last_day
     raw_rows: list[dict[str, Any]] = []
     quarantine: list[dict[str, Any]] = []
@@ -104,7 +154,7 @@ def map_batch(
                 "load_id": load_id,
                 "source_id": source.id,
                 "provider": source.provider,
-                "provider_call_id": call_id,
+                contract.id_column: call_id,
                 "reason": reason,
                 "detail": detail,
                 "record": raw_rows[index]["record"],
@@ -113,7 +163,8 @@ def map_batch(
         )
 
     try:
-        connector.prepare(records)
+        if isinstance(connector, Connector):
+            connector.prepare(records)
     except Exception as exc:  # the batch-level pass must not sink the batch either
         log.warning(
             "%s: prepare failed (%s: %s); mapping records one by one",
@@ -132,7 +183,7 @@ def map_batch(
                 "source_id": source.id,
                 "provider": source.provider,
                 "account_id": source.account_id,
-                "provider_call_id": call_id,
+                contract.id_column: call_id,
                 "record_index": index,
                 "record": json.dumps(record, ensure_ascii=False, default=str),
                 "window_start_at": window.start_at,
@@ -149,28 +200,29 @@ def map_batch(
         except Exception as exc:  # a record shape nobody foresaw must not sink the batch
             to_quarantine(index, call_id, "mapping_failed", f"{type(exc).__name__}: {exc}")
             continue
-        if not window.start_at <= row["started_at"] < window.end_at:
+        at = contract.time_column
+        if at and not window.start_at <= row[at] < window.end_at:
             to_quarantine(
                 index,
                 call_id,
                 "outside_window",
-                f"started_at {row['started_at']:%Y-%m-%d %H:%M:%S}Z is outside "
+                f"{at} {row[at]:%Y-%m-%d %H:%M:%S}Z is outside "
                 f"the requested {window.first_day}..{window.last_day}",
             )
             continue
-        key = row["call_key"]
+        key = row[contract.key_column]
         if key in staged:  # the same call twice in one pull: keep the later copy
             to_quarantine(
                 staged_index[key],
                 call_id,
-                "duplicate_in_batch",
+                contract.duplicate_reason,
                 f"{key} appears again at record {index}; the later copy was kept",
             )
         row["record_index"] = index
         staged[key] = row
         staged_index[key] = index
 
-    schema = staged_schema()
+    schema = staged_schema(contract)
     try:
         staged_table = pa.Table.from_pylist(list(staged.values()), schema=schema)
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
@@ -182,18 +234,18 @@ def map_batch(
             except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
                 to_quarantine(
                     staged_index[key],
-                    row.get("provider_call_id"),
+                    row.get(contract.id_column),
                     "contract_type_mismatch",
-                    f"a mapped value does not fit the staging.calls types ({exc})",
+                    f"a mapped value does not fit the {contract.staged_table} types ({exc})",
                 )
                 continue
             fitting.append(row)
         staged_table = pa.Table.from_pylist(fitting, schema=schema)
     batch = Batch(
         load_id=load_id,
-        raw=catalog.table("raw.call_records").to_arrow(raw_rows),
+        raw=catalog.table(contract.raw_table).to_arrow(raw_rows),
         staged=staged_table,
-        quarantine=catalog.table("staging.calls_quarantine").to_arrow(quarantine),
+        quarantine=catalog.table(contract.quarantine_table).to_arrow(quarantine),
     )
     if batch.raw.num_rows != batch.staged.num_rows + batch.quarantine.num_rows:
         raise RuntimeError(f"{load_id}: received != staged + quarantined; this is a bug")
@@ -211,7 +263,11 @@ def extract(
     settings = runtime.settings
     store = runtime.batches
     started_at = dt.datetime.now(dt.UTC)
-    connector = connector_for(source, settings)
+    connector: Connector | CrmConnector
+    if contract_for(source.provider) is CRM:
+        connector = crm_connector_for(source, settings)
+    else:
+        connector = connector_for(source, settings)
     days = settings.deep_repull_days if deep else settings.repull_days
     window = Window.for_run(run_date, days, source.tz)
     log.info(
@@ -270,14 +326,17 @@ def read_staged(store: BatchStore, load_id: str) -> pd.DataFrame:
 
 
 def raw_view(runtime: Runtime, manifest: Manifest) -> pd.DataFrame:
-    """The raw records as the raw suites see them: id, start, disposition, inside the window."""
+    """The raw records as the raw suites see them: id, start, disposition, inside the window
+    (CRM records: id, creation time, and whether their creation source is a known one)."""
     source = runtime.source(manifest.source_id)
-    offline = CONNECTORS[manifest.provider](
-        source, ProviderConnection(source.id, ""), runtime.settings
-    )
     raw = runtime.batches.read_table(
         manifest.load_id, "raw", columns=["record_index", "record"]
     ).to_pylist()
+    if contract_for(manifest.provider) is CRM:
+        return crm_raw_view(runtime, source, raw)
+    offline = CONNECTORS[manifest.provider](
+        source, ProviderConnection(source.id, ""), runtime.settings
+    )
     start = dt.datetime.fromisoformat(manifest.window_start_at)
     end = dt.datetime.fromisoformat(manifest.window_end_at)
     rows = []
@@ -295,6 +354,29 @@ def raw_view(runtime: Runtime, manifest: Manifest) -> pd.DataFrame:
         rows, columns=["record_index", "provider_call_id", "started_at", "disposition", "in_window"]
     )
     return frame.astype({"provider_call_id": "object", "disposition": "object"})
+
+
+def crm_raw_view(runtime: Runtime, source: SourceConfig, raw: list[dict]) -> pd.DataFrame:
+    offline = CRM_CONNECTORS[source.provider](
+        source, ProviderConnection(source.id, ""), runtime.settings
+    )
+    known = set(offline.known_created_sources())
+    rows = []
+    for r in raw:
+        view = offline.raw_view(json.loads(r["record"]))
+        created_source = view.pop("created_source")
+        rows.append(
+            {
+                **view,
+                "record_index": r["record_index"],
+                # Unknown creation sources stage as created_via "other": worth a warning.
+                "created_source_known": created_source in (None, "") or created_source in known,
+            }
+        )
+    frame = pd.DataFrame(
+        rows, columns=["record_index", "crm_record_id", "created_at", "created_source_known"]
+    )
+    return frame.astype({"crm_record_id": "object"})
 
 
 def volume_bounds(
@@ -335,25 +417,30 @@ def validate(runtime: Runtime, load_id: str) -> dict[str, Any]:
     settings = runtime.settings
     store = runtime.batches
     manifest = read_manifest(store, load_id)
+    contract = contract_for(manifest.provider)
     raw_report = quality.validate_raw(
         raw_view(runtime, manifest), manifest.provider, manifest.load_id
     )
     staged = read_staged(store, load_id)
-    window_hours = (
-        dt.datetime.fromisoformat(manifest.window_end_at)
-        - dt.datetime.fromisoformat(manifest.window_start_at)
-    ).total_seconds() / 3600
-    volume = volume_bounds(
-        runtime, manifest.source_id, dt.date.fromisoformat(manifest.run_date), window_hours
-    )
-    # call_date is checked in the source's business's zone.
+    # created_date and call_date are checked in the source's business's zone.
     business_zone = runtime.source(manifest.source_id).business_time_zone
-    staging_report = quality.validate_staged_calls(
-        staged,
-        dataclasses.replace(settings, reporting_time_zone=business_zone),
-        manifest.load_id,
-        volume,
-    )
+    business_settings = dataclasses.replace(settings, reporting_time_zone=business_zone)
+    if contract is CRM:
+        # No volume bounds: how many leads change in a window swings with every bulk edit.
+        staging_report = quality.validate_staged_crm_leads(
+            staged, business_settings, manifest.load_id
+        )
+    else:
+        window_hours = (
+            dt.datetime.fromisoformat(manifest.window_end_at)
+            - dt.datetime.fromisoformat(manifest.window_start_at)
+        ).total_seconds() / 3600
+        volume = volume_bounds(
+            runtime, manifest.source_id, dt.date.fromisoformat(manifest.run_date), window_hours
+        )
+        staging_report = quality.validate_staged_calls(
+            staged, business_settings, manifest.load_id, volume
+        )
 
     moved = {key: reason for reason, keys in staging_report["row_failures"].items() for key in keys}
     if moved:
@@ -364,26 +451,27 @@ def validate(runtime: Runtime, load_id: str) -> dict[str, Any]:
             ).to_pylist()
         }
         quarantine = store.read_table(load_id, "quarantine").to_pylist()
-        for row in staged[staged["call_key"].isin(moved)].itertuples():
+        key = contract.key_column
+        for row in staged[staged[key].isin(moved)].to_dict("records"):
             quarantine.append(
                 {
-                    "business_id": row.business_id,
+                    "business_id": row["business_id"],
                     "load_id": manifest.load_id,
                     "source_id": manifest.source_id,
                     "provider": manifest.provider,
-                    "provider_call_id": row.provider_call_id,
-                    "reason": moved[row.call_key],
+                    contract.id_column: row[contract.id_column],
+                    "reason": moved[row[key]],
                     "detail": "failed a row-level expectation "
-                    f"of staging_calls ({moved[row.call_key]})",
-                    "record": records[row.record_index],
+                    f"of {contract.staged_table} ({moved[row[key]]})",
+                    "record": records[row["record_index"]],
                     "load_date": dt.date.fromisoformat(manifest.run_date),
                 }
             )
-        staged = staged[~staged["call_key"].isin(moved)]
+        staged = staged[~staged[key].isin(moved)]
         kept = pa.Table.from_pandas(staged, preserve_index=False)
-        store.write_table(load_id, "staged", kept.cast(staged_schema()))
+        store.write_table(load_id, "staged", kept.cast(staged_schema(contract)))
         store.write_table(
-            load_id, "quarantine", catalog.table("staging.calls_quarantine").to_arrow(quarantine)
+            load_id, "quarantine", catalog.table(contract.quarantine_table).to_arrow(quarantine)
         )
         manifest.staged_records = len(staged)
         manifest.quarantined_records = len(quarantine)
@@ -438,24 +526,28 @@ def publish(runtime: Runtime, load_id: str, *, require_validation: bool = True) 
         raise ValidationFailed(f"{manifest.load_id}: batch was never validated; not publishing")
     report = store.read_json(load_id, "validation") if validated else {"success": True}
     run_date = dt.date.fromisoformat(manifest.run_date)
+    contract = contract_for(manifest.provider)
     # Read before the warehouse lock is taken: the store may be a bucket across the network.
     raw = store.read_table(load_id, "raw")
     quarantined = store.read_table(load_id, "quarantine")
-    staged = store.read_table(load_id, "staged").drop_columns(list(STAGED_EXTRAS))
+    staged = store.read_table(load_id, "staged").drop_columns(list(contract.extras))
     source = runtime.source(manifest.source_id)
     with runtime.connect() as wh:
         wh.init()
         wh.write(
-            catalog.table("raw.call_records"),
+            catalog.table(contract.raw_table),
             raw,
             where={"source_id": manifest.source_id, "load_date": run_date},
         )
         wh.write(
-            catalog.table("staging.calls_quarantine"),
+            catalog.table(contract.quarantine_table),
             quarantined,
             where={"load_id": manifest.load_id},
         )
-        if report["success"]:
+        if report["success"] and contract is CRM:
+            # A pull by modification time lists what changed, not what exists: no soft deletes.
+            wh.write(catalog.table(contract.staged_table), staged)
+        elif report["success"]:
             wh.write(catalog.table("staging.calls"), staged)
             present = raw.column("provider_call_id").to_pylist()
             changed = soft_delete(
@@ -494,8 +586,8 @@ def publish(runtime: Runtime, load_id: str, *, require_validation: bool = True) 
 
         raise ValidationFailed(
             f"{manifest.load_id}: validation failed "
-            f"({failure_message([*report.get('suites', []), report])}); staging.calls was not "
-            f"changed. Data Docs: {report.get('data_docs')}"
+            f"({failure_message([*report.get('suites', []), report])}); "
+            f"{contract.staged_table} was not changed. Data Docs: {report.get('data_docs')}"
         )
     return manifest
 

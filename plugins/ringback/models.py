@@ -162,6 +162,8 @@ class BusinessScope:
                 "business_hours": json.dumps(dict(s.business_hours)) if s.business_hours else None,
                 "holidays": ",".join(s.holidays) or None,
                 "hash_employee_names": s.hash_employee_names,
+                "crm_match_before_seconds": round(s.crm_match_before_hours * 3600),
+                "crm_match_after_seconds": round(s.crm_match_after_minutes * 60),
             }
             for bid, s in sorted(self.settings.items())
         ]
@@ -376,7 +378,10 @@ def build_one(
     scope = plan.scope(runtime)
     began = time.perf_counter()
     rows = 0
-    for chunk in plan.chunks:
+    # A model written whole (a CRM match over all history) is built once, after the range's
+    # other models: it reads every date they wrote, so one build at the last chunk suffices.
+    chunks = plan.chunks[-1:] if table.write_mode == "replace" else plan.chunks
+    for chunk in chunks:
         table_window = chunk
         if table.rebuild_lookahead == "recovery_window":
             ahead = dt.timedelta(days=scope.max_recovery_days())

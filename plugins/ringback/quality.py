@@ -2,7 +2,7 @@
 
 The GX project is ``expectations/`` (a GX 1.x file context under version control): one suite and
 one checkpoint per raw provider (``raw_<provider>_load``) and for staging loads
-(``staging_calls_load``), run on a load's batch in its validate step, the only place GX is
+(``staging_calls_load``, ``staging_crm_leads_load``), run on a load's batch in its validate step, the only place GX is
 imported. The marts' suites are files of the same project, evaluated by the warehouse
 (``audits.py``). Each expectation has a severity: ``critical`` failures stop the load (nothing is
 published), ``warning`` failures are recorded and shown. An expectation whose ``meta`` names a
@@ -199,6 +199,17 @@ def validate_staged_calls(
         {"volume_min_rows": low, "volume_max_rows": high},
         "call_key",
     )
+
+
+def validate_staged_crm_leads(df: pd.DataFrame, settings: Settings, load_id: str) -> dict[str, Any]:
+    """The ``staging_crm_leads_load`` checkpoint on a batch of staged CRM leads."""
+    out = df.copy()
+    created = pd.to_datetime(out["created_at"], utc=True)
+    local_dates = created.dt.tz_convert(settings.reporting_time_zone).dt.date
+    out["created_date_matches_created_at"] = [
+        bool(a == b) for a, b in zip(local_dates, out["created_date"], strict=True)
+    ]
+    return run_checkpoint("staging_crm_leads_load", out, load_id, None, "crm_lead_key")
 
 
 # -- raw ---------------------------------------------------------------------------------------

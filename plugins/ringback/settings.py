@@ -23,13 +23,15 @@ from ringback import business_hours
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
-SYSTEMS = ("calltracking", "telephony")
+SYSTEMS = ("calltracking", "telephony", "crm")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PROVIDER_SYSTEMS = {
     "ringostat": "calltracking",
     "callrail": "calltracking",
     "binotel": "telephony",
     "twilio": "telephony",
+    "hubspot": "crm",
+    "crm_csv": "crm",
 }
 
 # Used only when RINGBACK_HASH_SALT is unset, so a laptop demo works; logged as a warning.
@@ -73,6 +75,11 @@ class Settings:
     # Employee names and ids are staff data and stay in the marts unless a business has them
     # hashed (ids too: an id is often an email that names the person).
     hash_employee_names: bool = False
+    # CRM leads (marts.crm_leads, crm_reconciliation): a CRM lead matches a ringback lead of the
+    # same number whose call started from this many hours before the CRM created it ...
+    crm_match_before_hours: float = 168
+    # ... to this many minutes after (a manager may type the lead in before the call ends).
+    crm_match_after_minutes: float = 60
     rebuild_lookback_days: int = 3
     # A range holding more staging rows than this (a full rebuild, a backfill's history fold) is
     # built in date chunks of at most this many rows (a day at least), in date order: the same
@@ -148,6 +155,8 @@ class Settings:
             "mismatch_min_ratio": 0 <= self.mismatch_min_ratio <= 1,
             "rebuild_lookback_days": self.rebuild_lookback_days >= 0,
             "callback_sla_minutes": self.callback_sla_minutes >= 1,
+            "crm_match_before_hours": self.crm_match_before_hours > 0,
+            "crm_match_after_minutes": self.crm_match_after_minutes >= 0,
             "models_chunk_rows": self.models_chunk_rows >= 1,
             "repull_days": self.repull_days >= 0,
             "deep_repull_days": self.deep_repull_days >= self.repull_days,
@@ -296,6 +305,8 @@ BUSINESS_SETTING_KEYS = (
     "business_hours",
     "holidays",
     "hash_employee_names",
+    "crm_match_before_hours",
+    "crm_match_after_minutes",
     "export_ga4_enabled",
     "ga4_connection_id",
     "ga4_event_name",

@@ -6,7 +6,10 @@ from ringback.settings import ConfigError, Settings, SourceConfig
 from ringback.sources.base import Connector
 from ringback.sources.binotel import BinotelConnector
 from ringback.sources.callrail import CallRailConnector
-from ringback.sources.connection import get_connection
+from ringback.sources.connection import ProviderConnection, get_connection
+from ringback.sources.crm import CrmConnector
+from ringback.sources.crm_csv import CsvCrmConnector
+from ringback.sources.hubspot import HubSpotConnector
 from ringback.sources.ringostat import RingostatConnector
 from ringback.sources.twilio import TwilioConnector
 
@@ -15,6 +18,11 @@ CONNECTORS: dict[str, type[Connector]] = {
     "binotel": BinotelConnector,
     "callrail": CallRailConnector,
     "twilio": TwilioConnector,
+}
+# CRM sources (system: crm) load staging.crm_leads instead of staging.calls.
+CRM_CONNECTORS: dict[str, type[CrmConnector]] = {
+    "hubspot": HubSpotConnector,
+    "crm_csv": CsvCrmConnector,
 }
 
 
@@ -26,4 +34,17 @@ def connector_for(source: SourceConfig, settings: Settings) -> Connector:
             f"provider {source.provider!r} of source {source.id!r} has no connector in this "
             f"release (available: {', '.join(sorted(CONNECTORS))})"
         )
+    return cls(source, get_connection(source.conn_id, cls.default_base_url), settings)
+
+
+def crm_connector_for(source: SourceConfig, settings: Settings) -> CrmConnector:
+    """The CRM connector of a source; an export folder needs no connection."""
+    cls = CRM_CONNECTORS.get(source.provider)
+    if cls is None:
+        raise ConfigError(
+            f"provider {source.provider!r} of source {source.id!r} is not a CRM "
+            f"(CRM providers: {', '.join(sorted(CRM_CONNECTORS))})"
+        )
+    if not cls.default_base_url:
+        return cls(source, ProviderConnection(source.id, ""), settings)
     return cls(source, get_connection(source.conn_id, cls.default_base_url), settings)

@@ -50,8 +50,12 @@ class ProviderHttp:
         min_interval: float = 0.0,
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
+        throttle_wait: Callable[[httpx.Response], float | None] | None = None,
     ) -> None:
         self.provider = provider
+        # A provider whose 429 says how long to wait in its own headers or body reads it here;
+        # it may raise ProviderError for a limit no retry today will clear (a daily quota).
+        self.throttle_wait = throttle_wait
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
         self.min_interval = min_interval
@@ -119,7 +123,9 @@ class ProviderHttp:
             raise RetryableProviderError(f"connection failed ({type(exc).__name__})") from exc
         if resp.status_code in RETRYABLE_STATUS:
             retry_after = None
-            if header := resp.headers.get("Retry-After"):
+            if resp.status_code == 429 and self.throttle_wait is not None:
+                retry_after = self.throttle_wait(resp)
+            if retry_after is None and (header := resp.headers.get("Retry-After")):
                 try:
                     retry_after = float(header)
                 except ValueError:
