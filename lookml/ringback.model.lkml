@@ -89,3 +89,31 @@ explore: call_handling_hourly {
   label: "Call handling"
   description: "Calls answered and missed by local hour, weekday and employee."
 }
+
+explore: crm_reconciliation {
+  # A client's Looker user sees only their business: set the user attribute
+  # ringback_business to its business_id (or to "%" for the agency's own staff).
+  access_filter: {
+    field: crm_reconciliation.business_id
+    user_attribute: ringback_business
+  }
+  label: "CRM reconciliation"
+  description: "ringback's leads against the CRM's per day: manual entries, leads lost to the CRM."
+}
+
+explore: crm_leads {
+  # A client's Looker user sees only their business: set the user attribute
+  # ringback_business to its business_id (or to "%" for the agency's own staff).
+  access_filter: {
+    field: crm_leads.business_id
+    user_attribute: ringback_business
+  }
+  label: "CRM leads"
+  description: "Each CRM lead, how it was entered, the call lead it matched and its deal's revenue."
+  join: attributed_leads {
+    type: left_outer
+    relationship: one_to_one
+    sql_on: ${crm_leads.business_id} = ${attributed_leads.business_id}
+      AND ${crm_leads.lead_id} = ${attributed_leads.lead_id} ;;
+  }
+}

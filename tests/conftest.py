@@ -18,13 +18,14 @@ from helpers import TEST_SALT, connect  # noqa: E402
 
 @pytest.fixture(scope="session")
 def demo_sources_without_spacing(tmp_path_factory) -> Path:
-    """The demo's sources file with Binotel's one-second request spacing off: the spacing has
-    its own test (test_sources.py); elsewhere it only makes tests wait."""
+    """The demo's sources file with Binotel's one-second and HubSpot's quarter-second request
+    spacing off: the spacing has its own test (test_sources.py); elsewhere it only makes tests
+    wait."""
     import yaml
 
     doc = yaml.safe_load((ROOT / "config/sources.yaml").read_text())
     for source in doc["sources"]:
-        if source["provider"] == "binotel":
+        if source["provider"] in ("binotel", "hubspot"):
             source["request_interval_seconds"] = 0
     path = tmp_path_factory.mktemp("config") / "sources.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))

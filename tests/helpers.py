@@ -156,12 +156,17 @@ def load_crm(wh, case, settings, config) -> None:
                 "load_id": "fixture",
             }
         )
-    wh.write(catalog.table("staging.crm_leads"), catalog.table("staging.crm_leads").to_arrow(rows))
     synced = doc.get("crm_synced") or {}
     start = dt.date.fromisoformat(str(params["start"]))
     end = dt.date.fromisoformat(str(params["end"]))
     lo = parse_time(synced.get("from") or f"{start - dt.timedelta(days=1)}T00:00:00Z")
     hi = parse_time(synced.get("until") or f"{end + dt.timedelta(days=30)}T00:00:00Z")
+    load_crm_rows(wh, rows, lo, hi)
+
+
+def load_crm_rows(wh, rows: list[dict], lo: dt.datetime, hi: dt.datetime) -> None:
+    """staging.crm_leads rows, and one good load per CRM source covering ``lo .. hi``."""
+    wh.write(catalog.table("staging.crm_leads"), catalog.table("staging.crm_leads").to_arrow(rows))
     loads = catalog.table("raw.loads")
     wh.write(
         loads,

@@ -19,9 +19,10 @@ import pytest
 from ringback import audits, catalog, models, quality
 from ringback.alerts import notify_failure
 from ringback.settings import ConfigError, load_settings
+from ringback_dev.simulators.crm_journeys import CrmGenerator, crm_staging_rows
 from ringback_dev.simulators.journeys import JourneyGenerator, staging_rows
 
-from helpers import build, connect, load_calls, runtime_of, table_rows
+from helpers import build, connect, load_calls, load_crm_rows, runtime_of, table_rows
 
 DAY = dt.date(2026, 11, 10)
 START = dt.datetime(2026, 11, 9, 22, 0, tzinfo=dt.UTC)
@@ -156,9 +157,18 @@ def built(tmp_path_factory):
         JourneyGenerator(seed=4, customers_per_day=30), DAY, DAY + dt.timedelta(days=2), settings.tz
     )
     url = f"duckdb://{tmp_path_factory.mktemp('marts')}/warehouse.duckdb"
+    now = dt.datetime.combine(DAY + dt.timedelta(days=4), dt.time(), tzinfo=dt.UTC)
+    crm = crm_staging_rows(
+        CrmGenerator(JourneyGenerator(seed=4, customers_per_day=30)),
+        DAY,
+        DAY + dt.timedelta(days=2),
+        now,
+        settings.tz,
+    )
     with connect(url) as wh:
         wh.init()
         load_calls(wh, rows)
+        load_crm_rows(wh, crm, now - dt.timedelta(days=6), now)
         build(wh, settings, DAY, DAY + dt.timedelta(days=2))
         yield wh
 
@@ -189,10 +199,12 @@ def test_model_runs_validate_every_mart_and_keep_the_results(built):
             "unmatched_calls",
             "missed_call_followups",
             "call_handling_hourly",
+            "crm_leads",
+            "crm_reconciliation",
         )
     }
     assert all(r["success"] and r["rows"] > 0 for r in results.values())
-    assert {r["evaluated"] for r in results.values()} == {4, 5, 6, 9}
+    assert {r["evaluated"] for r in results.values()} == {4, 5, 6, 7, 9}
 
 
 def test_mart_audits_import_no_great_expectations(tmp_path):
@@ -213,7 +225,10 @@ def test_mart_audits_import_no_great_expectations(tmp_path):
     assert out.strip().splitlines()[-1] == "False"
 
 
-@pytest.mark.parametrize("name", ["attributed_leads", "missed_calls", "call_reconciliation"])
+@pytest.mark.parametrize(
+    "name",
+    ["attributed_leads", "missed_calls", "call_reconciliation", "crm_leads", "crm_reconciliation"],
+)
 def test_every_mart_expectation_compiles_to_sql(built, name):
     report = audit_frame(built, name, mart(built, name))
     assert report["success"] and report["rows"] > 0
@@ -290,6 +305,36 @@ def test_every_mart_expectation_compiles_to_sql(built, name):
             lambda d: d.assign(unmatched_ratio=1.5),
             "expect_column_values_to_be_between",
             "unmatched_ratio",
+        ),
+        (
+            "crm_leads",
+            lambda d: d.assign(lead_id=d["lead_id"].dropna().iloc[0]),
+            "expect_column_values_to_be_in_set",
+            "lead_matched_once",
+        ),
+        (
+            "crm_leads",
+            lambda d: d.assign(crm_delay_seconds=-7200),
+            "expect_column_values_to_be_in_set",
+            "delay_in_window",
+        ),
+        (
+            "crm_leads",
+            lambda d: d.assign(deal_won=True, deal_won_at=None),
+            "expect_column_values_to_be_in_set",
+            "won_iff_won_at",
+        ),
+        (
+            "crm_reconciliation",
+            lambda d: d.assign(matched=d["matched"] + 1),
+            "expect_column_values_to_be_in_set",
+            "counts_add_up",
+        ),
+        (
+            "crm_reconciliation",
+            lambda d: d.assign(mismatch_reason="crm_only_manual", is_mismatch=False),
+            "expect_column_values_to_be_in_set",
+            "reason_iff_mismatch",
         ),
         (
             "unmatched_calls",

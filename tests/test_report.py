@@ -161,3 +161,23 @@ def test_a_section_per_business_with_its_own_figures(warehouse, warehouse_url, t
         runtime, start, end, tmp_path / "k.html", businesses=["kyiv_clinic"]
     ).read_text()
     assert f'data-charts-expected="{len(BARS)}"' in one and "Austin" not in one
+
+
+def test_a_business_with_a_crm_gets_its_crm_chart_and_revenue(warehouse, warehouse_url, tmp_path):
+    """The CRM chart, KPIs and revenue columns appear only for a business with CRM leads."""
+    from helpers import load_crm, sql_case
+
+    case = Path(__file__).parent / "sql" / "crm_two_leads_one_number_late_deal"
+    settings, config, rows, start, end, _ = sql_case(case)
+    load_calls(warehouse, rows)
+    load_crm(warehouse, case, settings, config)
+    build(warehouse, settings, start, end, config=config)
+    warehouse.close()
+    runtime = runtime_of(load_settings({"warehouse_url": warehouse_url}), config)
+    text = report.write_report(runtime, start, end, tmp_path / "c.html").read_text()
+    assert 'data-chart="shop:crm_reconciliation"' in text
+    assert 'data-chart="other:crm_reconciliation"' not in text
+    # shop: one deal won (2,000 UAH, google / brand), the second lead's deal still open.
+    assert "2,000 UAH" in text
+    assert '<div class="value">2,000 UAH</div><div class="name">won revenue' in text
+    assert f'data-charts-expected="{2 * len(BARS) + 1}"' in text

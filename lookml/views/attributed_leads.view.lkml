@@ -92,10 +92,47 @@ view: attributed_leads {
     style: integer
     sql: ${recovery_minutes} ;;
   }
+  dimension: crm_lead_key {
+    type: string
+    sql: ${TABLE}.crm_lead_key ;;
+    description: "The CRM lead matched to this lead; NULL when none (yet)."
+  }
+  dimension: is_in_crm {
+    type: yesno
+    sql: ${TABLE}.crm_lead_key IS NOT NULL ;;
+    description: "A CRM lead matched this lead."
+  }
+  dimension: deal_currency {
+    type: string
+    sql: ${TABLE}.deal_currency ;;
+  }
+  dimension: deal_stage {
+    type: string
+    sql: ${TABLE}.deal_stage ;;
+  }
+  dimension: deal_won {
+    type: yesno
+    sql: COALESCE(${TABLE}.deal_won, FALSE) ;;
+    description: "The matched CRM lead's deal was won."
+  }
 
   measure: leads {
     type: count
     drill_fields: [attributed_date, traffic_source, campaign, attribution_type]
+  }
+  measure: leads_in_crm {
+    type: count
+    filters: [is_in_crm: "yes"]
+  }
+  measure: deals_won {
+    type: count
+    filters: [deal_won: "yes"]
+  }
+  measure: won_revenue {
+    type: sum
+    sql: ${TABLE}.deal_amount ;;
+    filters: [deal_won: "yes"]
+    description: "Amount of the won deals; group by deal_currency when several currencies."
   }
   measure: recovered_leads {
     type: count

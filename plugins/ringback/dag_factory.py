@@ -121,10 +121,19 @@ def deep_repull(context: dict[str, Any], settings: Any, run_date: dt.date) -> bo
 def ingest_dag(source: SourceConfig) -> DAG:
     asset = staging_asset(source.id)
     reporting_tz = source.time_zone
+    crm = source.system == "crm"
+    table = "staging.crm_leads" if crm else "staging.calls"
+    what = "CRM leads" if crm else "calls"
+    checkpoint = "staging_crm_leads_load" if crm else "staging_calls_load"
+    pulled = (
+        "the leads and deals changed in one local day"
+        if crm
+        else f"one local day ({source.time_zone})"
+    )
 
     @dag(
         dag_id=f"ringback_ingest_{source.id}",
-        description=f"Daily calls from {source.provider} ({source.system}) into staging.calls",
+        description=f"Daily {what} from {source.provider} ({source.system}) into {table}",
         schedule=CronDataIntervalTimetable("0 0 * * *", timezone=reporting_tz),
         start_date=START_DATE,
         catchup=False,
@@ -139,10 +148,10 @@ def ingest_dag(source: SourceConfig) -> DAG:
         doc_md=f"""
 ### Ingest `{source.id}` ({source.provider}, {source.system})
 
-Pulls one local day ({source.time_zone}) plus the trailing re-pull window from {source.provider}
+Pulls {pulled} plus the trailing re-pull window from {source.provider}
 (on `deep_repull_weekday`, outside backfills, the `deep_repull_days` window),
 writes the batch aside, validates it with the Great Expectations checkpoint
-`staging_calls_load`, and only then replaces the batch's calls in `staging.calls` by call key.
+`{checkpoint}`, and only then replaces the batch's {what} in `{table}` by key.
 
 * **extract**: provider API -> batch files (raw records, staged rows, quarantine, manifest).
 * **validate**: critical failures stop the run here; staging is untouched.
@@ -249,7 +258,9 @@ the businesses whose sources loaded.
   covered (backfills, late re-pulls) into the first-seen state.
 * **one task per model** of `sql/` (`unified_calls`, `customer_first_seen`, `tracked_numbers`,
   `primary_calls`, the marts `attributed_leads`, `missed_calls`, `call_reconciliation`,
-  `unmatched_calls`, `missed_call_followups`, `call_handling_hourly`), wired by each model's
+  `unmatched_calls`, `missed_call_followups`, `call_handling_hourly`, and `crm_leads` and
+  `crm_reconciliation`, rebuilt whole each run: a CRM load may change a week-old match or a
+  month-old deal), wired by each model's
   `depends_on`: a failed model is the red square, and clearing it reruns that model and what
   reads it. Marts are validated by the warehouse (their suites compiled to SQL) before they
   replace their partitions; a failed validation fails the task without retry.

@@ -210,6 +210,8 @@ def map_batch(
                 f"the requested {window.first_day}..{window.last_day}",
             )
             continue
+        if contract is CRM:
+            row["load_id"] = load_id  # which load last wrote a lead (its row is replaced)
         key = row[contract.key_column]
         if key in staged:  # the same call twice in one pull: keep the later copy
             to_quarantine(

@@ -113,6 +113,11 @@ class BusinessScope:
     settings: dict[str, Settings]
     configured: frozenset[str]
     names: dict[str, str]
+    # Per business with CRM leads: the first window start and last window end of its CRM
+    # sources' good loads (what marts.crm_reconciliation may compare).
+    crm_coverage: dict[str, tuple[dt.datetime, dt.datetime]] = dataclasses.field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         if not self.settings:
@@ -164,6 +169,8 @@ class BusinessScope:
                 "hash_employee_names": s.hash_employee_names,
                 "crm_match_before_seconds": round(s.crm_match_before_hours * 3600),
                 "crm_match_after_seconds": round(s.crm_match_after_minutes * 60),
+                "crm_synced_from": self.crm_coverage.get(bid, (None, None))[0],
+                "crm_synced_until": self.crm_coverage.get(bid, (None, None))[1],
             }
             for bid, s in sorted(self.settings.items())
         ]
@@ -348,6 +355,7 @@ def prepare(
     scope = business_scope(
         warehouse, settings, config, configured, businesses, span, fold.businesses
     )
+    scope = dataclasses.replace(scope, crm_coverage=crm_coverage(warehouse))
     settings_table = catalog.table("staging.business_settings")
     warehouse.write(settings_table, settings_table.to_arrow(scope.rows()))
     # Open intervals from before the first missed call the run can read to past the last
@@ -364,6 +372,22 @@ def prepare(
     return RunPlan(
         window, scope.selected, tuple(sorted(scope.settings)), fold, chunks, tuple(results)
     )
+
+
+def crm_coverage(warehouse: Warehouse) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+    """Per business with CRM leads: from the first window its CRM sources loaded (validated) to
+    the end of the last. Before it the CRM was not read; after it a lead may still arrive."""
+    rows = warehouse.query(
+        """
+        SELECT crm.business_id, MIN(loads.window_start_at) AS synced_from,
+            MAX(loads.window_end_at) AS synced_until
+        FROM raw.loads AS loads
+        INNER JOIN (SELECT DISTINCT business_id, source_id FROM staging.crm_leads) AS crm
+            ON loads.source_id = crm.source_id
+        WHERE loads.validation_success
+        GROUP BY crm.business_id"""
+    ).to_pylist()
+    return {r["business_id"]: (r["synced_from"], r["synced_until"]) for r in rows}
 
 
 def build_one(

@@ -2,12 +2,12 @@
 
 The GX project is ``expectations/`` (a GX 1.x file context under version control): one suite and
 one checkpoint per raw provider (``raw_<provider>_load``) and for staging loads
-(``staging_calls_load``, ``staging_crm_leads_load``), run on a load's batch in its validate step, the only place GX is
-imported. The marts' suites are files of the same project, evaluated by the warehouse
-(``audits.py``). Each expectation has a severity: ``critical`` failures stop the load (nothing is
-published), ``warning`` failures are recorded and shown. An expectation whose ``meta`` names a
-``quarantine_reason`` is row-level: its failing rows are quarantined with that reason and the
-rest goes on. Data Docs are rebuilt locally under ``expectations/uncommitted/data_docs`` by the
+(``staging_calls_load``, ``staging_crm_leads_load``), run on a load's batch in its validate step,
+the only place GX is imported. The marts' suites are files of the same project, evaluated by the
+warehouse (``audits.py``). Each expectation has a severity: ``critical`` failures stop the load
+(nothing is published), ``warning`` failures are recorded and shown. An expectation whose ``meta``
+names a ``quarantine_reason`` is row-level: its failing rows are quarantined with that reason and
+the rest goes on. Data Docs are rebuilt locally under ``expectations/uncommitted/data_docs`` by the
 marts DAG's ``data_docs`` task or ``ringback docs``; stored results past the retention are pruned.
 """
 

@@ -241,6 +241,41 @@ def _reconciliation(days: list[dict[str, Any]]) -> str:
     return _svg(fig)
 
 
+def _crm_reconciliation(days: list[dict[str, Any]]) -> str:
+    """Per day: ringback's leads (matched, not in the CRM, awaiting) above the axis, the CRM's
+    leads no call explains below it."""
+    fig, ax = _figure()
+    x = list(range(len(days)))
+    top = [0] * len(days)
+    for label, column, colour in (
+        ("matched", "matched", "#54a24b"),
+        ("not in CRM", "lead_not_in_crm", "#e45756"),
+        ("awaiting CRM", "lead_awaiting_crm", "#bab0ac"),
+    ):
+        values = [r[column] for r in days]
+        _marks(ax.bar(x, values, bottom=top, color=colour, label=label, width=0.6))
+        top = [a + b for a, b in zip(top, values, strict=True)]
+    bottom = [0] * len(days)
+    for label, column, colour in (
+        ("CRM only: by hand", "crm_only_manual", "#f58518"),
+        ("CRM only: other", "crm_only_other", "#9d755d"),
+    ):
+        values = [-r[column] for r in days]
+        _marks(ax.bar(x, values, bottom=bottom, color=colour, label=label, width=0.6))
+        bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+    for i, r in enumerate(days):
+        if r["status"] == "mismatch":
+            ax.text(i, top[i], "mismatch", ha="center", va="bottom", fontsize=8, color="#c00")
+    ax.axhline(0, color="#333", linewidth=0.8)
+    ax.set_xticks(x, [r["report_date"].strftime("%m-%d") for r in days])
+    ax.set_ylabel("leads: ringback above, CRM only below")
+    ax.set_ylim(min(bottom) * 1.3 - 1, max(top) * 1.35 + 1)
+    ax.legend(loc="upper left", frameon=False, fontsize=8, ncols=3)
+    if len(days) > 20:
+        ax.tick_params(axis="x", labelrotation=90, labelsize=7)
+    return _svg(fig)
+
+
 def _callback_funnel(f: dict[str, int]) -> str:
     return _funnel(
         [
@@ -311,7 +346,10 @@ def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, An
         """
         SELECT traffic_source, traffic_medium, campaign, SUM(leads) AS leads,
                SUM(recovered_leads) AS recovered_leads,
-               SUM(recovered_leads) / SUM(leads) AS recovered_share
+               SUM(recovered_leads) / SUM(leads) AS recovered_share,
+               SUM(leads_in_crm) AS leads_in_crm, SUM(deals_won) AS deals_won,
+               IF(COUNT(DISTINCT won_currency) > 1, NULL, SUM(won_amount)) AS won_amount,
+               IF(COUNT(DISTINCT won_currency) > 1, 'mixed', MIN(won_currency)) AS won_currency
         FROM analytics.leads_daily
         WHERE attributed_date BETWEEN @start AND @end AND business_id = @business
         GROUP BY traffic_source, traffic_medium, campaign
@@ -363,6 +401,16 @@ def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, An
         wh,
         """
         SELECT * FROM analytics.daily_reconciliation
+        WHERE report_date BETWEEN @start AND @end AND business_id = @business
+        ORDER BY report_date""",
+        start,
+        end,
+        business,
+    )
+    crm = _rows(
+        wh,
+        """
+        SELECT * FROM analytics.crm_reconciliation
         WHERE report_date BETWEEN @start AND @end AND business_id = @business
         ORDER BY report_date""",
         start,
@@ -441,6 +489,7 @@ def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, An
         "funnel": {k: int(v) for k, v in funnel.items()},
         "lags": lags,
         "reconciliation": reconciliation,
+        "crm": crm,
         "callbacks": {k: int(v) for k, v in callbacks.items()},
         "attempt_minutes": [f["first_attempt_business_minutes"] for f in followups],
         "sla_minutes": followups[0]["callback_sla_minutes"] if followups else None,
@@ -528,10 +577,34 @@ def _section(
             _answer_heatmap(data["answer_cells"]),
         ),
     ]
+    if data["crm"]:
+        # Only for a business with a CRM source: the CRM's side of its leads.
+        crm = data["crm"]
+        won = [c for c in data["campaigns"] if c["deals_won"]]
+        currencies = {c["won_currency"] for c in won}
+        revenue = (
+            f"{sum(c['won_amount'] or 0 for c in won):,.0f} {currencies.pop()}"
+            if len(currencies) == 1 and None not in currencies
+            else "-"
+        )
+        kpis += [
+            ("CRM leads entered by hand, no call", f"{sum(r['crm_only_manual'] for r in crm)}"),
+            ("conversations never in the CRM", f"{sum(r['lead_not_in_crm'] for r in crm)}"),
+            ("won revenue (top campaigns)", revenue),
+        ]
+        charts.append(
+            Chart(
+                "crm_reconciliation",
+                "Leads against the CRM",
+                "Which conversations never reached the CRM, and which CRM leads did no call bring?",
+                _crm_reconciliation(crm),
+            )
+        )
     return {
         "id": business,
         "name": name,
         "headline": k,
+        "crm": data["crm"],
         "kpis": kpis,
         "charts": charts,
         "campaigns": data["campaigns"],

@@ -229,6 +229,69 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
                 ),
             )
         )
+        crm = rows("""
+                SELECT business_id, report_date, ringback_leads, crm_leads, matched,
+                       crm_only_manual, crm_only_other, lead_not_in_crm, lead_awaiting_crm,
+                       deals_won, status, mismatch_reason
+                FROM analytics.crm_reconciliation WHERE report_date BETWEEN @start AND @end
+                ORDER BY business_id, report_date""")
+        if crm:
+            sections.append(
+                (
+                    "CRM reconciliation (ringback's leads against the CRM's; the CRM's by the "
+                    "date it created them)",
+                    _table(
+                        [
+                            "business",
+                            "date",
+                            "ringback leads",
+                            "CRM leads",
+                            "matched",
+                            "CRM only: by hand",
+                            "CRM only: other",
+                            "not in CRM",
+                            "awaiting CRM",
+                            "deals won",
+                            "flag",
+                            "reason",
+                        ],
+                        crm,
+                    ),
+                )
+            )
+            sections.append(
+                (
+                    "Revenue per campaign (won CRM deals, credited to the call's ad source)",
+                    _table(
+                        [
+                            "business",
+                            "source / medium",
+                            "campaign",
+                            "leads",
+                            "in CRM",
+                            "deals won",
+                            "won amount",
+                            "currency",
+                        ],
+                        rows("""
+                    SELECT business_id,
+                           CONCAT(COALESCE(traffic_source, '(untracked)'), ' / ',
+                                  COALESCE(traffic_medium, '-')) AS channel,
+                           COALESCE(campaign, '-') AS campaign_name,
+                           SUM(leads) AS leads, SUM(leads_in_crm) AS in_crm,
+                           SUM(deals_won) AS won,
+                           IF(COUNT(DISTINCT won_currency) > 1, NULL, SUM(won_amount)) AS amount,
+                           IF(COUNT(DISTINCT won_currency) > 1, 'mixed', MIN(won_currency))
+                               AS currency
+                    FROM analytics.leads_daily
+                    WHERE attributed_date BETWEEN @start AND @end
+                        AND business_id IN (
+                            SELECT business_id FROM analytics.crm_reconciliation)
+                    GROUP BY business_id, channel, campaign_name
+                    ORDER BY business_id, amount DESC NULLS LAST, leads DESC, channel"""),
+                    ),
+                )
+            )
         sections.append(
             (
                 "Loads and validation",
@@ -285,12 +348,17 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
         sections.append(
             (
                 "Quarantined records by reason (child_leg, agent_leg and call_in_progress "
-                "are expected: folded into their call, or staged on the next pull)",
+                "are expected: folded into their call, or staged on the next pull; "
+                "superseded_by_newer_row: an older copy of a CRM export's row)",
                 _table(
                     ["source", "reason", "records"],
                     rows("""
-                SELECT source_id, reason, COUNT(*) AS records
-                FROM staging.calls_quarantine WHERE load_date BETWEEN @start AND @end
+                SELECT source_id, reason, COUNT(*) AS records FROM (
+                    SELECT source_id, reason FROM staging.calls_quarantine
+                    WHERE load_date BETWEEN @start AND @end
+                    UNION ALL
+                    SELECT source_id, reason FROM staging.crm_leads_quarantine
+                    WHERE load_date BETWEEN @start AND @end)
                 GROUP BY source_id, reason ORDER BY source_id, records DESC"""),
                 ),
             )

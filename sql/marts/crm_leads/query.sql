@@ -8,6 +8,7 @@ WITH
 settings AS (
     SELECT
         business_id,
+        recovery_window_seconds,
         crm_match_before_seconds,
         crm_match_after_seconds
     FROM staging.business_settings
@@ -24,8 +25,19 @@ crm AS (
     FROM staging.crm_leads AS crm
 ),
 
+bounds AS (
+    SELECT
+        business_id,
+        MIN(created_date) AS first_date,
+        MAX(created_date) AS last_date
+    FROM crm
+    GROUP BY business_id
+),
+
 leads AS (
-    -- Only the leads of numbers a CRM holds.
+    -- Only the leads of numbers a CRM holds, credited on dates a match can reach: from the
+    -- matching window plus the recovery window (the credited call comes first) before the first
+    -- CRM lead, to the window's reach after the last.
     SELECT
         leads.business_id,
         leads.lead_id,
@@ -33,6 +45,8 @@ leads AS (
         leads.lead_at,
         leads.lead_date
     FROM marts.attributed_leads AS leads
+    INNER JOIN bounds ON leads.business_id = bounds.business_id
+    INNER JOIN settings ON leads.business_id = settings.business_id
     INNER JOIN (
         SELECT DISTINCT
             business_id,
@@ -43,6 +57,11 @@ leads AS (
         ON
             leads.business_id = numbers.business_id
             AND leads.customer_hash = numbers.customer_hash
+    WHERE
+        DATE_DIFF(bounds.first_date, leads.attributed_date, DAY)
+        <= (settings.crm_match_before_seconds + settings.recovery_window_seconds) / 86400 + 2
+        AND DATE_DIFF(leads.attributed_date, bounds.last_date, DAY)
+        <= settings.crm_match_after_seconds / 86400 + 2
 ),
 
 all_pairs AS (

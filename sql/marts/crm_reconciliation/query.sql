@@ -1,34 +1,22 @@
 -- One row per business with a CRM source and date (docs/rules.md "CRM reconciliation").
--- A business's CRM is covered from the start of its first good CRM load to the end of its last:
--- dates before are left out, and a ringback lead whose matching window reaches past the end is
+-- A business's CRM is covered from the start of its first good CRM load to the end of its last
+-- (staging.business_settings.crm_synced_from/until, set by the run's prepare step): dates before
+-- are left out, and a ringback lead whose matching window reaches past the end is
 -- awaiting, not missing.
 WITH
-coverage AS (
-    SELECT
-        crm.business_id,
-        MIN(loads.window_start_at) AS synced_from,
-        MAX(loads.window_end_at) AS synced_until
-    FROM (SELECT DISTINCT
-        business_id,
-        source_id
-    FROM staging.crm_leads) AS crm
-    INNER JOIN raw.loads AS loads
-        ON crm.source_id = loads.source_id
-    WHERE loads.validation_success
-    GROUP BY crm.business_id
-),
-
 scope AS (
     SELECT
-        coverage.*,
-        settings.time_zone,
-        settings.crm_match_before_seconds,
-        settings.mismatch_min_unmatched,
-        settings.mismatch_min_ratio,
-        DATE(coverage.synced_from, settings.time_zone) AS first_date
-    FROM coverage
-    INNER JOIN staging.business_settings AS settings
-        ON coverage.business_id = settings.business_id
+        business_id,
+        crm_synced_from AS synced_from,
+        crm_synced_until AS synced_until,
+        time_zone,
+        recovery_window_seconds,
+        crm_match_before_seconds,
+        mismatch_min_unmatched,
+        mismatch_min_ratio,
+        DATE(crm_synced_from, time_zone) AS first_date
+    FROM staging.business_settings
+    WHERE crm_synced_from IS NOT NULL
 ),
 
 ringback AS (
@@ -52,7 +40,11 @@ ringback AS (
     INNER JOIN scope ON leads.business_id = scope.business_id
     LEFT JOIN marts.crm_leads AS crm
         ON leads.business_id = crm.business_id AND leads.lead_id = crm.lead_id
-    WHERE leads.lead_date >= scope.first_date
+    WHERE
+        leads.lead_date >= scope.first_date
+        -- The credited call comes at most a recovery window before the lead.
+        AND DATE_DIFF(scope.first_date, leads.attributed_date, DAY)
+        <= scope.recovery_window_seconds / 86400 + 2
     GROUP BY leads.business_id, leads.lead_date
 ),
 

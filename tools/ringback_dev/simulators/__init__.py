@@ -1,13 +1,15 @@
 """Local servers that speak each provider's documented API, fed by journey generators.
 
 Ringostat and Binotel watch one (Ukrainian) business; CallRail and Twilio watch a second (US)
-business, so no call is seen by two call-tracking systems at once.
+business, so no call is seen by two call-tracking systems at once. HubSpot holds the Ukrainian
+business's CRM, derived from the same journeys.
 """
 
 from __future__ import annotations
 
 from ringback_dev.simulators.binotel import BinotelSimulator
 from ringback_dev.simulators.callrail import CallRailSimulator
+from ringback_dev.simulators.hubspot import HubSpotSimulator
 from ringback_dev.simulators.journeys import JourneyGenerator
 from ringback_dev.simulators.ringostat import RingostatSimulator
 from ringback_dev.simulators.server import ProviderSimulator
@@ -18,6 +20,7 @@ SIMULATORS: dict[str, tuple[type[ProviderSimulator], str]] = {
     "binotel": (BinotelSimulator, "ua"),
     "callrail": (CallRailSimulator, "us"),
     "twilio": (TwilioSimulator, "us"),
+    "hubspot": (HubSpotSimulator, "ua"),
 }
 
 # Demo credentials the simulators accept (login, password of the connection URI).
@@ -26,6 +29,7 @@ DEMO_CREDENTIALS = {
     "binotel": ("demo-key", "demo-secret"),
     "callrail": ("", "demo-key"),
     "twilio": ("AC0000000000000000000000000000dead", "demo-token"),
+    "hubspot": ("", "demo-token"),  # a private app's access token
 }
 
 

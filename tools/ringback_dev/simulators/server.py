@@ -124,6 +124,15 @@ class ProviderSimulator:
     ) -> Response:  # pragma: no cover
         raise NotImplementedError
 
+    def throttled(self) -> Response:
+        """The provider's 429 (with Retry-After where it sends one)."""
+        after = self.retry_after_header
+        return Response(
+            429,
+            b'{"error":"Too Many Requests"}',
+            headers={"Retry-After": after} if after else None,
+        )
+
     def provider_error(self) -> Response:
         return Response.json({"error": "provider error"}, status=500)
 
@@ -139,12 +148,7 @@ class ProviderSimulator:
         fault = self.faults.take()
         if fault is not None:
             if fault.kind == "http_429":
-                after = self.retry_after_header
-                return Response(
-                    429,
-                    b'{"error":"Too Many Requests"}',
-                    headers={"Retry-After": after} if after else None,
-                )
+                return self.throttled()
             if fault.kind in ("http_500", "http_503"):
                 return Response(int(fault.kind[-3:]), b'{"error":"server error"}')
             if fault.kind == "slow":
