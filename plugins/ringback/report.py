@@ -407,6 +407,18 @@ def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, An
         end,
         business,
     )
+    revenue = _rows(
+        wh,
+        """
+        SELECT SUM(deals_won) AS deals_won,
+               IF(COUNT(DISTINCT won_currency) > 1, NULL, SUM(won_amount)) AS won_amount,
+               IF(COUNT(DISTINCT won_currency) > 1, 'mixed', MIN(won_currency)) AS won_currency
+        FROM analytics.leads_daily
+        WHERE attributed_date BETWEEN @start AND @end AND business_id = @business""",
+        start,
+        end,
+        business,
+    )[0]
     crm = _rows(
         wh,
         """
@@ -490,6 +502,7 @@ def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, An
         "lags": lags,
         "reconciliation": reconciliation,
         "crm": crm,
+        "revenue": revenue,
         "callbacks": {k: int(v) for k, v in callbacks.items()},
         "attempt_minutes": [f["first_attempt_business_minutes"] for f in followups],
         "sla_minutes": followups[0]["callback_sla_minutes"] if followups else None,
@@ -579,18 +592,16 @@ def _section(
     ]
     if data["crm"]:
         # Only for a business with a CRM source: the CRM's side of its leads.
-        crm = data["crm"]
-        won = [c for c in data["campaigns"] if c["deals_won"]]
-        currencies = {c["won_currency"] for c in won}
-        revenue = (
-            f"{sum(c['won_amount'] or 0 for c in won):,.0f} {currencies.pop()}"
-            if len(currencies) == 1 and None not in currencies
-            else "-"
-        )
+        crm, won = data["crm"], data["revenue"]
         kpis += [
             ("CRM leads entered by hand, no call", f"{sum(r['crm_only_manual'] for r in crm)}"),
             ("conversations never in the CRM", f"{sum(r['lead_not_in_crm'] for r in crm)}"),
-            ("won revenue (top campaigns)", revenue),
+            (
+                "won revenue",
+                f"{won['won_amount']:,.0f} {won['won_currency']}"
+                if won["won_amount"] is not None
+                else "-",
+            ),
         ]
         charts.append(
             Chart(

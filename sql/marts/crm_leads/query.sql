@@ -34,6 +34,14 @@ bounds AS (
     GROUP BY business_id
 ),
 
+numbers AS (
+    SELECT DISTINCT
+        business_id,
+        customer_hash
+    FROM crm
+    WHERE customer_hash IS NOT NULL
+),
+
 leads AS (
     -- Only the leads of numbers a CRM holds, credited on dates a match can reach: from the
     -- matching window plus the recovery window (the credited call comes first) before the first
@@ -47,13 +55,7 @@ leads AS (
     FROM marts.attributed_leads AS leads
     INNER JOIN bounds ON leads.business_id = bounds.business_id
     INNER JOIN settings ON leads.business_id = settings.business_id
-    INNER JOIN (
-        SELECT DISTINCT
-            business_id,
-            customer_hash
-        FROM crm
-        WHERE customer_hash IS NOT NULL
-    ) AS numbers
+    INNER JOIN numbers
         ON
             leads.business_id = numbers.business_id
             AND leads.customer_hash = numbers.customer_hash
