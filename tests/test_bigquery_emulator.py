@@ -19,7 +19,16 @@ from ringback.warehouse import connect
 from ringback.warehouse.base import PartitionRange, WarehouseError
 from ringback.warehouse.bigquery import job_scope
 
-from helpers import build, load_calls, load_deleted, normalise, runtime_of, sql_case, staging_row
+from helpers import (
+    build,
+    load_calls,
+    load_crm,
+    load_deleted,
+    normalise,
+    runtime_of,
+    sql_case,
+    staging_row,
+)
 
 pytestmark = pytest.mark.bigquery
 CASES = Path(__file__).parent / "sql"
@@ -35,6 +44,9 @@ EQUIVALENCE_CASES = [
     "callback_weekend_and_holiday",
     "callback_two_businesses_schedules",
     "call_handling_hourly_by_employee",
+    # CRM: every category, the window's edges, one-to-one contention, a late deal, two businesses.
+    "crm_categories_and_window_edges",
+    "crm_two_leads_one_number_late_deal",
     # Businesses: zones, per-business settings, the no-match day, history no run covered.
     "business_day_boundary_by_zone",
     "business_settings_threshold_and_window",
@@ -122,6 +134,7 @@ def test_models_on_bigquery_equal_duckdb(case, emulator, warehouse):
     duck_settings, config, rows, start, end, only = sql_case(CASES / case)
     load_calls(warehouse, rows)
     load_deleted(warehouse, CASES / case, rows)
+    load_crm(warehouse, CASES / case, duck_settings, config)
     build(warehouse, duck_settings, start, end, config=config, businesses=only)
     settings, *_ = sql_case(CASES / case, bq_settings_overrides())
     with connect(emulator.url(), settings=settings) as bq:
@@ -129,6 +142,7 @@ def test_models_on_bigquery_equal_duckdb(case, emulator, warehouse):
         table = catalog.table("staging.calls")
         bq.write(table, table.to_arrow(rows))
         load_deleted(bq, CASES / case, rows)
+        load_crm(bq, CASES / case, settings, config)
         build(bq, settings, start, end, config=config, businesses=only)
         for ref in [*(t for t in catalog.tables() if t.startswith("marts.")), *catalog.views()]:
             assert rows_of(bq, ref) == rows_of(warehouse, ref), (case, ref)

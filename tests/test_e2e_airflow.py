@@ -51,8 +51,8 @@ def test_dags_run_one_day_end_to_end(tmp_path):
     demo = run([sys.executable, "-m", "ringback_dev.cli", "demo", "--days", "1"], env)
     assert demo.returncode == 0, (demo.stdout[-3000:], demo.stderr[-5000:])
     assert "== Businesses (dates in each business's own time zone)" in demo.stdout
-    # Four ingest DAG runs, the marts run and the export run.
-    assert demo.stdout.count(" success (") == 6, demo.stdout
+    # Five ingest DAG runs (four call sources and the clinic's HubSpot), marts and export.
+    assert demo.stdout.count(" success (") == 7, demo.stdout
 
     settings = load_settings()
     day = dt.datetime.now(settings.tz).date() - dt.timedelta(days=1)
@@ -70,6 +70,12 @@ def test_dags_run_one_day_end_to_end(tmp_path):
         day_calls = [c for c in plan.calls if c.ended_at.astimezone(settings.tz).date() == day]
         assert staged["calltracking"] >= sum(c.seen_by_calltracking for c in day_calls)
         assert staged["telephony"] >= sum(c.seen_by_telephony for c in day_calls)
+        # The CRM leg ran under Airflow too: HubSpot's leads staged and matched by the marts run.
+        crm = wh.query(
+            "SELECT COUNT(*) AS leads, COUNT(lead_id) AS matched FROM marts.crm_leads "
+            "WHERE business_id = 'kyiv_clinic'"
+        ).to_pylist()[0]
+        assert crm["leads"] > 0 and crm["matched"] > 0, crm
 
         leads = {
             r["attributed_call_key"]: r["attribution_type"]

@@ -153,10 +153,14 @@ def two_business_rows():
 
 
 def marts_for(snap: dict[str, list[tuple]], first: dt.date, last: dt.date) -> dict[str, list]:
-    """The marts' rows whose partition date falls in first..last."""
+    """The marts' rows whose partition date falls in first..last (all rows of an unpartitioned
+    mart)."""
     out = {}
     for table in catalog.models_in_order():
         if table.layer != "marts":
+            continue
+        if table.partition_field is None:  # rebuilt whole by every run (the CRM marts)
+            out[table.ref] = snap[table.ref]
             continue
         at = table.column_names.index(table.partition_field)
         out[table.ref] = [r for r in snap[table.ref] if first <= r[at] <= last]

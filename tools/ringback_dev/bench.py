@@ -58,10 +58,45 @@ def step_prepare(db: str, calls: int, days: int) -> dict[str, Any]:
     rows = bench_data.generate(calls, first, days).sort_by(
         [("call_date", "ascending"), ("started_at", "ascending")]
     )
+    crm = bench_data.crm_leads(rows)
+    loads = catalog.table("raw.loads")
+    window = (
+        dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC),
+        dt.datetime.combine(LAST_DAY + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC),
+    )
     with _runtime(db).connect() as wh:
         wh.init()
         wh.write(catalog.table("staging.calls"), rows)
-    return {"rows": rows.num_rows, "seconds": time.perf_counter() - began}
+        # The business's CRM (issue 19): its leads, and one good load covering the history.
+        wh.write(catalog.table("staging.crm_leads"), crm)
+        wh.write(
+            loads,
+            loads.to_arrow(
+                [
+                    {
+                        "load_id": "hubspot_bench:bench",
+                        "source_id": "hubspot_bench",
+                        "provider": "hubspot",
+                        "load_date": LAST_DAY,
+                        "window_start_at": window[0],
+                        "window_end_at": window[1],
+                        "requests": 0,
+                        "received_records": crm.num_rows,
+                        "staged_records": crm.num_rows,
+                        "quarantined_records": 0,
+                        "validation_success": True,
+                        "validation_warnings": 0,
+                        "started_at": window[1],
+                        "finished_at": window[1],
+                    }
+                ]
+            ),
+        )
+    return {
+        "rows": rows.num_rows,
+        "crm_leads": crm.num_rows,
+        "seconds": time.perf_counter() - began,
+    }
 
 
 def step_models(db: str, start: str, end: str) -> dict[str, Any]:
@@ -318,7 +353,8 @@ def run(
         rows.append(
             Figure(
                 f"generate {calls:,} calls over 365 days into staging",
-                f"{gen['rows']:,} rows in {gen['seconds']:.1f} s",
+                f"{gen['rows']:,} rows and {gen['crm_leads']:,} CRM leads "
+                f"in {gen['seconds']:.1f} s",
             )
         )
         sort = _child("sort", year)
@@ -396,8 +432,9 @@ def run(
                 "rebuilds 4 days + look-ahead; of it "
                 + ", ".join(
                     f"{ref.split('.')[1]} {_model_seconds(day.stdout, ref):.2f} s"
-                    for ref in CALLBACK_MARTS
-                ),
+                    for ref in (*CALLBACK_MARTS, *CRM_MARTS)
+                )
+                + f" (the CRM marts over all {gen.get('crm_leads', 0):,} CRM leads)",
             )
         )
         _child("prepare", month, calls * 30 // 365, 30)
@@ -447,6 +484,8 @@ def run(
 EXTRACT_RECORDS = 30_000
 # The callback marts (issue 18), whose share of a one-day run the benchmark reports.
 CALLBACK_MARTS = ("marts.missed_call_followups", "marts.call_handling_hourly")
+# The CRM marts (issue 19): rebuilt whole by every run, so their share grows with the CRM.
+CRM_MARTS = ("marts.crm_leads", "marts.crm_reconciliation")
 
 
 def _model_seconds(stdout: str, ref: str) -> float:

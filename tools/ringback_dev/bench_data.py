@@ -226,3 +226,73 @@ def generate(
     ct = rows("calltracking", tracked & (direction == "inbound"), zero)
     tel = rows("telephony", in_pbx, rng.integers(0, 5, n))
     return pa.concat_tables([ct, tel])
+
+
+def crm_leads(calls: pa.Table, seed: int = 1, record_rate: float = 0.8) -> pa.Table:
+    """staging.crm_leads for a generated history, as a CRM would hold them: about
+    ``record_rate`` of the answered inbound conversations (telephony's record of each) typed in
+    2-60 min after the call, by hand or by the integration, plus walk-ins with no call (a tenth
+    of that), and a deal for 60 % of the leads (45 % of those won). The matching cost scales
+    with the leads and the numbers they share with the calls, as with a real CRM."""
+    rng = np.random.default_rng(seed + 19)
+    mask = pc.and_(
+        pc.and_(pc.equal(calls["system"], "telephony"), pc.equal(calls["direction"], "inbound")),
+        pc.and_(pc.equal(calls["status"], "answered"), pc.greater(calls["talk_seconds"], 30)),
+    )
+    talks = calls.filter(pc.and_(mask, pc.is_valid(calls["customer_number"])))
+    talks = talks.filter(pa.array(rng.random(talks.num_rows) < record_rate))
+    n = talks.num_rows
+    walk_ins = n // 10
+    started = talks["started_at"].cast(pa.int64()).to_numpy()  # microseconds
+    created = np.concatenate(
+        [
+            started + rng.integers(120, 3600, n) * 1_000_000,
+            rng.choice(started, walk_ins) + rng.integers(0, 8 * 3600, walk_ins) * 1_000_000,
+        ]
+    )
+    numbers = np.concatenate(
+        [
+            talks["customer_number"].to_numpy(zero_copy_only=False),
+            np.array([f"+38099{i:07d}" for i in rng.integers(0, 10**7, walk_ins)]),
+        ]
+    )
+    total = n + walk_ins
+    via = np.where(rng.random(total) < 0.75, "manual", "integration")
+    via[n:] = "manual"
+    has_deal = rng.random(total) < 0.6
+    won = has_deal & (rng.random(total) < 0.45)
+    won_at = created + rng.integers(1, 14 * 86400, total) * 1_000_000
+    tz = zoneinfo.ZoneInfo("Europe/Kyiv")
+    created_at = pa.array(created, pa.timestamp("us", tz="UTC"))
+    ids = np.array([f"{i:09d}" for i in range(total)])
+    table = catalog.table("staging.crm_leads")
+    columns = {
+        "business_id": pa.array(np.full(total, BUSINESS_ID)),
+        "crm_lead_key": pa.array(np.char.add("hubspot:bench:", ids)),
+        "source_id": pa.array(np.full(total, "hubspot_bench")),
+        "provider": pa.array(np.full(total, "hubspot")),
+        "account_id": pa.array(np.full(total, "bench")),
+        "crm_record_id": pa.array(ids),
+        "created_at": created_at,
+        "created_date": pc.cast(
+            pc.local_timestamp(created_at.cast(pa.timestamp("us", tz=str(tz)))), pa.date32()
+        ),
+        "customer_number": pa.array(numbers),
+        "created_via": pa.array(via),
+        "crm_created_source": pa.array(np.where(via == "manual", "CRM_UI", "INTEGRATION")),
+        "crm_source": pa.array(np.full(total, "OFFLINE")),
+        "crm_source_detail": pa.nulls(total, pa.string()),
+        "crm_campaign": pa.nulls(total, pa.string()),
+        "deal_id": pa.array(np.where(has_deal, np.char.add("d", ids), None)),
+        "amount": pa.array(
+            np.where(has_deal, rng.integers(10, 101, total) * 50.0, np.nan), from_pandas=True
+        ),
+        "currency": pa.array(np.where(has_deal, "UAH", None)),
+        "stage": pa.array(
+            np.where(won, "closedwon", np.where(has_deal, "appointmentscheduled", None))
+        ),
+        "won_at": pa.array(won_at, pa.int64(), mask=~won).cast(pa.timestamp("us", tz="UTC")),
+        "updated_at": created_at,
+        "load_id": pa.array(np.full(total, "bench")),
+    }
+    return pa.table(columns).cast(table.arrow_schema())
