@@ -12,7 +12,7 @@ import pytest
 
 from ringback import ingest
 from ringback.settings import Settings, SourceConfig, load_settings
-from ringback.sources import crm_connector_for
+from ringback.sources import connector_for
 from ringback.sources.base import MappingError, Window
 from ringback.sources.connection import ProviderConnection
 from ringback.sources.crm_csv import CsvCrmConnector
@@ -388,11 +388,11 @@ def test_hubspot_loads_and_reconciles_and_reruns_give_the_same_tables(
 
 def test_the_crm_connector_of_a_source(monkeypatch, tmp_path):
     monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT_MAIN", "https://:secret-token@api.hubapi.com")
-    connector = crm_connector_for(source(), Settings())
+    connector = connector_for(source(), Settings())
     assert isinstance(connector, HubSpotConnector)
     assert connector.connection.password == "secret-token"
     assert "secret-token" not in repr(connector.connection)
-    assert isinstance(crm_connector_for(csv_source(tmp_path), Settings()), CsvCrmConnector)
+    assert isinstance(connector_for(csv_source(tmp_path), Settings()), CsvCrmConnector)
 
 
 def test_simulated_deal_states_follow_the_clock():

@@ -28,7 +28,7 @@ from ringback.batches import BatchStore, load_id_for
 from ringback.quality import ValidationFailed, record_results
 from ringback.runtime import Runtime
 from ringback.settings import PROVIDER_SYSTEMS, SourceConfig
-from ringback.sources import CONNECTORS, CRM_CONNECTORS, connector_for, crm_connector_for
+from ringback.sources import CONNECTORS, CRM_CONNECTORS, connector_for
 from ringback.sources.base import Connector, MappingError, Window, call_key
 from ringback.sources.connection import ProviderConnection
 from ringback.sources.crm import CrmConnector
@@ -265,11 +265,7 @@ def extract(
     settings = runtime.settings
     store = runtime.batches
     started_at = dt.datetime.now(dt.UTC)
-    connector: Connector | CrmConnector
-    if contract_for(source.provider) is CRM:
-        connector = crm_connector_for(source, settings)
-    else:
-        connector = connector_for(source, settings)
+    connector = connector_for(source, settings)
     days = settings.deep_repull_days if deep else settings.repull_days
     window = Window.for_run(run_date, days, source.tz)
     log.info(

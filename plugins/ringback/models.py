@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
 import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -32,10 +34,16 @@ log = logging.getLogger(__name__)
 # after a closure longer than this is unknown (NULL) and the call stays pending.
 OPENING_HORIZON_DAYS = 31
 
-# SQL, not HTML: autoescaping would corrupt queries, and no value ever reaches a template.
-_JINJA = jinja2.Environment(  # noqa: S701
-    undefined=jinja2.StrictUndefined, keep_trailing_newline=True
-)
+
+@functools.cache
+def _jinja(sql_root: Path) -> jinja2.Environment:
+    """Queries may import macros of ``sql/macros/`` (``{% from "macros/x.sql" import m %}``).
+    SQL, not HTML: autoescaping would corrupt queries, and no value ever reaches a template."""
+    return jinja2.Environment(  # noqa: S701
+        loader=jinja2.FileSystemLoader(str(sql_root)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
 
 
 def template_context(settings: Settings) -> dict[str, Any]:
@@ -45,7 +53,7 @@ def template_context(settings: Settings) -> dict[str, Any]:
 
 def render(table: Table, settings: Settings) -> str:
     """The model's query.sql with its Jinja structure resolved; still BigQuery SQL."""
-    template = _JINJA.from_string(table.query_path.read_text())
+    template = _jinja(table.folder.parents[1]).from_string(table.query_path.read_text())
     return template.render(**template_context(settings))
 
 

@@ -26,24 +26,15 @@ CRM_CONNECTORS: dict[str, type[CrmConnector]] = {
 }
 
 
-def connector_for(source: SourceConfig, settings: Settings) -> Connector:
-    """The connector of a source, with its connection resolved (environment or Airflow)."""
-    cls = CONNECTORS.get(source.provider)
+def connector_for(source: SourceConfig, settings: Settings) -> Connector | CrmConnector:
+    """The connector of a source (calls or CRM), with its connection resolved (environment or
+    Airflow); an export folder needs none."""
+    cls: type[Connector] | type[CrmConnector] | None = CONNECTORS.get(source.provider)
+    cls = cls or CRM_CONNECTORS.get(source.provider)
     if cls is None:
         raise ConfigError(
             f"provider {source.provider!r} of source {source.id!r} has no connector in this "
-            f"release (available: {', '.join(sorted(CONNECTORS))})"
-        )
-    return cls(source, get_connection(source.conn_id, cls.default_base_url), settings)
-
-
-def crm_connector_for(source: SourceConfig, settings: Settings) -> CrmConnector:
-    """The CRM connector of a source; an export folder needs no connection."""
-    cls = CRM_CONNECTORS.get(source.provider)
-    if cls is None:
-        raise ConfigError(
-            f"provider {source.provider!r} of source {source.id!r} is not a CRM "
-            f"(CRM providers: {', '.join(sorted(CRM_CONNECTORS))})"
+            f"release (available: {', '.join(sorted({*CONNECTORS, *CRM_CONNECTORS}))})"
         )
     if not cls.default_base_url:
         return cls(source, ProviderConnection(source.id, ""), settings)

@@ -128,15 +128,11 @@ class FetchResult:
     retries: int
 
 
-class Connector(abc.ABC):
-    """One provider account: fetch a window of raw records and map each to staging.calls."""
+class SourceConnector(abc.ABC):
+    """What every connector holds: its source, its connection and the run's settings."""
 
     provider: str
-    system: str
-    default_base_url: str
-    id_field: str  # the record field holding the provider's call id
-    statuses: dict[str, str]  # provider disposition -> staging status
-    live_dispositions: frozenset[str]  # calls still going on at export time
+    default_base_url: str = ""  # empty: the source needs no connection (an export folder)
 
     def __init__(
         self, source: SourceConfig, connection: ProviderConnection, settings: Settings
@@ -144,6 +140,15 @@ class Connector(abc.ABC):
         self.source = source
         self.connection = connection
         self.settings = settings
+
+
+class Connector(SourceConnector):
+    """One provider account: fetch a window of raw records and map each to staging.calls."""
+
+    system: str
+    id_field: str  # the record field holding the provider's call id
+    statuses: dict[str, str]  # provider disposition -> staging status
+    live_dispositions: frozenset[str]  # calls still going on at export time
 
     @abc.abstractmethod
     def fetch(self, window: Window) -> FetchResult:
@@ -180,7 +185,7 @@ class Connector(abc.ABC):
     def known_dispositions(self) -> list[str]:
         return sorted(set(self.statuses) | set(self.live_dispositions))
 
-    def prepare(self, records: list[Any]) -> None:  # noqa: B027 - an optional hook
+    def prepare(self, records: list[Any]) -> None:
         """Look at the whole batch before mapping (Twilio folds child legs into parents)."""
 
     @abc.abstractmethod

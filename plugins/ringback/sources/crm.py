@@ -13,25 +13,13 @@ import datetime as dt
 import math
 from typing import Any
 
-from ringback.settings import Settings, SourceConfig
-from ringback.sources.base import FetchResult, MappingError, Window, to_e164
-from ringback.sources.connection import ProviderConnection
+from ringback.sources.base import FetchResult, MappingError, SourceConnector, Window, to_e164
 
 CREATED_VIA = ("manual", "form", "import", "integration", "other")
 
 
-class CrmConnector(abc.ABC):
+class CrmConnector(SourceConnector):
     """One CRM account (or export folder): fetch a window of records, map each to a lead."""
-
-    provider: str
-    default_base_url: str = ""
-
-    def __init__(
-        self, source: SourceConfig, connection: ProviderConnection, settings: Settings
-    ) -> None:
-        self.source = source
-        self.connection = connection
-        self.settings = settings
 
     @abc.abstractmethod
     def fetch(self, window: Window) -> FetchResult:

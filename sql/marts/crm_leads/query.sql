@@ -1,9 +1,10 @@
+{%- from "macros/matching.sql" import nearest_first -%}
 -- CRM leads matched to ringback's leads (docs/rules.md "CRM leads"), inside each business.
 -- A pair is a CRM lead and a ringback lead of the same customer (hashed number) whose call
 -- started within [created_at - before, created_at + after]. Matching is one-to-one, nearest
--- first (by |created_at - lead_at|, ties by the keys), as in staging.unified_calls: uncontested
--- pairs are accepted at once, the contested rest in match_rounds rounds of locally best pairs.
--- Over all history, every run: the matches of any date can change with any CRM load.
+-- first (by |created_at - lead_at|, ties by the keys: sql/macros/matching.sql, as the
+-- cross-system matching). Over all history, every run: the matches of any date can change with
+-- any CRM load.
 WITH
 settings AS (
     SELECT
@@ -83,84 +84,7 @@ all_pairs AS (
         BETWEEN -settings.crm_match_after_seconds AND settings.crm_match_before_seconds
 ),
 
-counted_pairs AS (
-    SELECT
-        *,
-        COUNT(*) OVER (PARTITION BY business_id, crm_lead_key) AS crm_candidates,
-        COUNT(*) OVER (PARTITION BY business_id, lead_id) AS lead_candidates
-    FROM all_pairs
-),
-
-uncontested AS (
-    SELECT
-        business_id,
-        crm_lead_key,
-        lead_id
-    FROM counted_pairs
-    WHERE crm_candidates = 1 AND lead_candidates = 1
-),
-
-candidate_pairs AS (
-    SELECT
-        business_id,
-        crm_lead_key,
-        lead_id,
-        gap_seconds
-    FROM counted_pairs
-    WHERE crm_candidates > 1 OR lead_candidates > 1
-),
-{% for round in range(match_rounds) %}
-
-    round_{{ round }}_ranked AS (
-        SELECT
-            pairs.business_id,
-            pairs.crm_lead_key,
-            pairs.lead_id,
-            ROW_NUMBER() OVER (
-                PARTITION BY pairs.business_id, pairs.crm_lead_key
-                ORDER BY pairs.gap_seconds ASC, pairs.lead_id ASC
-            ) AS crm_rank,
-            ROW_NUMBER() OVER (
-                PARTITION BY pairs.business_id, pairs.lead_id
-                ORDER BY pairs.gap_seconds ASC, pairs.crm_lead_key ASC
-            ) AS lead_rank
-        FROM candidate_pairs AS pairs
-        {%- if round > 0 %}
-        LEFT JOIN matched_before_{{ round }} AS done_crm
-            ON
-                pairs.business_id = done_crm.business_id
-                AND pairs.crm_lead_key = done_crm.crm_lead_key
-        LEFT JOIN matched_before_{{ round }} AS done_lead
-            ON
-                pairs.business_id = done_lead.business_id
-                AND pairs.lead_id = done_lead.lead_id
-        WHERE done_crm.crm_lead_key IS NULL AND done_lead.lead_id IS NULL
-        {%- endif %}
-    ),
-
-    matched_before_{{ round + 1 }} AS (
-        {%- if round > 0 %}
-            SELECT
-                business_id,
-                crm_lead_key,
-                lead_id
-            FROM matched_before_{{ round }}
-            UNION ALL
-        {%- endif %}
-        SELECT
-            business_id,
-            crm_lead_key,
-            lead_id
-        FROM round_{{ round }}_ranked
-        WHERE crm_rank = 1 AND lead_rank = 1
-    ),
-{% endfor %}
-
-matched AS (
-    SELECT * FROM uncontested
-    UNION ALL
-    SELECT * FROM matched_before_{{ match_rounds }}
-)
+{{ nearest_first("all_pairs", "crm_lead_key", "lead_id", "gap_seconds", match_rounds) }}
 
 SELECT
     crm.business_id,

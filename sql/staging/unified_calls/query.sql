@@ -1,13 +1,6 @@
--- Cross-system matching (design.md §4 "Unified calls"), inside each business.
--- Matching is one-to-one, nearest start first. Global greedy matching equals iterated
--- "locally dominant pair" matching when ties break in one total order (gap, ct key, tel key):
--- each round accepts every candidate pair that is the best pair of both of its calls, then
--- drops the calls it matched. Nearly every candidate pair is uncontested (its call-tracking
--- call has no other candidate and neither has its telephony call): such a pair is locally
--- dominant in the first round and shares no call with any other pair, so it is accepted
--- directly, and the rounds (match_rounds, a setting) run only on the small contested residue
--- (bursts of calls from one number within the tolerance). The same result as the rounds over
--- every pair, at the cost of two counts instead of ranking everything match_rounds times.
+{%- from "macros/matching.sql" import nearest_first -%}
+-- Cross-system matching (design.md §4 "Unified calls"), inside each business: one-to-one,
+-- nearest start first (sql/macros/matching.sql; match_rounds rounds on the contested residue).
 -- Matching reads key columns only; the wide columns are joined once, at the end.
 -- Each business's tolerance and reporting zone come from staging.business_settings.
 WITH
@@ -72,89 +65,7 @@ all_pairs AS (
         <= settings.match_tolerance_seconds
 ),
 
-counted_pairs AS (
-    SELECT
-        *,
-        COUNT(*) OVER (PARTITION BY business_id, ct_call_key) AS ct_candidates,
-        COUNT(*) OVER (PARTITION BY business_id, tel_call_key) AS tel_candidates
-    FROM all_pairs
-),
-
-uncontested AS (
-    SELECT
-        business_id,
-        ct_call_key,
-        tel_call_key,
-        start_gap_seconds
-    FROM counted_pairs
-    WHERE ct_candidates = 1 AND tel_candidates = 1
-),
-
-candidate_pairs AS (
-    -- The contested residue: pairs sharing a call with another pair.
-    SELECT
-        business_id,
-        ct_call_key,
-        tel_call_key,
-        start_gap_seconds
-    FROM counted_pairs
-    WHERE ct_candidates > 1 OR tel_candidates > 1
-),
-{% for round in range(match_rounds) %}
-
-    round_{{ round }}_ranked AS (
-        SELECT
-            pairs.business_id,
-            pairs.ct_call_key,
-            pairs.tel_call_key,
-            pairs.start_gap_seconds,
-            ROW_NUMBER() OVER (
-                PARTITION BY pairs.business_id, pairs.ct_call_key
-                ORDER BY pairs.start_gap_seconds ASC, pairs.tel_call_key ASC
-            ) AS ct_rank,
-            ROW_NUMBER() OVER (
-                PARTITION BY pairs.business_id, pairs.tel_call_key
-                ORDER BY pairs.start_gap_seconds ASC, pairs.ct_call_key ASC
-            ) AS tel_rank
-        FROM candidate_pairs AS pairs
-        {%- if round > 0 %}
-        LEFT JOIN matched_before_{{ round }} AS done_ct
-            ON
-                pairs.business_id = done_ct.business_id
-                AND pairs.ct_call_key = done_ct.ct_call_key
-        LEFT JOIN matched_before_{{ round }} AS done_tel
-            ON
-                pairs.business_id = done_tel.business_id
-                AND pairs.tel_call_key = done_tel.tel_call_key
-        WHERE done_ct.ct_call_key IS NULL AND done_tel.tel_call_key IS NULL
-        {%- endif %}
-    ),
-
-    matched_before_{{ round + 1 }} AS (
-        {%- if round > 0 %}
-            SELECT
-                business_id,
-                ct_call_key,
-                tel_call_key,
-                start_gap_seconds
-            FROM matched_before_{{ round }}
-            UNION ALL
-        {%- endif %}
-        SELECT
-            business_id,
-            ct_call_key,
-            tel_call_key,
-            start_gap_seconds
-        FROM round_{{ round }}_ranked
-        WHERE ct_rank = 1 AND tel_rank = 1
-    ),
-{% endfor %}
-
-matched AS (
-    SELECT * FROM uncontested
-    UNION ALL
-    SELECT * FROM matched_before_{{ match_rounds }}
-),
+{{ nearest_first("all_pairs", "ct_call_key", "tel_call_key", "start_gap_seconds", match_rounds) }},
 
 unified AS (
     SELECT
