@@ -407,3 +407,51 @@ def test_simulated_deal_states_follow_the_clock():
     assert before[:2] == ("appointmentscheduled", False)
     assert after[:3] == ("closedwon", True, deal.closed_at)
     assert iso(deal.closed_at).endswith("Z")
+
+
+def test_a_csv_export_loads_through_extract_validate_publish(tmp_path, monkeypatch, warehouse_url):
+    """A crm_csv source of the sources file: the raw and staged suites run, quarantined rows
+    are kept with their reason, and the leads reach staging.crm_leads."""
+    folder = tmp_path / "keycrm"
+    folder.mkdir()
+    (folder / "2026-11-19.csv").write_text(
+        HEADER
+        + "11,2026-11-18 10:00,067 123 45 67,Менеджер,,800,Paid,2026-11-19 15:00\n"
+        + "12,2026-11-18 11:00,0501112233,Сайт,brand,,New,\n"
+        + "13,2026-11-19 09:00,not a phone,Менеджер,,,,\n"
+        # More good rows: one bad row in three would fail the load (max_quarantine_ratio).
+        + "".join(f"{20 + i},2026-11-19 1{i}:00,05011122{i:02d},Сайт,,,,\n" for i in range(8)),
+        encoding="utf-8",
+    )
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "businesses:\n"
+        "  - {id: kyiv_clinic, time_zone: Europe/Kyiv}\n"
+        "sources:\n"
+        "  - id: keycrm_export\n"
+        "    business: kyiv_clinic\n"
+        "    provider: crm_csv\n"
+        f"    folder: {folder}\n"
+        "    default_region: UA\n"
+        "    default_currency: UAH\n"
+        f"    columns: {COLUMNS}\n"
+        "    created_via_map: {Менеджер: manual, Сайт: form}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("RINGBACK_CONFIG", str(sources))
+    runtime = runtime_of(load_settings({"warehouse_url": warehouse_url}))
+    manifest = ingest.run_extract(runtime, "keycrm_export", RUN_DATE)
+    assert (manifest.received_records, manifest.staged_records) == (11, 10)
+    assert manifest.quarantine_reasons == {"invalid_phone": 1}
+    with connect(warehouse_url, read_only=True) as wh:
+        leads = table_rows(wh, "staging.crm_leads", "crm_record_id")
+        assert [(r["crm_record_id"], r["created_via"], r["amount"]) for r in leads[:2]] == [
+            ("11", "manual", 800.0),
+            ("12", "form", None),
+        ]
+        (bad,) = table_rows(wh, "staging.crm_leads_quarantine")
+        assert (bad["crm_record_id"], bad["reason"]) == ("13", "invalid_phone")
+        checks = {r["checkpoint"] for r in table_rows(wh, "raw.validation_results")}
+        assert {"raw_crm_csv_load", "staging_crm_leads_load"} <= checks
+        (load,) = table_rows(wh, "raw.loads")
+        assert load["validation_success"] and load["staged_records"] == 10
