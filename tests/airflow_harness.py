@@ -36,6 +36,8 @@ SOURCE_OF = {
     "callrail": "callrail_main",
     "twilio": "twilio_main",
 }
+# The clinic's CRM (issue 19): its connection is set like the others', its leads are no calls.
+CRM_SOURCE_OF = {"hubspot": "hubspot_main"}
 # Tables whose content must not depend on how often or in which order a day ran.
 DATA_TABLES = (
     "raw.call_records",
@@ -49,6 +51,10 @@ DATA_TABLES = (
     "marts.missed_calls",
     "marts.call_reconciliation",
     "marts.unmatched_calls",
+    # staging.crm_leads is left out: its load_id says which load wrote a lead last, which
+    # depends on the order (the lead itself does not).
+    "marts.crm_leads",
+    "marts.crm_reconciliation",
 )
 # Columns that record when a run happened, not what it produced.
 RUN_TIME_COLUMNS = {"extracted_at", "folded_at"}
@@ -115,7 +121,7 @@ class Pipeline:
         }
         if self.sources_file:
             env["RINGBACK_CONFIG"] = str(self.sources_file)
-        for provider, source_id in SOURCE_OF.items():
+        for provider, source_id in {**SOURCE_OF, **CRM_SOURCE_OF}.items():
             env[f"AIRFLOW_CONN_{source_id.upper()}"] = self.connection_uri(provider)
         return env
 

@@ -180,7 +180,7 @@ def test_two_runs_for_different_dates_at_once_leave_a_consistent_warehouse(
         loads = wh.query(
             "SELECT load_id, received_records, staged_records, quarantined_records FROM raw.loads"
         ).to_pylist()
-    assert len(loads) == 8  # four sources x two dates, each once
+    assert len(loads) == 10  # five sources (four of calls, HubSpot) x two dates, each once
     assert all(
         r["received_records"] == r["staged_records"] + r["quarantined_records"] for r in loads
     )
@@ -219,6 +219,7 @@ SECRETS = {
     "binotel": ("bk-SECRET-77d2e0-key", "bs-SECRET-0b3e55-secret"),
     "callrail": ("", "ck-SECRET-c2a818-callrail"),
     "twilio": ("AC0000000000000000000000000000dead", "tk-SECRET-9e6b41-twilio"),
+    "hubspot": ("", "hk-SECRET-31a7e2-hubspot"),
 }
 
 
@@ -228,6 +229,7 @@ def test_api_keys_appear_in_no_log_table_or_file(pipeline, airflow_home):
     p.sims["binotel"].key, p.sims["binotel"].secret = SECRETS["binotel"]
     p.sims["callrail"].api_key = SECRETS["callrail"][1]
     p.sims["twilio"].auth_token = SECRETS["twilio"][1]
+    p.sims["hubspot"].token = SECRETS["hubspot"][1]
     code, output = p.run_dags(D1, D1)
     assert code == 0, output[-6000:]
 
