@@ -455,3 +455,24 @@ def test_a_csv_export_loads_through_extract_validate_publish(tmp_path, monkeypat
         assert {"raw_crm_csv_load", "staging_crm_leads_load"} <= checks
         (load,) = table_rows(wh, "raw.loads")
         assert load["validation_success"] and load["staged_records"] == 10
+
+
+def test_association_pages_are_followed(hubspot):
+    """A contact with three deals, associations served one per page: all three arrive."""
+
+    class ThreeDeals(CrmGenerator):
+        def _deals(self, draw, contact_id, created_at):
+            deals = []
+            for i in range(3):
+                one = super()._deals(draw, f"{contact_id}:{i}", created_at)
+                while not one:
+                    one = super()._deals(draw, f"{contact_id}:{i}", created_at)
+                deals += one
+            return tuple(deals)
+
+    crm = ThreeDeals(JourneyGenerator(seed=5, customers_per_day=10))
+    sim, connector = hubspot(crm=crm, association_page_size=1)
+    result = connector.fetch(window())
+    assert result.records and all(len(r["deals"]) == 3 for r in result.records)
+    pages = [r for r in sim.requests if r["path"].endswith("/contacts/deals/batch/read")]
+    assert len(pages) >= 3  # the first page, then one more per remaining deal
