@@ -11,9 +11,10 @@ import pytest
 
 from ringback import catalog, history, models
 from ringback.settings import Business, Config, load_settings
+from ringback_dev.simulators.crm_journeys import CrmGenerator, crm_staging_rows
 from ringback_dev.simulators.journeys import JourneyGenerator, staging_rows
 
-from helpers import build, connect, load_calls
+from helpers import build, connect, load_calls, load_crm_rows
 
 FIRST = dt.date(2026, 10, 1)
 LAST = dt.date(2026, 10, 31)  # crosses the 2026-10-25 DST change in Kyiv
@@ -168,18 +169,32 @@ def marts_for(snap: dict[str, list[tuple]], first: dt.date, last: dt.date) -> di
 
 
 def test_two_businesses_daily_runs_equal_full_rebuild(tmp_path, two_business_rows):
+    """Daily runs give the full rebuild's tables, the Kyiv clinic's CRM marts included (a
+    guard for any incremental form of them)."""
     settings = load_settings({"validate_marts": False})
+    now = dt.datetime.combine(LAST + dt.timedelta(days=10), dt.time(), tzinfo=dt.UTC)
+    crm = crm_staging_rows(
+        CrmGenerator(JourneyGenerator(seed=11, customers_per_day=25)),
+        FIRST,
+        LAST,
+        now,
+        zoneinfo.ZoneInfo("Europe/Kyiv"),
+        "kyiv_clinic",
+    )
+    synced = (dt.datetime.combine(FIRST, dt.time(), tzinfo=dt.UTC), now)
     snaps = []
     for name, days in (("full", [(FIRST, LAST)]), ("daily", [(d, d) for d in _days()])):
         with connect(f"duckdb://{tmp_path}/{name}.duckdb") as wh:
             wh.init()
             load_calls(wh, two_business_rows)
+            load_crm_rows(wh, crm, *synced)
             for start, end in days:
                 build(wh, settings, start, end, config=TWO)
             snaps.append(snapshot(wh))
     full, daily = snaps
     for ref in full:
         assert daily[ref] == full[ref], ref
+    assert sum(r[10] is not None for r in full["marts.crm_leads"]) > 100  # lead_id: matched
     recon = full["marts.call_reconciliation"]
     assert {r[0] for r in recon} == {"kyiv_clinic", "austin_plumbing"}
     # One row per business and date, never one for both.
