@@ -52,6 +52,9 @@ def raw_frame(n: int = 200, disposition: str = "ANSWER") -> pd.DataFrame:
         ("binotel", "ANSWER"),
         ("callrail", "ANSWERED"),
         ("twilio", "COMPLETED"),
+        ("zadarma", "NO ANSWER"),
+        ("asterisk_csv", "CONGESTION"),
+        ("asterisk_db", "ANSWERED"),
     ],
 )
 def test_raw_suites_accept_good_records(provider, disposition):

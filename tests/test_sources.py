@@ -388,7 +388,7 @@ def test_sources_file_defaults_and_errors(tmp_path, monkeypatch):
         "r1",
     )
     assert b1.system == "telephony"
-    path.write_text("sources:\n  - {id: x, provider: zadarma}\n")
+    path.write_text("sources:\n  - {id: x, provider: mango_office}\n")
     with pytest.raises(ConfigError, match="supported"):
         load_sources()
 

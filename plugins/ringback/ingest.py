@@ -7,6 +7,10 @@ only if validation passed, replaces the batch's calls in ``staging.calls`` by ca
 validation leaves staging exactly as it was. The load id is ``source_id:run_date``, so a rerun of
 the same day replaces its own rows and the tables come out the same.
 
+A drop folder of CDR files (``asterisk_csv``) is read from where the last published load
+stopped (``raw.cdr_files``), whatever days its lines are of, so its rows are not held to the
+run's window and a missing row is not a deletion.
+
 CRM sources (``system: crm``) take the same three steps into their own tables (``CRM``:
 ``raw.crm_records``, ``staging.crm_leads`` by lead key, ``staging.crm_leads_quarantine``).
 """
@@ -29,6 +33,7 @@ from ringback.quality import ValidationFailed, record_results
 from ringback.runtime import Runtime
 from ringback.settings import PROVIDER_SYSTEMS, SourceConfig
 from ringback.sources import CONNECTORS, CRM_CONNECTORS, connector_for
+from ringback.sources.asterisk import AsteriskCsvConnector
 from ringback.sources.base import Connector, MappingError, Window, call_key
 from ringback.sources.connection import ProviderConnection
 from ringback.sources.crm import CrmConnector
@@ -43,7 +48,13 @@ STAGED_EXTRAS = {
     "record_index": pa.int64(),
 }
 # Quarantine reasons that are part of normal operation, left out of the quarantine-ratio check.
-EXPECTED_QUARANTINE = {"child_leg", "agent_leg", "call_in_progress", "superseded_by_newer_row"}
+EXPECTED_QUARANTINE = {
+    "child_leg",
+    "agent_leg",
+    "call_in_progress",
+    "superseded_by_newer_row",
+    "internal_call",
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,8 @@ class LoadContract:
     duplicate_reason: str  # an earlier copy of a key in the same pull
     extras: dict[str, pa.DataType]  # batch columns the staged table does not have
     staged_checkpoint: str
+    # A complete re-pull of the window: a staged call it no longer returns was deleted.
+    window_is_complete: bool = True
 
 
 CALLS = LoadContract(
@@ -84,11 +97,17 @@ CRM = LoadContract(
     "superseded_by_newer_row",
     {"record_index": pa.int64()},
     "staging_crm_leads_load",
+    window_is_complete=False,
 )
+# A drop folder is read from where the last load stopped: lines of any day, never the whole day.
+CDR_FILES = dataclasses.replace(CALLS, time_column=None, window_is_complete=False)
+FILE_DROP_PROVIDERS = {"asterisk_csv"}
 
 
 def contract_for(provider: str) -> LoadContract:
-    return CRM if PROVIDER_SYSTEMS.get(provider) == "crm" else CALLS
+    if PROVIDER_SYSTEMS.get(provider) == "crm":
+        return CRM
+    return CDR_FILES if provider in FILE_DROP_PROVIDERS else CALLS
 
 
 @dataclass
@@ -271,12 +290,15 @@ def extract(
     log.info(
         "%s: pulling %s..%s (%s)", source.id, window.first_day, window.last_day, source.time_zone
     )
+    load_id = load_id_for(source.id, run_date)
+    if isinstance(connector, AsteriskCsvConnector):
+        connector.offsets = file_offsets(runtime, source.id, run_date)
     fetched = connector.fetch(window)
-    batch = map_batch(
-        connector, fetched.records, window, load_id_for(source.id, run_date), started_at
-    )
+    batch = map_batch(connector, fetched.records, window, load_id, started_at)
 
     store.clear(batch.load_id)
+    if isinstance(connector, AsteriskCsvConnector):
+        store.write_json(batch.load_id, "files", [asdict(r) for r in connector.reads])
     store.write_table(batch.load_id, "staged", batch.staged)
     store.write_table(batch.load_id, "raw", batch.raw)
     store.write_table(batch.load_id, "quarantine", batch.quarantine)
@@ -306,6 +328,21 @@ def extract(
         manifest.requests,
     )
     return batch.load_id
+
+
+def file_offsets(runtime: Runtime, source_id: str, run_date: dt.date) -> dict[str, int]:
+    """Where the published loads before ``run_date`` stopped in each file (by fingerprint): a
+    rerun of a day reads again what that day read, plus whatever was appended since."""
+    with runtime.connect() as wh:
+        wh.init()
+        rows = wh.query(
+            """
+            SELECT fingerprint, MAX(offset_to) AS offset_to FROM raw.cdr_files
+            WHERE source_id = @source AND load_date < @day
+            GROUP BY fingerprint""",
+            {"source": source_id, "day": run_date},
+        ).to_pylist()
+    return {r["fingerprint"]: r["offset_to"] for r in rows}
 
 
 def _reasons(quarantine: list[dict[str, Any]]) -> dict[str, int]:
@@ -345,7 +382,10 @@ def raw_view(runtime: Runtime, manifest: Manifest) -> pd.DataFrame:
             {
                 **view,
                 "record_index": r["record_index"],
-                "in_window": None if at is None else start <= at < end,
+                # A drop folder's lines are of any day: nothing to hold them to.
+                "in_window": None
+                if at is None or contract_for(manifest.provider).time_column is None
+                else start <= at < end,
             }
         )
     frame = pd.DataFrame(
@@ -433,8 +473,13 @@ def validate(runtime: Runtime, load_id: str) -> dict[str, Any]:
             dt.datetime.fromisoformat(manifest.window_end_at)
             - dt.datetime.fromisoformat(manifest.window_start_at)
         ).total_seconds() / 3600
-        volume = volume_bounds(
-            runtime, manifest.source_id, dt.date.fromisoformat(manifest.run_date), window_hours
+        # A drop folder brings what was written since the last load: no usual size.
+        volume = (
+            volume_bounds(
+                runtime, manifest.source_id, dt.date.fromisoformat(manifest.run_date), window_hours
+            )
+            if contract.window_is_complete
+            else None
         )
         staging_report = quality.validate_staged_calls(
             staged, business_settings, manifest.load_id, volume
@@ -547,13 +592,18 @@ def publish(runtime: Runtime, load_id: str, *, require_validation: bool = True) 
             wh.write(catalog.table(contract.staged_table), staged)
         elif report["success"]:
             wh.write(catalog.table("staging.calls"), staged)
-            present = raw.column("provider_call_id").to_pylist()
-            changed = soft_delete(
-                wh, source, manifest, present, runtime.settings.max_soft_delete_ratio
-            )
-            # The next models run folds these dates again, even where a re-pull kept the count.
             dates = staged.select(["business_id", "call_date"])
-            history.forget(wh, pa.concat_tables([dates, changed.cast(dates.schema)]))
+            if contract.window_is_complete:
+                present = raw.column("provider_call_id").to_pylist()
+                changed = soft_delete(
+                    wh, source, manifest, present, runtime.settings.max_soft_delete_ratio
+                )
+                dates = pa.concat_tables([dates, changed.cast(dates.schema)])
+            if store.exists(load_id, "files.json"):
+                # Only now, with the rows in staging, does the next load start past them.
+                write_file_reads(wh, manifest, store.read_json(load_id, "files"))
+            # The next models run folds these dates again, even where a re-pull kept the count.
+            history.forget(wh, dates)
         record_results(wh, report.get("suites", []))
         loads = catalog.table("raw.loads")
         wh.write(
@@ -588,6 +638,22 @@ def publish(runtime: Runtime, load_id: str, *, require_validation: bool = True) 
             f"{contract.staged_table} was not changed. Data Docs: {report.get('data_docs')}"
         )
     return manifest
+
+
+def write_file_reads(wh: Warehouse, manifest: Manifest, reads: list[dict]) -> None:
+    table = catalog.table("raw.cdr_files")
+    read_at = dt.datetime.fromisoformat(manifest.started_at)
+    rows = [
+        {
+            **read,
+            "load_id": manifest.load_id,
+            "source_id": manifest.source_id,
+            "load_date": dt.date.fromisoformat(manifest.run_date),
+            "read_at": read_at,
+        }
+        for read in reads
+    ]
+    wh.write(table, table.to_arrow(rows), where={"load_id": manifest.load_id})
 
 
 def soft_delete(

@@ -30,6 +30,9 @@ PROVIDER_SYSTEMS = {
     "callrail": "calltracking",
     "binotel": "telephony",
     "twilio": "telephony",
+    "zadarma": "telephony",
+    "asterisk_csv": "telephony",
+    "asterisk_db": "telephony",
     "hubspot": "crm",
     "crm_csv": "crm",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ringback.settings import ConfigError, Settings, SourceConfig
+from ringback.sources.asterisk import AsteriskCsvConnector, AsteriskDbConnector
 from ringback.sources.base import Connector
 from ringback.sources.binotel import BinotelConnector
 from ringback.sources.callrail import CallRailConnector
@@ -12,12 +13,16 @@ from ringback.sources.crm_csv import CsvCrmConnector
 from ringback.sources.hubspot import HubSpotConnector
 from ringback.sources.ringostat import RingostatConnector
 from ringback.sources.twilio import TwilioConnector
+from ringback.sources.zadarma import ZadarmaConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "ringostat": RingostatConnector,
     "binotel": BinotelConnector,
     "callrail": CallRailConnector,
     "twilio": TwilioConnector,
+    "zadarma": ZadarmaConnector,
+    "asterisk_csv": AsteriskCsvConnector,
+    "asterisk_db": AsteriskDbConnector,
 }
 # CRM sources (system: crm) load staging.crm_leads instead of staging.calls.
 CRM_CONNECTORS: dict[str, type[CrmConnector]] = {

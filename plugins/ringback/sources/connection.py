@@ -108,3 +108,33 @@ def get_connection(conn_id: str, default_base_url: str | None = None) -> Provide
         conn.password or "",
         {k: str(v) for k, v in extra.items()},
     )
+
+
+# Airflow's connection types name some databases differently from SQLAlchemy's dialects.
+AIRFLOW_TO_SQLALCHEMY = {"postgres": "postgresql", "mysql": "mysql+pymysql"}
+
+
+def database_url(conn_id: str) -> str:
+    """A SQLAlchemy URL for a database source: ``AIRFLOW_CONN_<ID>`` holding one
+    (``postgresql://user:pass@host/asteriskcdrdb``, ``sqlite:////var/lib/cdr.db``), else the Airflow
+    connection's ``extra.sqlalchemy_url`` or its URI. Never logged: it may hold a password."""
+    value = os.environ.get(env_var_name(conn_id), "").strip()
+    if not value:
+        try:
+            from airflow.sdk import BaseHook
+
+            conn = BaseHook.get_connection(conn_id)
+        except Exception as exc:
+            raise ConfigError(
+                f"no connection for source {conn_id!r}: set {env_var_name(conn_id)} to a "
+                "SQLAlchemy URL (postgresql://user:password@host/db, sqlite:////path/cdr.db) "
+                "or add an Airflow connection with that id"
+            ) from exc
+        value = (conn.extra_dejson or {}).get("sqlalchemy_url") or conn.get_uri()
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        raise ConfigError(
+            f"{env_var_name(conn_id)} must be a database URL such as "
+            "postgresql://user:password@host/db (the value is not shown: it may hold a secret)"
+        )
+    return f"{AIRFLOW_TO_SQLALCHEMY.get(scheme, scheme)}://{rest}"

@@ -1,0 +1,473 @@
+"""Asterisk CDRs (FreePBX, Issabel, plain Asterisk). docs/providers.md, "Asterisk".
+
+Two ways in, one mapping:
+
+* ``asterisk_csv`` reads the ``Master.csv`` files of cdr_csv from a drop folder (option
+  ``folder``): no header, the column order of ``CSV_COLUMNS``, then ``uniqueid`` and
+  ``userfield`` only when cdr.conf enables them (options ``uniqueid`` / ``userfield``, true by
+  default as ``loguniqueid``/``loguserfield`` are on in the sample cdr.conf). A run reads only
+  what no earlier load took (``FileDropCursor``): each file is known by its first line, so a
+  rotated ``Master.csv.1`` continues where ``Master.csv`` stopped, and only complete lines are
+  read, so a line being written while the file is read waits for the next run.
+* ``asterisk_db`` reads the ``cdr`` table (cdr_adaptive_odbc, cdr_mysql, cdr_pgsql) through
+  SQLAlchemy, with the database URL from the Airflow connection, by ``calldate`` over the run's
+  window (its trailing re-pull days included, so rows changed later are picked up).
+
+Times are the server's local time (option ``server_time_zone``, default the source's
+``time_zone``) unless cdr.conf has ``usegmtime=yes`` (option ``usegmtime: true``).
+
+The legs of one call (queue members rung, transfers) share ``linkedid`` in the table and
+``uniqueid`` in a CSV row of the same channel; they are folded: the earliest leg carries the call
+and the other legs are quarantined as ``child_leg``. **Asterisk's trap:** a queue, IVR or
+voicemail that answers writes ``ANSWERED`` with ``billsec > 0`` although no person is on the
+line. A leg is a conversation only when it is ``ANSWERED``, has billsec, a ``dstchannel`` (option
+``require_dstchannel``, default true) and a ``lastapp`` outside ``unattended_apps``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import logging
+import re
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ringback.settings import ConfigError, project_root
+from ringback.sources.base import Connector, FetchResult, MappingError, Window, to_e164, to_int
+from ringback.sources.transport import ProviderError
+
+log = logging.getLogger(__name__)
+
+CSV_COLUMNS = (
+    "accountcode",
+    "src",
+    "dst",
+    "dcontext",
+    "clid",
+    "channel",
+    "dstchannel",
+    "lastapp",
+    "lastdata",
+    "start",
+    "answer",
+    "end",
+    "duration",
+    "billsec",
+    "disposition",
+    "amaflags",
+)
+DB_COLUMNS = (
+    "calldate",
+    "clid",
+    "src",
+    "dst",
+    "dcontext",
+    "channel",
+    "dstchannel",
+    "lastapp",
+    "lastdata",
+    "duration",
+    "billsec",
+    "disposition",
+    "amaflags",
+    "accountcode",
+    "uniqueid",
+    "userfield",
+    "linkedid",
+    "sequence",
+)
+DB_REQUIRED = ("calldate", "src", "dst", "channel", "duration", "billsec", "disposition")
+STATUS = {
+    "ANSWERED": "answered",
+    "NO ANSWER": "missed",
+    "BUSY": "busy",
+    "FAILED": "failed",
+    "CONGESTION": "failed",
+}
+# Applications that answer a channel with nobody on the other end. Queue and Dial are not here:
+# with a dstchannel they reached a person, without one the dstchannel rule already says no.
+UNATTENDED_APPS = (
+    "Playback",
+    "BackGround",
+    "VoiceMail",
+    "VoiceMailMain",
+    "Read",
+    "Record",
+    "WaitExten",
+    "Wait",
+    "MusicOnHold",
+    "Echo",
+    "Hangup",
+)
+# FreePBX's and Asterisk's sample dialplan contexts.
+INBOUND_CONTEXTS = ("from-trunk", "from-pstn", "from-external", "from-did-direct", "ext-did")
+OUTBOUND_CONTEXTS = ("from-internal", "outbound-allroutes", "macro-dialout-trunk")
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+CHANNEL_EXTENSION = re.compile(r"^(?:SIP|PJSIP|IAX2|Local)/([^-@/;]+)", re.IGNORECASE)
+
+
+def channel_extension(channel: Any) -> str | None:
+    """``PJSIP/201-0000002a`` -> ``201``; a trunk channel names the trunk, which is fine for an
+    outbound call's employee only when it is an extension, so digits alone count."""
+    match = CHANNEL_EXTENSION.match(str(channel or ""))
+    if not match or not match.group(1).isdigit():
+        return None
+    return match.group(1)
+
+
+class AsteriskConnector(Connector):
+    """The CDR mapping both ways in share."""
+
+    system = "telephony"
+    id_field = "group_id"  # set on each record by ``fetch``: linkedid, uniqueid or a row hash
+    statuses = STATUS
+    live_dispositions = frozenset()  # a CDR is written when the call ends
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        options = self.source.options
+        self.usegmtime = bool(options.get("usegmtime", False))
+        self.server_tz = zoneinfo.ZoneInfo(
+            str(options.get("server_time_zone") or self.source.time_zone)
+        )
+        self.require_dstchannel = bool(options.get("require_dstchannel", True))
+        self.unattended_apps = {
+            str(a).lower() for a in options.get("unattended_apps", UNATTENDED_APPS)
+        }
+        self.inbound_contexts = set(options.get("inbound_contexts", INBOUND_CONTEXTS))
+        self.outbound_contexts = set(options.get("outbound_contexts", OUTBOUND_CONTEXTS))
+        self.extension_max_digits = int(options.get("extension_max_digits", 5))
+        self._legs: dict[str, list[dict]] = {}
+
+    # -- time ----------------------------------------------------------------------------------
+    def parse_time(self, value: Any) -> dt.datetime | None:
+        if isinstance(value, dt.datetime):
+            naive = value.replace(tzinfo=None)
+        else:
+            try:
+                naive = dt.datetime.strptime(str(value).strip()[:19], TIME_FORMAT)
+            except (TypeError, ValueError):
+                return None
+        zone = dt.UTC if self.usegmtime else self.server_tz
+        return naive.replace(tzinfo=zone).astimezone(dt.UTC)
+
+    def server_time(self, at: dt.datetime) -> dt.datetime:
+        """A UTC instant as the server writes it (naive)."""
+        return at.astimezone(dt.UTC if self.usegmtime else self.server_tz).replace(tzinfo=None)
+
+    def start_of(self, record: dict) -> Any:
+        return record.get("calldate", record.get("start"))
+
+    # -- legs ----------------------------------------------------------------------------------
+    def prepare(self, records: list[Any]) -> None:
+        legs: dict[str, list[dict]] = defaultdict(list)
+        for leg in records:
+            if isinstance(leg, dict) and (group := self.record_id(leg)):
+                legs[group].append(leg)
+        for group in legs.values():
+            group.sort(key=lambda leg: (str(self.start_of(leg)), str(leg.get("uniqueid") or "")))
+        self._legs = dict(legs)
+
+    def is_conversation(self, leg: dict) -> bool:
+        """The trap rule: ANSWERED with billsec is a person only with a dstchannel and an
+        application that connects one."""
+        if str(leg.get("disposition") or "").strip().upper() != "ANSWERED":
+            return False
+        if to_int(leg, "billsec", default=0) <= 0:
+            return False
+        if self.require_dstchannel and not str(leg.get("dstchannel") or "").strip():
+            return False
+        return str(leg.get("lastapp") or "").strip().lower() not in self.unattended_apps
+
+    def is_extension(self, number: Any) -> bool:
+        digits = str(number or "").strip()
+        return digits.isdigit() and len(digits) <= self.extension_max_digits
+
+    def direction_of(self, head: dict) -> str | None:
+        src_internal = self.is_extension(head.get("src"))
+        if src_internal and self.is_extension(head.get("dst")):
+            return "internal"  # extension to extension, whatever the context
+        context = str(head.get("dcontext") or "").strip()
+        if context in self.inbound_contexts:
+            return "inbound"
+        if context in self.outbound_contexts:
+            return "outbound"
+        return "outbound" if src_internal else "inbound"
+
+    # -- mapping -------------------------------------------------------------------------------
+    def raw_view(self, record: Any) -> dict[str, Any]:
+        record = record if isinstance(record, dict) else {}
+        # A leg's own id: one channel's CDRs share uniqueid, the table numbers them (sequence).
+        leg_id = str(record.get("uniqueid") or "").strip() or self.record_id(record)
+        if record.get("sequence") not in (None, ""):
+            leg_id = f"{leg_id}#{record['sequence']}"
+        return {
+            "provider_call_id": leg_id,
+            "started_at": self.parse_time(self.start_of(record)),
+            "disposition": str(record.get("disposition") or "").strip().upper() or None,
+        }
+
+    def map_record(self, record: dict) -> dict:
+        call_id = self.required_id(record)
+        if "columns" in record:
+            raise MappingError(
+                "malformed_row",
+                f"{len(record['columns'])} columns, expected {len(self.csv_columns())}",
+            )
+        legs = self._legs.get(call_id) or [record]
+        head = legs[0]
+        if record is not head and record != head:
+            raise MappingError("child_leg", f"leg of {call_id}: folded into its call")
+        disposition, status = self.status_of(head)
+        started_at = self.parse_time(self.start_of(head))
+        if started_at is None:
+            raise MappingError("unparseable_time", f"start {self.start_of(head)!r}")
+        direction = self.direction_of(head)
+        if direction == "internal":
+            raise MappingError(
+                "internal_call", f"{head.get('src')} -> {head.get('dst')}: extension to extension"
+            )
+        people = []
+        for leg in legs:
+            billsec, duration = (
+                to_int(leg, "billsec", default=0),
+                to_int(leg, "duration", default=0),
+            )
+            if billsec < 0 or duration < 0:
+                raise MappingError("invalid_number", f"billsec={billsec}, duration={duration}")
+            if self.is_conversation(leg):
+                people.append((billsec, duration, leg))
+        talk, duration, person = max(people, key=lambda p: p[0], default=(0, 0, None))
+        if person is not None:
+            status = "answered"
+        elif status == "answered":
+            # Answered by the dialplan, not a person: voicemail if that is where it ended.
+            apps = {str(leg.get("lastapp") or "").strip().lower() for leg in legs}
+            status = "voicemail" if {"voicemail"} & apps else "missed"
+        region = self.source.default_region
+        if direction == "inbound":
+            customer, company = head.get("src"), head.get("dst")
+            employee = channel_extension(person.get("dstchannel")) if person else None
+            wait = max(duration - talk, 0) if person else None
+        else:
+            customer, company = head.get("dst"), None
+            employee = channel_extension(head.get("channel"))
+            wait = None
+        return {
+            **self.base_row(call_id, started_at),
+            "direction": direction,
+            "customer_number": to_e164(customer, region),
+            "company_number": None if self.is_extension(company) else to_e164(company, region),
+            "wait_seconds": wait,
+            "talk_seconds": talk,
+            "status": status,
+            "traffic_source": None,
+            "traffic_medium": None,
+            "campaign": None,
+            "keyword": None,
+            "landing_page": None,
+            "gclid": None,
+            "ga_client_id": None,
+            "provider_status": disposition,
+            "total_seconds": max((to_int(leg, "duration", default=0) for leg in legs), default=0),
+            "employee_id": employee,
+            "employee_name": None,
+        }
+
+    def status_of(self, record: dict) -> tuple[str, str]:
+        disposition = str(record.get("disposition") or "").strip().upper()
+        status = self.statuses.get(disposition)
+        if status is None:
+            raise MappingError("unknown_disposition", f"disposition {disposition!r}")
+        return disposition, status
+
+    def csv_columns(self) -> tuple[str, ...]:
+        options = self.source.options
+        extra = ("uniqueid",) if options.get("uniqueid", False) else ()
+        extra += ("userfield",) if options.get("userfield", False) else ()
+        return CSV_COLUMNS + extra
+
+
+# -- the drop folder -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FileRead:
+    """What one load read of one file: ``offset_from`` .. ``offset_to`` (bytes, complete lines)."""
+
+    file_name: str
+    fingerprint: str
+    offset_from: int
+    offset_to: int
+    size_seen: int
+    rows: int
+
+
+def fingerprint(path: Path) -> str | None:
+    """The sha256 of a file's first complete line: its identity across renames (rotation)."""
+    with path.open("rb") as handle:
+        first = handle.readline()
+    if not first.endswith(b"\n"):
+        return None  # nothing complete to read yet
+    return hashlib.sha256(first).hexdigest()
+
+
+def row_id(row: dict) -> str:
+    """An id for a row written without uniqueid: the same row always gets the same id."""
+    start = row.get("start", row.get("calldate", ""))
+    key = "|".join(str(v) for v in (start, *(row.get(c, "") for c in ("channel", "src", "dst"))))
+    return "row-" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def channel_group(row: dict) -> str:
+    """Without uniqueid, the legs of one call are the rows of its channel: a channel's name
+    (``PJSIP/trunk-0000001a``) is unique while Asterisk runs; the day keeps a restart's reuse of
+    a name apart."""
+    key = f"{row.get('channel', '')}|{str(row.get('start', ''))[:10]}"
+    return "chan-" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+class AsteriskCsvConnector(AsteriskConnector):
+    provider = "asterisk_csv"
+    default_base_url = ""  # a folder, no connection
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Where earlier loads stopped, by fingerprint; set by ingest before ``fetch``.
+        self.offsets: dict[str, int] = {}
+        self.reads: list[FileRead] = []
+
+    def folder(self) -> Path:
+        value = self.source.options.get("folder")
+        if not value:
+            raise ConfigError(f"source {self.source.id!r}: asterisk_csv needs a `folder:`")
+        folder = Path(str(value))
+        return folder if folder.is_absolute() else project_root() / folder
+
+    def files(self) -> list[Path]:
+        pattern = str(self.source.options.get("file_pattern", "Master.csv*"))
+        folder = self.folder()
+        if not folder.is_dir():
+            raise ConfigError(f"source {self.source.id!r}: no folder {folder}")
+        # Oldest first (Master.csv.2, .1, then Master.csv); compressed rotations are skipped.
+        found = [p for p in folder.glob(pattern) if p.is_file() and p.suffix != ".gz"]
+        return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+
+    def fetch(self, window: Window) -> FetchResult:
+        """Every complete line no earlier load read, whatever day it is of: the window only
+        names the load (a drop folder may bring last month's file today)."""
+        columns = self.csv_columns()
+        records: list[dict] = []
+        self.reads = []
+        for path in self.files():
+            mark = fingerprint(path)
+            if mark is None:
+                continue
+            start = self.offsets.get(mark, 0)
+            with path.open("rb") as handle:
+                handle.seek(0, io.SEEK_END)
+                size = handle.tell()
+                if size < start:
+                    log.warning(
+                        "%s shrank below what was read (%d < %d): reading it again",
+                        path.name,
+                        size,
+                        start,
+                    )
+                    start = 0
+                handle.seek(start)
+                data = handle.read(size - start)  # what is there now; later appends wait
+            complete = data[: data.rfind(b"\n") + 1]
+            offset = start
+            rows = 0
+            for line in complete.splitlines(keepends=True):
+                text = line.decode("utf-8", errors="replace")
+                parsed = next(csv.reader([text]), [])
+                if parsed:
+                    records.append(self.csv_record(parsed, columns, path.name, offset))
+                    rows += 1
+                offset += len(line)
+            if complete or mark not in self.offsets:
+                self.reads.append(FileRead(path.name, mark, start, offset, size, rows))
+        return FetchResult(records, 0, 0)
+
+    def csv_record(self, parsed: list[str], columns: tuple[str, ...], name: str, at: int) -> dict:
+        where = {"file": name, "byte_offset": at}
+        if len(parsed) != len(columns):
+            return {**where, "group_id": f"{name}@{at}", "columns": parsed}
+        row = dict(zip(columns, parsed, strict=True))
+        group = str(row.get("uniqueid") or "").strip() or channel_group(row)
+        return {**where, **row, "group_id": group}
+
+
+# -- the cdr table ---------------------------------------------------------------------------
+class AsteriskDbConnector(AsteriskConnector):
+    provider = "asterisk_db"
+    default_base_url = ""  # a database URL, resolved in fetch (never logged)
+
+    def fetch(self, window: Window) -> FetchResult:
+        import sqlalchemy as sa
+        import tenacity
+
+        from ringback.sources.connection import database_url
+
+        url = database_url(self.source.conn_id)
+        try:
+            engine = sa.create_engine(url, pool_pre_ping=True)
+        except (ImportError, sa.exc.NoSuchModuleError, sa.exc.ArgumentError) as exc:
+            dialect = url.partition("://")[0]
+            raise ConfigError(
+                f"source {self.source.id!r}: cannot use a {dialect!r} database here "
+                f"({type(exc).__name__}: {str(exc)[:120]}); install its driver "
+                "(docs/providers.md, Asterisk: psycopg2-binary for PostgreSQL, pymysql for MySQL)"
+            ) from None
+        table_name = str(self.source.options.get("table", "cdr"))
+        attempts = 0
+
+        def pull() -> list[dict]:
+            nonlocal attempts
+            attempts += 1
+            with engine.connect() as conn:
+                table = sa.Table(table_name, sa.MetaData(), autoload_with=conn)
+                have = [c for c in DB_COLUMNS if c in table.c]
+                missing = [c for c in DB_REQUIRED if c not in table.c]
+                if missing:
+                    raise ConfigError(
+                        f"source {self.source.id!r}: table {table_name} lacks {', '.join(missing)}"
+                    )
+                query = (
+                    sa.select(*(table.c[c] for c in have))
+                    .where(table.c.calldate >= self.server_time(window.start_at))
+                    .where(table.c.calldate < self.server_time(window.end_at))
+                    .order_by(table.c.calldate, *(table.c[c] for c in ("uniqueid",) if c in have))
+                )
+                return [dict(r._mapping) for r in conn.execute(query)]
+
+        try:
+            rows = tenacity.Retrying(
+                retry=tenacity.retry_if_exception_type(sa.exc.OperationalError),
+                stop=tenacity.stop_after_attempt(int(self.source.options.get("max_attempts", 4))),
+                wait=tenacity.wait_exponential(multiplier=0.5, max=10),
+                reraise=True,
+            )(pull)
+        except sa.exc.SQLAlchemyError as exc:
+            # The message may hold the URL's host but never its password (SQLAlchemy masks it).
+            raise ProviderError(
+                f"source {self.source.id!r}: reading the cdr table failed after {attempts} "
+                f"attempts ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
+            ) from exc
+        finally:
+            engine.dispose()
+        records = []
+        for row in rows:
+            record = {
+                k: (v.strftime(TIME_FORMAT) if isinstance(v, dt.datetime) else v)
+                for k, v in row.items()
+            }
+            group = str(record.get("linkedid") or record.get("uniqueid") or "").strip()
+            records.append({**record, "group_id": group or row_id(record)})
+        return FetchResult(records, attempts, attempts - 1)
