@@ -117,7 +117,7 @@ def to_int(record: dict, field: str, *, default: int | None = None) -> int | Non
         return default
     try:
         return int(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise MappingError("invalid_number", f"{field}={value!r} is not a number") from None
 
 

@@ -154,17 +154,16 @@ class BinotelConnector(Connector):
         disposition = str(record.get("disposition") or "").strip().upper() or None
         return {
             "provider_call_id": self.record_id(record),
-            "started_at": dt.datetime.fromtimestamp(start, dt.UTC) if start and start > 0 else None,
+            "started_at": unix_time(start),
             "disposition": disposition,
         }
 
     def map_record(self, record: dict) -> dict:
         call_id = self.required_id(record)
         disposition, status = self.status_of(record)
-        start = to_int(record, "startTime")
-        if start is None or start <= 0:
+        started_at = unix_time(to_int(record, "startTime"))
+        if started_at is None:
             raise MappingError("unparseable_time", f"startTime {record.get('startTime')!r}")
-        started_at = dt.datetime.fromtimestamp(start, dt.UTC)
         direction = DIRECTION.get(str(record.get("callType", "")).strip())
         if direction is None:
             raise MappingError("unknown_direction", f"callType {record.get('callType')!r}")
@@ -199,6 +198,16 @@ class BinotelConnector(Connector):
             "total_seconds": (wait or 0) + talk,
             **binotel_employee(record),
         }
+
+
+def unix_time(seconds: int | None) -> dt.datetime | None:
+    """A Unix time as UTC; None when missing, not positive or past what a datetime holds."""
+    if seconds is None or seconds <= 0:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(seconds, dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def binotel_employee(record: dict) -> dict[str, str | None]:
