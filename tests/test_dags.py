@@ -119,7 +119,7 @@ def test_marts_dag_is_scheduled_per_business_on_its_sources_assets(dagbag):
         assert type(group).__name__ == "AssetAll"  # every source of the business has loaded
         groups.append({a.name for a in group.objects})
     assert sorted(map(sorted, groups)) == sorted(map(sorted, by_business.values()))
-    assert len(groups) == 2  # the demo's two businesses
+    assert len(groups) == 4  # the demo's four businesses
 
 
 def test_dag_files_are_thin():

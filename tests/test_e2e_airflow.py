@@ -51,8 +51,9 @@ def test_dags_run_one_day_end_to_end(tmp_path):
     demo = run([sys.executable, "-m", "ringback_dev.cli", "demo", "--days", "1"], env)
     assert demo.returncode == 0, (demo.stdout[-3000:], demo.stderr[-5000:])
     assert "== Businesses (dates in each business's own time zone)" in demo.stdout
-    # Five ingest DAG runs (four call sources and the clinic's HubSpot), marts and export.
-    assert demo.stdout.count(" success (") == 7, demo.stdout
+    # Nine ingest DAG runs (eight call sources, Zadarma and Asterisk among them, and the
+    # clinic's HubSpot), marts and export.
+    assert demo.stdout.count(" success (") == 11, demo.stdout
 
     settings = load_settings()
     day = dt.datetime.now(settings.tz).date() - dt.timedelta(days=1)
@@ -70,6 +71,25 @@ def test_dags_run_one_day_end_to_end(tmp_path):
         day_calls = [c for c in plan.calls if c.ended_at.astimezone(settings.tz).date() == day]
         assert staged["calltracking"] >= sum(c.seen_by_calltracking for c in day_calls)
         assert staged["telephony"] >= sum(c.seen_by_telephony for c in day_calls)
+        # Zadarma and Asterisk (issue 20) loaded under Airflow: the Lviv and Odesa businesses'
+        # telephony, their legs folded (quarantined as child_leg, an expected reason).
+        providers = {
+            r["provider"]: r["n"]
+            for r in wh.query(
+                "SELECT provider, COUNT(*) AS n FROM staging.calls "
+                "WHERE provider IN ('zadarma', 'asterisk_db') GROUP BY provider"
+            ).to_pylist()
+        }
+        assert providers.get("zadarma", 0) > 0 and providers.get("asterisk_db", 0) > 0
+        legs = (
+            wh.query(
+                "SELECT DISTINCT reason FROM staging.calls_quarantine "
+                "WHERE provider IN ('zadarma', 'asterisk_db')"
+            )
+            .column("reason")
+            .to_pylist()
+        )
+        assert legs == ["child_leg"], legs
         # The CRM leg ran under Airflow too: HubSpot's leads staged and matched by the marts run.
         crm = wh.query(
             "SELECT COUNT(*) AS leads, COUNT(lead_id) AS matched FROM marts.crm_leads "

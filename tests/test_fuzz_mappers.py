@@ -22,11 +22,13 @@ from ringback.settings import load_settings
 from ringback.sources import CONNECTORS
 from ringback.sources.base import Window
 from ringback.sources.connection import ProviderConnection
+from ringback_dev.simulators.asterisk import AsteriskCdrWriter
 from ringback_dev.simulators.binotel import BinotelSimulator
 from ringback_dev.simulators.callrail import CallRailSimulator
 from ringback_dev.simulators.journeys import JourneyGenerator
 from ringback_dev.simulators.ringostat import RingostatSimulator
 from ringback_dev.simulators.twilio import TwilioSimulator
+from ringback_dev.simulators.zadarma import ZadarmaSimulator
 
 from helpers import runtime_of
 
@@ -39,6 +41,8 @@ SOURCES = {
     "binotel": "binotel_main",
     "callrail": "callrail_main",
     "twilio": "twilio_main",
+    "zadarma": "zadarma_lviv",
+    "asterisk_db": "asterisk_odesa",
 }
 # Every reason a mapper or the batch may give; a new one must be added here on purpose.
 KNOWN_REASONS = {
@@ -55,6 +59,8 @@ KNOWN_REASONS = {
     "duplicate_in_batch",
     "mapping_failed",
     "contract_type_mismatch",
+    "internal_call",  # Asterisk: extension to extension
+    "malformed_row",  # Asterisk Master.csv: a line with another number of columns
 }
 
 
@@ -76,6 +82,24 @@ def seed_records(provider: str) -> list[dict]:
             "gclid", "utm_source", "utm_medium", "utm_campaign", "utm_term",
         }  # fmt: skip
         return [sim.record(c, fields) for c in calls if c.seen_by_calltracking]
+    if provider == "zadarma":
+        generator = JourneyGenerator(seed=3, customers_per_day=8, profile="lviv")
+        sim = ZadarmaSimulator(generator, now=NOW)
+        return [leg for c in generator.day(DAY).calls if c.seen_by_telephony for leg in sim.legs(c)]
+    if provider == "asterisk_db":
+        generator = JourneyGenerator(seed=3, customers_per_day=8, profile="odesa")
+        writer = AsteriskCdrWriter(generator)
+        cdrs = [
+            leg for c in generator.day(DAY).calls if c.seen_by_telephony for leg in writer.legs(c)
+        ]
+        # Rows as the cdr table holds them: calldate, no start/answer/end (those are the CSV's).
+        return [
+            {
+                **{k: v for k, v in cdr.items() if k not in ("start", "answer", "end")},
+                "group_id": cdr["linkedid"],
+            }
+            for cdr in cdrs
+        ]
     sim = TwilioSimulator(generator, now=NOW)
     return [leg for c in calls if c.seen_by_telephony for leg in sim.legs(c)]
 

@@ -1,11 +1,12 @@
 """``make demo``: the whole pipeline on this machine, under Airflow, in a few minutes.
 
-Starts the provider simulators on 127.0.0.1, points every source at them through
-``AIRFLOW_CONN_<ID>``, runs each ingestion DAG for each of the last N complete days and then the
-modelling DAG with Airflow's ``dag.test()`` (the code path of ``airflow dags test``, in one
-process so Airflow and Great Expectations are imported once), stops the simulators, prints
-the summary and writes the HTML report (``ringback report``).
-It needs ``AIRFLOW_HOME`` with a migrated metadata DB (``make airflow-init``).
+Starts the provider simulators on 127.0.0.1 (and writes the demo Asterisk's CDR database),
+points every source at them through ``AIRFLOW_CONN_<ID>``, runs each ingestion DAG for each of
+the last N complete days and then the modelling DAG with Airflow's ``dag.test()`` (the code
+path of ``airflow dags test``, in one process so Airflow and Great Expectations are imported
+once), stops the simulators, prints the summary and writes the HTML report
+(``ringback report``). It needs ``AIRFLOW_HOME`` with a migrated metadata DB
+(``make airflow-init``).
 """
 
 from __future__ import annotations
@@ -42,10 +43,19 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
         os.environ[f"AIRFLOW_CONN_{own.ga4_connection_id.upper()}"] = ga4_uri(ga4)
     try:
         for source in runtime.config.sources:
-            sim = sims[source.provider]
-            os.environ[f"AIRFLOW_CONN_{source.id.upper()}"] = simulators.connection_uri(
-                source.provider, sim.base_url
-            )
+            if source.provider == "asterisk_db":
+                # The Odesa practice's Asterisk: its CDR table, written up to now, in SQLite.
+                first = dt.datetime.combine(run_dates[0], dt.time(), tzinfo=source.tz)
+                uri = simulators.asterisk_database(
+                    project_root() / "data" / "demo" / f"{source.id}.sqlite",
+                    first - dt.timedelta(days=settings.deep_repull_days + 1),
+                    dt.datetime.now(dt.UTC),
+                    seed=seed,
+                )
+            else:
+                name = simulators.simulator_name(source.id, source.provider)
+                uri = simulators.connection_uri(name, sims[name].base_url)
+            os.environ[f"AIRFLOW_CONN_{source.id.upper()}"] = uri
         began = time.perf_counter()
         # Data Docs are rebuilt once at the end, not after each of the DAG runs.
         os.environ["RINGBACK_BUILD_DATA_DOCS"] = "false"

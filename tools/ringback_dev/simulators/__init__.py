@@ -2,10 +2,15 @@
 
 Ringostat and Binotel watch one (Ukrainian) business; CallRail and Twilio watch a second (US)
 business, so no call is seen by two call-tracking systems at once. HubSpot holds the Ukrainian
-business's CRM, derived from the same journeys.
+business's CRM, derived from the same journeys. Two more Ukrainian businesses have Ringostat
+projects of their own (a simulator each): the Lviv one's calls go through Zadarma, the Odesa
+one's through an Asterisk whose CDR database ``asterisk_database`` writes (no HTTP server).
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
 
 from ringback_dev.simulators.binotel import BinotelSimulator
 from ringback_dev.simulators.callrail import CallRailSimulator
@@ -14,14 +19,23 @@ from ringback_dev.simulators.journeys import JourneyGenerator
 from ringback_dev.simulators.ringostat import RingostatSimulator
 from ringback_dev.simulators.server import ProviderSimulator
 from ringback_dev.simulators.twilio import TwilioSimulator
+from ringback_dev.simulators.zadarma import ZadarmaSimulator
 
-SIMULATORS: dict[str, tuple[type[ProviderSimulator], str]] = {
-    "ringostat": (RingostatSimulator, "ua"),
-    "binotel": (BinotelSimulator, "ua"),
-    "callrail": (CallRailSimulator, "us"),
-    "twilio": (TwilioSimulator, "us"),
-    "hubspot": (HubSpotSimulator, "ua"),
+# Simulator name -> (class, journey profile, provider).
+SIMULATORS: dict[str, tuple[type[ProviderSimulator], str, str]] = {
+    "ringostat": (RingostatSimulator, "ua", "ringostat"),
+    "binotel": (BinotelSimulator, "ua", "binotel"),
+    "callrail": (CallRailSimulator, "us", "callrail"),
+    "twilio": (TwilioSimulator, "us", "twilio"),
+    "hubspot": (HubSpotSimulator, "ua", "hubspot"),
+    "ringostat_lviv": (RingostatSimulator, "lviv", "ringostat"),
+    "zadarma": (ZadarmaSimulator, "lviv", "zadarma"),
+    "ringostat_odesa": (RingostatSimulator, "odesa", "ringostat"),
 }
+# The demo's sources that are not served by the simulator named after their provider.
+SIMULATOR_OF_SOURCE = {"ringostat_lviv": "ringostat_lviv", "ringostat_odesa": "ringostat_odesa"}
+# The Odesa practice's Asterisk: a CDR database on disk, not a server.
+ASTERISK_PROFILE = "odesa"
 
 # Demo credentials the simulators accept (login, password of the connection URI).
 DEMO_CREDENTIALS = {
@@ -30,6 +44,7 @@ DEMO_CREDENTIALS = {
     "callrail": ("", "demo-key"),
     "twilio": ("AC0000000000000000000000000000dead", "demo-token"),
     "hubspot": ("", "demo-token"),  # a private app's access token
+    "zadarma": ("demo-key", "demo-secret"),
 }
 
 
@@ -42,23 +57,46 @@ def start_all(
     for item in ports or []:
         name, _, port = item.partition("=")
         fixed[name.strip()] = int(port)
+    size = generator.customers_per_day if generator else 60
     generators = {
-        "ua": generator or JourneyGenerator(seed=seed),
-        "us": JourneyGenerator(
-            seed=seed,
-            profile="us",
-            customers_per_day=generator.customers_per_day if generator else 60,
-        ),
+        profile: JourneyGenerator(seed=seed, profile=profile, customers_per_day=size)
+        for profile in {p for _, p, _ in SIMULATORS.values()}
     }
+    if generator is not None:
+        generators["ua"] = generator
     sims: dict[str, ProviderSimulator] = {}
-    for name, (cls, profile) in SIMULATORS.items():
+    for name, (cls, profile, _) in SIMULATORS.items():
         sim = cls(generators[profile])
         sim.start("127.0.0.1", fixed.get(name, 0))
         sims[name] = sim
     return sims
 
 
+def simulator_name(source_id: str, provider: str) -> str:
+    return SIMULATOR_OF_SOURCE.get(source_id, provider)
+
+
+def asterisk_database(
+    path: Path, start: dt.datetime, now: dt.datetime, seed: int = 7, customers_per_day: int = 60
+) -> str:
+    """Write the Asterisk CDRs of [start, now) into a SQLite ``cdr`` table at ``path``; return
+    the SQLAlchemy URL an ``asterisk_db`` source's connection holds."""
+    from ringback_dev.simulators.asterisk import AsteriskCdrWriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    url = f"sqlite:///{path.resolve()}"
+    generator = JourneyGenerator(
+        seed=seed, profile=ASTERISK_PROFILE, customers_per_day=customers_per_day
+    )
+    writer = AsteriskCdrWriter(generator)
+    writer.write_db(url, writer.cdrs(start, now, now))
+    return url
+
+
 def connection_uri(provider: str, base_url: str) -> str:
-    """The AIRFLOW_CONN_* URI that points a source of this provider at its simulator."""
+    """The AIRFLOW_CONN_* URI that points a source of this provider (or simulator name) at its
+    simulator."""
+    provider = SIMULATORS[provider][2] if provider in SIMULATORS else provider
     login, password = DEMO_CREDENTIALS[provider]
     return base_url.replace("://", f"://{login}:{password}@", 1)

@@ -115,6 +115,45 @@ PROFILES = {
             Staff("James Carter", "james@plumbing.example", "202", "james"),
         ),
     ),
+    # Two more Ukrainian businesses on other telephony (issue 20): a Lviv car service on Zadarma
+    # and an Odesa dental practice on its own Asterisk, both with Ringostat call tracking.
+    "lviv": Profile(
+        "lviv",
+        "Europe/Kyiv",
+        {
+            "+380322330001": ("google", "cpc", "winter_tyres", "tyre change lviv"),
+            "+380322330002": ("facebook", "cpc", "winter_tyres", None),
+            "+380322330003": ("google", "organic", None, None),
+        },
+        "+380322000000",
+        "+380321000000",
+        "+380",
+        ("50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99"),
+        7,
+        (
+            Staff("Taras Melnyk", "taras@autoservice.example", "100", "taras"),
+            Staff("Oksana Hnatiuk", "oksana@autoservice.example", "101", "oksana"),
+        ),
+    ),
+    "odesa": Profile(
+        "odesa",
+        "Europe/Kyiv",
+        {
+            "+380482330001": ("google", "cpc", "implants", "dental implants odesa"),
+            "+380482330002": ("instagram", "cpc", "whitening", None),
+            "+380482330003": ("(direct)", "(none)", None, None),
+        },
+        "+380482000000",
+        "+380481000000",
+        "+380",
+        ("50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99"),
+        7,
+        (
+            Staff("Iryna Savchenko", "iryna@dental.example", "201", "iryna"),
+            Staff("Petro Lysenko", "petro@dental.example", "202", "petro"),
+            Staff("Halyna Moroz", "halyna@dental.example", "203", "halyna"),
+        ),
+    ),
 }
 
 JOURNEY_WEIGHTS = {
