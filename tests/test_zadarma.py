@@ -183,3 +183,18 @@ def test_throttling_server_and_bad_secret(gen):
         assert result.retries == 0
         with pytest.raises(ProviderError, match="refused the credentials"):
             zadarma(sim, secret="wrong", request_interval_seconds=0.35).fetch(WINDOW)
+
+
+def test_a_call_changed_between_pulls_is_pulled_again_changed(gen):
+    with ZadarmaSimulator(gen, now=NOW) as sim:
+        conn = zadarma(sim)
+        before, _ = mapped(conn, conn.fetch(WINDOW).records)
+        missed = next(
+            c
+            for c in gen.calls_between(WINDOW.start_at, WINDOW.end_at)
+            if c.status == "missed" and c.direction == "inbound" and c.seen_by_telephony
+        )
+        sim.changes[missed.call_id] = {"status": "answered", "talk_seconds": 95}
+        after, _ = mapped(conn, conn.fetch(WINDOW).records)
+        changed = [a for a, b in zip(after, before, strict=True) if a != b]
+        assert [(r["status"], r["talk_seconds"]) for r in changed] == [("answered", 95)]

@@ -110,8 +110,8 @@ def get_connection(conn_id: str, default_base_url: str | None = None) -> Provide
     )
 
 
-# Airflow's connection types name some databases differently from SQLAlchemy's dialects.
-AIRFLOW_TO_SQLALCHEMY = {"postgres": "postgresql", "mysql": "mysql+pymysql"}
+# Airflow's connection type "postgres" is SQLAlchemy's dialect "postgresql".
+AIRFLOW_TO_SQLALCHEMY = {"postgres": "postgresql"}
 
 
 def database_url(conn_id: str) -> str:
