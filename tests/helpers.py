@@ -231,3 +231,17 @@ def normalise(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 9)
     return value
+
+
+def map_records(connector, records: list) -> tuple[list[dict], dict[str, int]]:
+    """A connector's batch pass and mapping of each record: (staged rows, quarantine reasons)."""
+    from ringback.sources.base import MappingError
+
+    connector.prepare(records)
+    rows, reasons = [], {}
+    for record in records:
+        try:
+            rows.append(connector.map_record(record))
+        except MappingError as exc:
+            reasons[exc.reason] = reasons.get(exc.reason, 0) + 1
+    return rows, reasons

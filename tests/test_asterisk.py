@@ -13,13 +13,13 @@ import pytest
 from ringback import ingest
 from ringback.settings import ConfigError, Settings, SourceConfig, load_settings
 from ringback.sources.asterisk import AsteriskCsvConnector, AsteriskDbConnector
-from ringback.sources.base import MappingError, Window
+from ringback.sources.base import Window
 from ringback.sources.connection import ProviderConnection
 from ringback.sources.transport import ProviderError
 from ringback_dev.simulators.asterisk import AsteriskCdrWriter
 from ringback_dev.simulators.journeys import JourneyGenerator
 
-from helpers import connect, runtime_of, table_rows
+from helpers import connect, map_records, runtime_of, table_rows
 
 KYIV = zoneinfo.ZoneInfo("Europe/Kyiv")
 NOW = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC)
@@ -42,17 +42,6 @@ def asterisk_source(provider: str, **options) -> SourceConfig:
 def csv_connector(folder, **options) -> AsteriskCsvConnector:
     source = asterisk_source("asterisk_csv", folder=str(folder), **options)
     return AsteriskCsvConnector(source, ProviderConnection("x", ""), Settings())
-
-
-def mapped(conn, records) -> tuple[list[dict], dict[str, int]]:
-    conn.prepare(records)
-    rows, reasons = [], {}
-    for r in records:
-        try:
-            rows.append(conn.map_record(r))
-        except MappingError as exc:
-            reasons[exc.reason] = reasons.get(exc.reason, 0) + 1
-    return rows, reasons
 
 
 @pytest.fixture
@@ -87,7 +76,7 @@ def test_master_csv_maps_every_call_and_folds_ivr_and_queue_legs(tmp_path, gen, 
     writer.append_csv(tmp_path, writer.cdrs(WINDOW.start_at, WINDOW.end_at, NOW))
     conn = csv_connector(tmp_path, uniqueid=uniqueid, userfield=uniqueid)
     result = conn.fetch(WINDOW)
-    rows, reasons = mapped(conn, result.records)
+    rows, reasons = map_records(conn, result.records)
     calls = true_calls(gen)
     check_against_truth(rows, calls)
     # An IVR leg for every inbound call that was not busy: folded into the call.
@@ -105,9 +94,9 @@ def test_the_trap_rule_is_per_source(tmp_path, gen):
     service) drops the dstchannel rule; the IVR greeting still is not a person."""
     writer = AsteriskCdrWriter(gen)
     writer.append_csv(tmp_path, writer.cdrs(WINDOW.start_at, WINDOW.end_at, NOW))
-    strict = mapped(conn := csv_connector(tmp_path), conn.fetch(WINDOW).records)[0]
+    strict = map_records(conn := csv_connector(tmp_path), conn.fetch(WINDOW).records)[0]
     loose_conn = csv_connector(tmp_path, require_dstchannel=False)
-    loose = mapped(loose_conn, loose_conn.fetch(WINDOW).records)[0]
+    loose = map_records(loose_conn, loose_conn.fetch(WINDOW).records)[0]
     count = lambda rows: sum(r["status"] == "answered" for r in rows)  # noqa: E731
     assert count(loose) > count(strict)
 
@@ -116,10 +105,10 @@ def test_usegmtime_and_server_zone(tmp_path, gen):
     writer = AsteriskCdrWriter(gen, usegmtime=True)
     writer.append_csv(tmp_path, writer.cdrs(WINDOW.start_at, WINDOW.end_at, NOW))
     conn = csv_connector(tmp_path, usegmtime=True)
-    rows, _ = mapped(conn, conn.fetch(WINDOW).records)
+    rows, _ = map_records(conn, conn.fetch(WINDOW).records)
     check_against_truth(rows, true_calls(gen))
     wrong = csv_connector(tmp_path)  # read as Kyiv time: two hours off
-    shifted, _ = mapped(wrong, wrong.fetch(WINDOW).records)
+    shifted, _ = map_records(wrong, wrong.fetch(WINDOW).records)
     assert {r["started_at"] - s["started_at"] for r, s in zip(rows, shifted, strict=True)} == {
         dt.timedelta(hours=2)
     }
@@ -137,7 +126,7 @@ def test_malformed_and_internal_rows_are_quarantined_with_a_reason(tmp_path):
         encoding="utf-8",
     )
     conn = csv_connector(tmp_path, uniqueid=True, userfield=True)
-    rows, reasons = mapped(conn, conn.fetch(WINDOW).records)
+    rows, reasons = map_records(conn, conn.fetch(WINDOW).records)
     assert rows == []
     # An extension-to-extension call is no customer's call.
     assert reasons == {"malformed_row": 1, "internal_call": 1, "unknown_disposition": 1}
@@ -273,7 +262,7 @@ def test_cdr_table_by_calldate_with_linkedid_legs(tmp_path, gen, monkeypatch):
     writer.write_db(url, writer.cdrs(wide.start_at, wide.end_at, NOW))
     conn = db_connector(monkeypatch, url)
     result = conn.fetch(WINDOW)
-    rows, reasons = mapped(conn, result.records)
+    rows, reasons = map_records(conn, result.records)
     check_against_truth(rows, true_calls(gen))
     assert set(reasons) == {"child_leg"}
     assert all(r["provider_call_id"] == r["provider_call_id"].strip() for r in rows)
@@ -286,7 +275,7 @@ def test_cdr_rows_changed_between_pulls_are_picked_up(tmp_path, gen, monkeypatch
     writer = AsteriskCdrWriter(gen)
     writer.write_db(url, writer.cdrs(WINDOW.start_at, WINDOW.end_at, NOW))
     conn = db_connector(monkeypatch, url)
-    rows, _ = mapped(conn, conn.fetch(WINDOW).records)
+    rows, _ = map_records(conn, conn.fetch(WINDOW).records)
     answered = next(r for r in rows if r["status"] == "answered")
     engine = sa.create_engine(url)
     with engine.begin() as db:
@@ -295,7 +284,7 @@ def test_cdr_rows_changed_between_pulls_are_picked_up(tmp_path, gen, monkeypatch
             {"id": answered["provider_call_id"]},
         )
     engine.dispose()
-    again, _ = mapped(conn, conn.fetch(WINDOW).records)
+    again, _ = map_records(conn, conn.fetch(WINDOW).records)
     changed = next(r for r in again if r["call_key"] == answered["call_key"])
     assert changed["talk_seconds"] == 999
 

@@ -11,12 +11,14 @@ import zoneinfo
 import pytest
 
 from ringback.settings import SourceConfig, load_settings
-from ringback.sources.base import MappingError, Window
+from ringback.sources.base import Window
 from ringback.sources.connection import parse_connection
 from ringback.sources.transport import ProviderError
 from ringback.sources.zadarma import ZadarmaConnector, sign
 from ringback_dev.simulators.journeys import JourneyGenerator
 from ringback_dev.simulators.zadarma import ZadarmaSimulator
+
+from helpers import map_records
 
 KYIV = zoneinfo.ZoneInfo("Europe/Kyiv")
 NOW = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC)
@@ -40,17 +42,6 @@ def zadarma(sim, secret="demo-secret", **options) -> ZadarmaConnector:
 @pytest.fixture
 def gen():
     return JourneyGenerator(seed=3, customers_per_day=30)
-
-
-def mapped(conn, records) -> tuple[list[dict], dict[str, int]]:
-    conn.prepare(records)
-    rows, reasons = [], {}
-    for r in records:
-        try:
-            rows.append(conn.map_record(r))
-        except MappingError as exc:
-            reasons[exc.reason] = reasons.get(exc.reason, 0) + 1
-    return rows, reasons
 
 
 def test_signature_is_the_official_clients():
@@ -84,7 +75,7 @@ def test_pulls_every_call_and_folds_legs(gen):
         assert query["start"] == ["2026-11-17 00:00:00"]
         assert query["end"] == ["2026-11-20 23:59:59"]
         assert query["version"] == ["2"] and query["format"] == ["json"]
-        rows, reasons = mapped(conn, result.records)
+        rows, reasons = map_records(conn, result.records)
         assert len(rows) == len(calls)
         assert reasons == {"child_leg": len(result.records) - len(calls)}
         by_id = {r["provider_call_id"]: r for r in rows}
@@ -130,7 +121,7 @@ def test_voicemail_answering_is_not_a_conversation():
             "seconds": 40,
         },
     ]
-    rows, reasons = mapped(conn, legs)
+    rows, reasons = map_records(conn, legs)
     assert reasons == {"child_leg": 1}
     assert rows[0]["status"] == "missed" and rows[0]["talk_seconds"] == 0
     assert rows[0]["started_at"] == dt.datetime(2026, 11, 17, 8, 0, tzinfo=dt.UTC)
@@ -188,13 +179,13 @@ def test_throttling_server_and_bad_secret(gen):
 def test_a_call_changed_between_pulls_is_pulled_again_changed(gen):
     with ZadarmaSimulator(gen, now=NOW) as sim:
         conn = zadarma(sim)
-        before, _ = mapped(conn, conn.fetch(WINDOW).records)
+        before, _ = map_records(conn, conn.fetch(WINDOW).records)
         missed = next(
             c
             for c in gen.calls_between(WINDOW.start_at, WINDOW.end_at)
             if c.status == "missed" and c.direction == "inbound" and c.seen_by_telephony
         )
         sim.changes[missed.call_id] = {"status": "answered", "talk_seconds": 95}
-        after, _ = mapped(conn, conn.fetch(WINDOW).records)
+        after, _ = map_records(conn, conn.fetch(WINDOW).records)
         changed = [a for a, b in zip(after, before, strict=True) if a != b]
         assert [(r["status"], r["talk_seconds"]) for r in changed] == [("answered", 95)]

@@ -39,7 +39,15 @@ from pathlib import Path
 from typing import Any
 
 from ringback.settings import ConfigError, project_root
-from ringback.sources.base import Connector, FetchResult, MappingError, Window, to_e164, to_int
+from ringback.sources.base import (
+    NO_MARKETING,
+    Connector,
+    FetchResult,
+    MappingError,
+    Window,
+    to_e164,
+    to_int,
+)
 from ringback.sources.transport import ProviderError
 
 log = logging.getLogger(__name__)
@@ -267,13 +275,7 @@ class AsteriskConnector(Connector):
             "wait_seconds": wait,
             "talk_seconds": talk,
             "status": status,
-            "traffic_source": None,
-            "traffic_medium": None,
-            "campaign": None,
-            "keyword": None,
-            "landing_page": None,
-            "gclid": None,
-            "ga_client_id": None,
+            **NO_MARKETING,
             "provider_status": disposition,
             "total_seconds": max((to_int(leg, "duration", default=0) for leg in legs), default=0),
             "employee_id": employee,

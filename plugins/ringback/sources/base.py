@@ -18,8 +18,21 @@ import phonenumbers
 
 from ringback.settings import Settings, SourceConfig
 from ringback.sources.connection import ProviderConnection
+from ringback.sources.transport import ProviderHttp
 
 UNKNOWN_MARKETING = {"", "(not set)", "(not provided)", "not set", "none", "null"}
+# A telephony record's marketing fields: a PBX does not know the ad (call tracking does).
+NO_MARKETING: dict[str, None] = dict.fromkeys(
+    (
+        "traffic_source",
+        "traffic_medium",
+        "campaign",
+        "keyword",
+        "landing_page",
+        "gclid",
+        "ga_client_id",
+    )
+)
 
 
 class MappingError(ValueError):
@@ -140,6 +153,21 @@ class SourceConnector(abc.ABC):
         self.source = source
         self.connection = connection
         self.settings = settings
+
+    def http(
+        self, *, max_attempts: int = 6, request_interval: float = 0.0, **kwargs: Any
+    ) -> ProviderHttp:
+        """The provider's HTTP session; the source's ``timeout_seconds``, ``max_attempts`` and
+        ``request_interval_seconds`` override the connector's defaults."""
+        options = self.source.options
+        return ProviderHttp(
+            self.provider,
+            self.connection.base_url or self.default_base_url,
+            timeout=float(options.get("timeout_seconds", 60)),
+            max_attempts=int(options.get("max_attempts", max_attempts)),
+            min_interval=float(options.get("request_interval_seconds", request_interval)),
+            **kwargs,
+        )
 
 
 class Connector(SourceConnector):

@@ -73,13 +73,7 @@ class BinotelConnector(Connector):
     live_dispositions = LIVE
 
     def fetch(self, window: Window) -> FetchResult:
-        http = ProviderHttp(
-            self.provider,
-            self.connection.base_url or self.default_base_url,
-            timeout=float(self.source.options.get("timeout_seconds", 60)),
-            max_attempts=int(self.source.options.get("max_attempts", 8)),
-            min_interval=float(self.source.options.get("request_interval_seconds", 1.0)),
-        )
+        http = self.http(max_attempts=8, request_interval=1.0)
         methods = [str(self.source.options.get("method", LIST_METHOD))]
         records: list[dict] = []
         start = int(window.start_at.timestamp())

@@ -77,13 +77,8 @@ class CallRailConnector(Connector):
 
     def _http(self) -> ProviderHttp:
         key = self.connection.password or self.connection.login
-        return ProviderHttp(
-            self.provider,
-            self.connection.base_url or self.default_base_url,
-            headers={"Authorization": f'Token token="{key}"', "Accept": "application/json"},
-            timeout=float(self.source.options.get("timeout_seconds", 60)),
-            max_attempts=int(self.source.options.get("max_attempts", 6)),
-            min_interval=float(self.source.options.get("request_interval_seconds", 0)),
+        return self.http(
+            headers={"Authorization": f'Token token="{key}"', "Accept": "application/json"}
         )
 
     def fetch(self, window: Window) -> FetchResult:

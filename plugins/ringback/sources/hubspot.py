@@ -101,14 +101,10 @@ class HubSpotConnector(CrmConnector):
 
     def _http(self) -> ProviderHttp:
         token = self.connection.password or self.connection.login
-        return ProviderHttp(
-            self.provider,
-            self.connection.base_url or self.default_base_url,
+        return self.http(
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=float(self.source.options.get("timeout_seconds", 60)),
-            max_attempts=int(self.source.options.get("max_attempts", 6)),
             # Search requests are limited per second (docs/providers.md): stay under it.
-            min_interval=float(self.source.options.get("request_interval_seconds", 0.25)),
+            request_interval=0.25,
             throttle_wait=throttle_wait,
         )
 

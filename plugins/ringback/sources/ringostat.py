@@ -81,13 +81,7 @@ class RingostatConnector(Connector):
         headers = {"Auth-key": key, "Accept": "application/json"}
         if self.connection.login and self.connection.password:
             headers["x-project-id"] = self.connection.login
-        return ProviderHttp(
-            self.provider,
-            self.connection.base_url or self.default_base_url,
-            headers=headers,
-            timeout=float(self.source.options.get("timeout_seconds", 60)),
-            max_attempts=int(self.source.options.get("max_attempts", 6)),
-        )
+        return self.http(headers=headers)
 
     def fetch(self, window: Window) -> FetchResult:
         row_cap = int(self.source.options.get("row_cap", ROW_CAP))

@@ -32,6 +32,7 @@ from collections import defaultdict
 from typing import Any
 
 from ringback.sources.base import (
+    NO_MARKETING,
     Connector,
     FetchResult,
     MappingError,
@@ -104,13 +105,9 @@ class TwilioConnector(Connector):
             )
 
     def fetch(self, window: Window) -> FetchResult:
-        http = ProviderHttp(
-            self.provider,
-            self.connection.base_url or self.default_base_url,
+        http = self.http(
+            max_attempts=8,
             auth=(self.connection.login or self.source.account_id, self.connection.password),
-            timeout=float(self.source.options.get("timeout_seconds", 60)),
-            max_attempts=int(self.source.options.get("max_attempts", 8)),
-            min_interval=float(self.source.options.get("request_interval_seconds", 0)),
         )
         first_utc = window.start_at.date()
         last_utc = (window.end_at - dt.timedelta(seconds=1)).date()
@@ -285,13 +282,7 @@ class TwilioConnector(Connector):
             "wait_seconds": max(duration - talk, 0) if direction == "inbound" else None,
             "talk_seconds": talk if status == "answered" else 0,
             "status": status,
-            "traffic_source": None,
-            "traffic_medium": None,
-            "campaign": None,
-            "keyword": None,
-            "landing_page": None,
-            "gclid": None,
-            "ga_client_id": None,
+            **NO_MARKETING,
             "provider_status": raw_status,
             "total_seconds": duration,
             # The agent leg that talked longest names who answered; a forward to a plain phone

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ringback.sources.base import (
+    NO_MARKETING,
     Connector,
     FetchResult,
     MappingError,
@@ -96,13 +97,10 @@ class ZadarmaConnector(Connector):
         self._legs: dict[str, list[dict]] = {}
 
     def fetch(self, window: Window) -> FetchResult:
-        http = ProviderHttp(
-            self.provider,
-            self.connection.base_url or self.default_base_url,
-            timeout=float(self.source.options.get("timeout_seconds", 60)),
-            max_attempts=int(self.source.options.get("max_attempts", 8)),
+        http = self.http(
+            max_attempts=8,
+            request_interval=1.0,
             max_backoff=float(self.source.options.get("max_backoff_seconds", 60)),
-            min_interval=float(self.source.options.get("request_interval_seconds", 1.0)),
         )
         records: list[dict] = []
         first = window.first_day
@@ -226,13 +224,7 @@ class ZadarmaConnector(Connector):
             "wait_seconds": None,  # the statistics give no ringing time
             "talk_seconds": talk,
             "status": status,
-            "traffic_source": None,
-            "traffic_medium": None,
-            "campaign": None,
-            "keyword": None,
-            "landing_page": None,
-            "gclid": None,
-            "ga_client_id": None,
+            **NO_MARKETING,
             "provider_status": disposition,
             "total_seconds": talk,
             # The extension whose leg talked; for an outbound call, the extension that dialled.

@@ -23,7 +23,7 @@ import io
 import zoneinfo
 from pathlib import Path
 
-from ringback.sources.asterisk import CSV_COLUMNS, TIME_FORMAT
+from ringback.sources.asterisk import CSV_COLUMNS, DB_COLUMNS, TIME_FORMAT
 from ringback_dev.simulators.journeys import JourneyGenerator, TrueCall
 
 CDR_TABLE_SQL = """
@@ -257,26 +257,7 @@ class AsteriskCdrWriter:
         import sqlalchemy as sa
 
         engine = sa.create_engine(url)
-        columns = [
-            "calldate",
-            "clid",
-            "src",
-            "dst",
-            "dcontext",
-            "channel",
-            "dstchannel",
-            "lastapp",
-            "lastdata",
-            "duration",
-            "billsec",
-            "disposition",
-            "amaflags",
-            "accountcode",
-            "uniqueid",
-            "userfield",
-            "linkedid",
-            "sequence",
-        ]
+        columns = list(DB_COLUMNS)
         try:
             with engine.begin() as conn:
                 conn.execute(sa.text(CDR_TABLE_SQL))
