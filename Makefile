@@ -17,7 +17,7 @@ RUN := $(UV) run --frozen
 
 BENCH_CALLS ?= 1000000
 
-.PHONY: help setup airflow-init browser demo report test test-bigquery reliability bench lint airflow-ui clean
+.PHONY: help setup airflow-init browser postgres demo report test test-bigquery reliability bench lint airflow-ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -57,7 +57,18 @@ report: setup browser ## HTML report of the last REPORT_DAYS days of the warehou
 
 # Three workers on two cores: most tests wait on simulated providers' backoff, not on the CPU.
 PYTEST_WORKERS ?= 3
-test: airflow-init browser ## the test suite (~5 min; the long tiers are make reliability and make test-bigquery)
+# The Asterisk cdr-table tests run against a real PostgreSQL too: Debian's package, installed
+# here when missing (as root or with password-less sudo); RINGBACK_SKIP_POSTGRES=1 skips them.
+postgres: ## install Debian's postgresql for the Asterisk database tests when it is missing
+	@if [ "$$RINGBACK_SKIP_POSTGRES" = 1 ] || ls /usr/lib/postgresql/*/bin/pg_ctl > /dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get > /dev/null 2>&1; then \
+	  echo "make postgres: no PostgreSQL and no apt-get; install it or set RINGBACK_SKIP_POSTGRES=1" >&2; exit 1; fi; \
+	SUDO=; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
+	echo "installing Debian's postgresql (apt-get) for the Asterisk database tests"; \
+	$$SUDO apt-get update -qq > /dev/null && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends postgresql > /dev/null
+
+test: airflow-init browser postgres ## the test suite (~5 min; the long tiers are make reliability and make test-bigquery)
 	$(RUN) pytest -q -n $(PYTEST_WORKERS) -m "not reliability and not bigquery and not serial"
 	$(RUN) pytest -q -m "serial and not reliability and not bigquery"
 

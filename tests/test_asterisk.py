@@ -4,6 +4,7 @@ legs folded, and the trap of a dialplan that answers with nobody on the line."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 import zoneinfo
@@ -20,6 +21,7 @@ from ringback_dev.simulators.asterisk import AsteriskCdrWriter
 from ringback_dev.simulators.journeys import JourneyGenerator
 
 from helpers import connect, map_records, runtime_of, table_rows
+from postgres_server import postgres_server
 
 KYIV = zoneinfo.ZoneInfo("Europe/Kyiv")
 NOW = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC)
@@ -248,6 +250,32 @@ def test_appends_while_reading_lose_no_row(tmp_path, gen):
 
 
 # -- the cdr table -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def postgres():
+    if os.environ.get("RINGBACK_SKIP_POSTGRES") == "1":
+        pytest.skip("RINGBACK_SKIP_POSTGRES=1: the cdr table is tested on SQLite only")
+    with postgres_server("postgres") as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cdr_url(request, tmp_path):
+    """An empty database for a cdr table: a SQLite file, or a new database on a real
+    PostgreSQL server (Debian's package, started for this module)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'asteriskcdrdb.sqlite'}"
+    import sqlalchemy as sa
+
+    server = request.getfixturevalue("postgres")
+    name = f"cdr_{request.node.name.split('[')[0][-20:]}_{os.getpid()}".lower()
+    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
 def db_connector(monkeypatch, url, **options) -> AsteriskDbConnector:
     monkeypatch.setenv("AIRFLOW_CONN_ASTERISK_DB_TEST", url)
     return AsteriskDbConnector(
@@ -255,8 +283,8 @@ def db_connector(monkeypatch, url, **options) -> AsteriskDbConnector:
     )
 
 
-def test_cdr_table_by_calldate_with_linkedid_legs(tmp_path, gen, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'asteriskcdrdb.sqlite'}"
+def test_cdr_table_by_calldate_with_linkedid_legs(cdr_url, gen, monkeypatch):
+    url = cdr_url
     writer = AsteriskCdrWriter(gen)
     wide = Window(dt.date(2026, 11, 15), dt.date(2026, 11, 22), KYIV)
     writer.write_db(url, writer.cdrs(wide.start_at, wide.end_at, NOW))
@@ -268,10 +296,10 @@ def test_cdr_table_by_calldate_with_linkedid_legs(tmp_path, gen, monkeypatch):
     assert all(r["provider_call_id"] == r["provider_call_id"].strip() for r in rows)
 
 
-def test_cdr_rows_changed_between_pulls_are_picked_up(tmp_path, gen, monkeypatch):
+def test_cdr_rows_changed_between_pulls_are_picked_up(cdr_url, gen, monkeypatch):
     import sqlalchemy as sa
 
-    url = f"sqlite:///{tmp_path / 'cdr.sqlite'}"
+    url = cdr_url
     writer = AsteriskCdrWriter(gen)
     writer.write_db(url, writer.cdrs(WINDOW.start_at, WINDOW.end_at, NOW))
     conn = db_connector(monkeypatch, url)
@@ -289,13 +317,13 @@ def test_cdr_rows_changed_between_pulls_are_picked_up(tmp_path, gen, monkeypatch
     assert changed["talk_seconds"] == 999
 
 
-def test_cdr_table_errors_are_clear_and_hide_the_password(tmp_path, monkeypatch):
+def test_cdr_table_errors_are_clear_and_hide_the_password(cdr_url, monkeypatch):
     import sqlalchemy as sa
 
-    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    url = cdr_url
     engine = sa.create_engine(url)
     with engine.begin() as db:
-        db.execute(sa.text("CREATE TABLE cdr (calldate DATETIME, src TEXT)"))
+        db.execute(sa.text("CREATE TABLE cdr (calldate TIMESTAMP, src TEXT)"))
     engine.dispose()
     with pytest.raises(ConfigError, match="lacks dst, channel, duration, billsec, disposition"):
         db_connector(monkeypatch, url).fetch(WINDOW)

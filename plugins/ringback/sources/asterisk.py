@@ -441,10 +441,18 @@ class AsteriskDbConnector(AsteriskConnector):
                     raise ConfigError(
                         f"source {self.source.id!r}: table {table_name} lacks {', '.join(missing)}"
                     )
+                start, end = self.server_time(window.start_at), self.server_time(window.end_at)
+                if conn.dialect.name == "sqlite":
+                    # SQLite keeps calldate as text: compare text to text, to the second
+                    # (a bound datetime would carry ".000000" and miss a call at midnight).
+                    start, end = start.strftime(TIME_FORMAT), end.strftime(TIME_FORMAT)
+                    calldate = sa.func.substr(sa.cast(table.c.calldate, sa.String), 1, 19)
+                else:
+                    calldate = table.c.calldate
                 query = (
                     sa.select(*(table.c[c] for c in have))
-                    .where(table.c.calldate >= self.server_time(window.start_at))
-                    .where(table.c.calldate < self.server_time(window.end_at))
+                    .where(calldate >= start)
+                    .where(calldate < end)
                     .order_by(table.c.calldate, *(table.c[c] for c in ("uniqueid",) if c in have))
                 )
                 return [dict(r._mapping) for r in conn.execute(query)]

@@ -28,7 +28,7 @@ from ringback_dev.simulators.journeys import JourneyGenerator, TrueCall
 
 CDR_TABLE_SQL = """
 CREATE TABLE IF NOT EXISTS cdr (
-    calldate DATETIME NOT NULL,
+    calldate TIMESTAMP NOT NULL,
     clid VARCHAR(80) NOT NULL DEFAULT '',
     src VARCHAR(80) NOT NULL DEFAULT '',
     dst VARCHAR(80) NOT NULL DEFAULT '',
