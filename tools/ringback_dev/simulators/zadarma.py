@@ -71,7 +71,9 @@ class ZadarmaSimulator(ProviderSimulator):
                     "callstart": start.strftime(TIME_FORMAT),
                     "clid": f"{who.name} ({who.extension})",
                     "destination": int(customer) if customer.isdigit() else customer,
-                    "disposition": "answered" if done else MISSED["missed"][0],
+                    "disposition": "answered"
+                    if done
+                    else MISSED.get(call.status, MISSED["missed"])[0],
                     "seconds": call.talk_seconds if done else 0,
                     "is_recorded": "true" if done else "false",
                 }
