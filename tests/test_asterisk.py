@@ -17,7 +17,7 @@ from ringback.sources.asterisk import AsteriskCsvConnector, AsteriskDbConnector
 from ringback.sources.base import Window
 from ringback.sources.connection import ProviderConnection
 from ringback.sources.transport import ProviderError
-from ringback_dev.simulators.asterisk import AsteriskCdrWriter
+from ringback_dev.simulators.asterisk import IVR_SECONDS, AsteriskCdrWriter
 from ringback_dev.simulators.journeys import JourneyGenerator
 
 from helpers import connect, map_records, runtime_of, table_rows
@@ -68,6 +68,9 @@ def check_against_truth(rows, calls):
         assert row["direction"] == call.direction
         if talked:
             assert row["employee_id"] == call.employee.extension
+            if call.direction == "inbound" and call.wait_seconds > IVR_SECONDS:
+                # From the call's start, through the IVR greeting and the queue, to the answer.
+                assert row["wait_seconds"] == call.wait_seconds, call
         if call.direction == "inbound":
             assert row["company_number"] == call.company_number
 

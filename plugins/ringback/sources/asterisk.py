@@ -242,6 +242,7 @@ class AsteriskConnector(Connector):
                 "internal_call", f"{head.get('src')} -> {head.get('dst')}: extension to extension"
             )
         people = []
+        ended = 0  # seconds from the call's start to the end of its last leg
         for leg in legs:
             billsec, duration = (
                 to_int(leg, "billsec", default=0),
@@ -249,9 +250,13 @@ class AsteriskConnector(Connector):
             )
             if billsec < 0 or duration < 0:
                 raise MappingError("invalid_number", f"billsec={billsec}, duration={duration}")
+            leg_start = self.parse_time(self.start_of(leg)) or started_at
+            # Until this leg was answered: the IVR and queue legs before it, then its ringing.
+            answered_after = int((leg_start - started_at).total_seconds()) + duration - billsec
+            ended = max(ended, answered_after + billsec)
             if self.is_conversation(leg):
-                people.append((billsec, duration, leg))
-        talk, duration, person = max(people, key=lambda p: p[0], default=(0, 0, None))
+                people.append((billsec, answered_after, leg))
+        talk, answered_after, person = max(people, key=lambda p: p[0], default=(0, 0, None))
         if person is not None:
             status = "answered"
         elif status == "answered":
@@ -262,7 +267,7 @@ class AsteriskConnector(Connector):
         if direction == "inbound":
             customer, company = head.get("src"), head.get("dst")
             employee = channel_extension(person.get("dstchannel")) if person else None
-            wait = max(duration - talk, 0) if person else None
+            wait = max(answered_after, 0) if person else None
         else:
             customer, company = head.get("dst"), None
             employee = channel_extension(head.get("channel"))
@@ -277,7 +282,7 @@ class AsteriskConnector(Connector):
             "status": status,
             **NO_MARKETING,
             "provider_status": disposition,
-            "total_seconds": max((to_int(leg, "duration", default=0) for leg in legs), default=0),
+            "total_seconds": ended,
             "employee_id": employee,
             "employee_name": None,
         }
