@@ -38,6 +38,22 @@ SOURCE_OF = {
 }
 # The clinic's CRM (issue 19): its connection is set like the others', its leads are no calls.
 CRM_SOURCE_OF = {"hubspot": "hubspot_main"}
+
+
+def harness_sources(**options_by_provider: dict) -> dict:
+    """The repository's sources file cut to the sources this harness serves (the first four
+    providers and HubSpot; the demo's Lviv and Odesa businesses are tested elsewhere), with
+    per-provider options added."""
+    sources = yaml.safe_load((ROOT / "config/sources.yaml").read_text())
+    served = {*SOURCE_OF.values(), *CRM_SOURCE_OF.values()}
+    sources["sources"] = [s for s in sources["sources"] if s["id"] in served]
+    kept = {s["business"] for s in sources["sources"]}
+    sources["businesses"] = [b for b in sources["businesses"] if b["id"] in kept]
+    for source in sources["sources"]:
+        source.update(options_by_provider.get(source["provider"], {}))
+    return sources
+
+
 # Tables whose content must not depend on how often or in which order a day ran.
 DATA_TABLES = (
     "raw.call_records",
@@ -98,6 +114,9 @@ class Pipeline:
     sims: dict[str, ProviderSimulator] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.sources_file is None:
+            self.sources_file = self.workdir / "sources.yaml"
+            self.sources_file.write_text(yaml.safe_dump(harness_sources()))
         self.sims = start_all(generator=JourneyGenerator(seed=5, customers_per_day=30))
         for sim in self.sims.values():
             sim._now = SIM_NOW

@@ -17,11 +17,11 @@ import pytest
 import yaml
 
 from airflow_harness import (
-    CRM_SOURCE_OF,
     DATA_TABLES,
     ROOT,
     SOURCE_OF,
     Pipeline,
+    harness_sources,
     migrate,
     staged_per_day,
     truth_per_day,
@@ -43,16 +43,11 @@ def airflow_home(tmp_path_factory) -> Path:
 
 
 def test_sources_file(tmp_path: Path, **options_by_provider: dict) -> Path:
-    """The repository's sources with tighter client limits, so faults exhaust them quickly.
-    The fault storms are the first four providers' and HubSpot's: the Lviv and Odesa businesses
-    (Zadarma, Asterisk) are left out here; their faults are tested against their simulators, and
-    they run under Airflow in the end-to-end test."""
-    sources = yaml.safe_load((ROOT / "config/sources.yaml").read_text())
-    harnessed = {*SOURCE_OF.values(), *CRM_SOURCE_OF.values()}
-    sources["sources"] = [s for s in sources["sources"] if s["id"] in harnessed]
+    """The harness's sources with tighter client limits, so faults exhaust them quickly."""
+    sources = harness_sources(**options_by_provider)
     for source in sources["sources"]:
-        source.update({"timeout_seconds": 2, "max_attempts": 4})
-        source.update(options_by_provider.get(source["provider"], {}))
+        source.setdefault("timeout_seconds", 2)
+        source.setdefault("max_attempts", 4)
     path = tmp_path / "sources.yaml"
     path.write_text(yaml.safe_dump(sources))
     return path
