@@ -342,3 +342,24 @@ def test_cdr_table_errors_are_clear_and_hide_the_password(cdr_url, monkeypatch):
         AsteriskDbConnector(
             asterisk_source("asterisk_db"), ProviderConnection("x", ""), Settings()
         ).fetch(WINDOW)
+
+
+def test_database_url_from_a_uri_or_airflow_json(monkeypatch):
+    from ringback.sources.connection import database_url
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PBX", "postgres://reader:p%40ss@pbx.example:5432/asteriskcdrdb"
+    )
+    assert database_url("pbx") == "postgresql://reader:p%40ss@pbx.example:5432/asteriskcdrdb"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PBX",
+        '{"conn_type": "postgres", "host": "pbx.example", "login": "reader",'
+        ' "password": "p@ss/word", "port": 5432, "schema": "asteriskcdrdb"}',
+    )
+    assert database_url("pbx") == (
+        "postgresql://reader:p%40ss%2Fword@pbx.example:5432/asteriskcdrdb"
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PBX", '{"conn_type": "mysql", "extra": {"sqlalchemy_url": "sqlite://"}}'
+    )
+    assert database_url("pbx") == "sqlite://"

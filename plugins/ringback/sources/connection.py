@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from ringback.settings import ConfigError
 
@@ -119,6 +119,8 @@ def database_url(conn_id: str) -> str:
     (``postgresql://user:pass@host/asteriskcdrdb``, ``sqlite:////var/lib/cdr.db``), else the Airflow
     connection's ``extra.sqlalchemy_url`` or its URI. Never logged: it may hold a password."""
     value = os.environ.get(env_var_name(conn_id), "").strip()
+    if value.startswith("{"):
+        value = _json_database_url(conn_id, value)
     if not value:
         try:
             from airflow.sdk import BaseHook
@@ -138,3 +140,28 @@ def database_url(conn_id: str) -> str:
             "postgresql://user:password@host/db (the value is not shown: it may hold a secret)"
         )
     return f"{AIRFLOW_TO_SQLALCHEMY.get(scheme, scheme)}://{rest}"
+
+
+def _json_database_url(conn_id: str, value: str) -> str:
+    """Airflow's JSON form of a connection (``{"conn_type": "postgres", "host": ...}``)."""
+    try:
+        doc = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{env_var_name(conn_id)} holds invalid JSON") from exc
+    extra = doc.get("extra") or {}
+    if isinstance(extra, str):
+        extra = json.loads(extra or "{}")
+    if extra.get("sqlalchemy_url"):
+        return str(extra["sqlalchemy_url"])
+    if not doc.get("conn_type") or not doc.get("host"):
+        raise ConfigError(
+            f"{env_var_name(conn_id)}: a database connection needs conn_type and host"
+        )
+    auth = ""
+    if doc.get("login"):
+        auth = quote(str(doc["login"]), safe="")
+        if doc.get("password"):
+            auth += ":" + quote(str(doc["password"]), safe="")
+        auth += "@"
+    port = f":{doc['port']}" if doc.get("port") else ""
+    return f"{doc['conn_type']}://{auth}{doc['host']}{port}/{doc.get('schema') or ''}"
