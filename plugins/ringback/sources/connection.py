@@ -31,17 +31,24 @@ def env_var_name(conn_id: str) -> str:
     return f"AIRFLOW_CONN_{conn_id.upper()}"
 
 
+def json_connection(conn_id: str, value: str) -> tuple[dict, dict]:
+    """Airflow's JSON form of a connection: the document and its ``extra`` (an object or a
+    JSON string)."""
+    try:
+        doc = json.loads(value)
+        extra = doc.get("extra") or {}
+        if isinstance(extra, str):
+            extra = json.loads(extra or "{}")
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise ConfigError(f"{env_var_name(conn_id)} holds invalid JSON") from exc
+    return doc, extra
+
+
 def parse_connection(conn_id: str, value: str) -> ProviderConnection:
     """Parse an Airflow connection URI or JSON document into what a connector needs."""
     value = value.strip()
     if value.startswith("{"):
-        try:
-            doc = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{env_var_name(conn_id)} holds invalid JSON") from exc
-        extra = doc.get("extra") or {}
-        if isinstance(extra, str):
-            extra = json.loads(extra or "{}")
+        doc, extra = json_connection(conn_id, value)
         host = str(doc.get("host") or "")
         scheme = doc.get("conn_type") if doc.get("conn_type") in ("http", "https") else "https"
         if "://" not in host:
@@ -144,13 +151,7 @@ def database_url(conn_id: str) -> str:
 
 def _json_database_url(conn_id: str, value: str) -> str:
     """Airflow's JSON form of a connection (``{"conn_type": "postgres", "host": ...}``)."""
-    try:
-        doc = json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{env_var_name(conn_id)} holds invalid JSON") from exc
-    extra = doc.get("extra") or {}
-    if isinstance(extra, str):
-        extra = json.loads(extra or "{}")
+    doc, extra = json_connection(conn_id, value)
     if extra.get("sqlalchemy_url"):
         return str(extra["sqlalchemy_url"])
     if not doc.get("conn_type") or not doc.get("host"):
