@@ -101,7 +101,7 @@ CRM = LoadContract(
 )
 # A drop folder is read from where the last load stopped: lines of any day, never the whole day.
 CDR_FILES = dataclasses.replace(CALLS, time_column=None, window_is_complete=False)
-FILE_DROP_PROVIDERS = {"asterisk_csv"}
+FILE_DROP_PROVIDERS = {AsteriskCsvConnector.provider}
 
 
 def contract_for(provider: str) -> LoadContract:
@@ -291,13 +291,14 @@ def extract(
         "%s: pulling %s..%s (%s)", source.id, window.first_day, window.last_day, source.time_zone
     )
     load_id = load_id_for(source.id, run_date)
-    if isinstance(connector, AsteriskCsvConnector):
+    file_drop = isinstance(connector, AsteriskCsvConnector)
+    if file_drop:
         connector.offsets = file_offsets(runtime, source.id, run_date)
     fetched = connector.fetch(window)
     batch = map_batch(connector, fetched.records, window, load_id, started_at)
 
     store.clear(batch.load_id)
-    if isinstance(connector, AsteriskCsvConnector):
+    if file_drop:
         store.write_json(batch.load_id, "files", [asdict(r) for r in connector.reads])
     store.write_table(batch.load_id, "staged", batch.staged)
     store.write_table(batch.load_id, "raw", batch.raw)
@@ -374,6 +375,8 @@ def raw_view(runtime: Runtime, manifest: Manifest) -> pd.DataFrame:
     )
     start = dt.datetime.fromisoformat(manifest.window_start_at)
     end = dt.datetime.fromisoformat(manifest.window_end_at)
+    # A drop folder's lines are of any day: nothing to hold them to.
+    windowed = contract_for(manifest.provider).time_column is not None
     rows = []
     for r in raw:
         view = offline.raw_view(json.loads(r["record"]))
@@ -382,10 +385,7 @@ def raw_view(runtime: Runtime, manifest: Manifest) -> pd.DataFrame:
             {
                 **view,
                 "record_index": r["record_index"],
-                # A drop folder's lines are of any day: nothing to hold them to.
-                "in_window": None
-                if at is None or contract_for(manifest.provider).time_column is None
-                else start <= at < end,
+                "in_window": None if at is None or not windowed else start <= at < end,
             }
         )
     frame = pd.DataFrame(
@@ -599,7 +599,7 @@ def publish(runtime: Runtime, load_id: str, *, require_validation: bool = True) 
                     wh, source, manifest, present, runtime.settings.max_soft_delete_ratio
                 )
                 dates = pa.concat_tables([dates, changed.cast(dates.schema)])
-            if store.exists(load_id, "files.json"):
+            if contract is CDR_FILES:
                 # Only now, with the rows in staging, does the next load start past them.
                 write_file_reads(wh, manifest, store.read_json(load_id, "files"))
             # The next models run folds these dates again, even where a re-pull kept the count.

@@ -33,7 +33,6 @@ import io
 import logging
 import re
 import zoneinfo
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +40,8 @@ from typing import Any
 from ringback.settings import ConfigError, project_root
 from ringback.sources.base import (
     NO_MARKETING,
-    Connector,
     FetchResult,
+    LegsConnector,
     MappingError,
     Window,
     to_e164,
@@ -129,7 +128,7 @@ def channel_extension(channel: Any) -> str | None:
     return match.group(1)
 
 
-class AsteriskConnector(Connector):
+class AsteriskConnector(LegsConnector):
     """The CDR mapping both ways in share."""
 
     system = "telephony"
@@ -151,7 +150,6 @@ class AsteriskConnector(Connector):
         self.inbound_contexts = set(options.get("inbound_contexts", INBOUND_CONTEXTS))
         self.outbound_contexts = set(options.get("outbound_contexts", OUTBOUND_CONTEXTS))
         self.extension_max_digits = int(options.get("extension_max_digits", 5))
-        self._legs: dict[str, list[dict]] = {}
 
     # -- time ----------------------------------------------------------------------------------
     def parse_time(self, value: Any) -> dt.datetime | None:
@@ -173,14 +171,15 @@ class AsteriskConnector(Connector):
         return record.get("calldate", record.get("start"))
 
     # -- legs ----------------------------------------------------------------------------------
-    def prepare(self, records: list[Any]) -> None:
-        legs: dict[str, list[dict]] = defaultdict(list)
-        for leg in records:
-            if isinstance(leg, dict) and (group := self.record_id(leg)):
-                legs[group].append(leg)
-        for group in legs.values():
-            group.sort(key=lambda leg: (str(self.start_of(leg)), str(leg.get("uniqueid") or "")))
-        self._legs = dict(legs)
+    def leg_id(self, record: dict) -> str | None:
+        # One channel's CDRs share uniqueid; the table numbers them (sequence).
+        leg_id = str(record.get("uniqueid") or "").strip() or self.record_id(record)
+        if record.get("sequence") not in (None, ""):
+            leg_id = f"{leg_id}#{record['sequence']}"
+        return leg_id
+
+    def leg_order(self, leg: dict) -> tuple:
+        return (str(self.start_of(leg)), str(leg.get("uniqueid") or ""))
 
     def is_conversation(self, leg: dict) -> bool:
         """The trap rule: ANSWERED with billsec is a person only with a dstchannel and an
@@ -211,12 +210,8 @@ class AsteriskConnector(Connector):
     # -- mapping -------------------------------------------------------------------------------
     def raw_view(self, record: Any) -> dict[str, Any]:
         record = record if isinstance(record, dict) else {}
-        # A leg's own id: one channel's CDRs share uniqueid, the table numbers them (sequence).
-        leg_id = str(record.get("uniqueid") or "").strip() or self.record_id(record)
-        if record.get("sequence") not in (None, ""):
-            leg_id = f"{leg_id}#{record['sequence']}"
         return {
-            "provider_call_id": leg_id,
+            "provider_call_id": self.leg_id(record),
             "started_at": self.parse_time(self.start_of(record)),
             "disposition": str(record.get("disposition") or "").strip().upper() or None,
         }
@@ -228,10 +223,8 @@ class AsteriskConnector(Connector):
                 "malformed_row",
                 f"{len(record['columns'])} columns, expected {len(self.csv_columns())}",
             )
-        legs = self._legs.get(call_id) or [record]
+        legs = self.call_legs(call_id, record)
         head = legs[0]
-        if record is not head and record != head:
-            raise MappingError("child_leg", f"leg of {call_id}: folded into its call")
         disposition, status = self.status_of(head)
         started_at = self.parse_time(self.start_of(head))
         if started_at is None:
@@ -286,13 +279,6 @@ class AsteriskConnector(Connector):
             "employee_id": employee,
             "employee_name": None,
         }
-
-    def status_of(self, record: dict) -> tuple[str, str]:
-        disposition = str(record.get("disposition") or "").strip().upper()
-        status = self.statuses.get(disposition)
-        if status is None:
-            raise MappingError("unknown_disposition", f"disposition {disposition!r}")
-        return disposition, status
 
     def csv_columns(self) -> tuple[str, ...]:
         options = self.source.options

@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import functools
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -235,3 +236,41 @@ class Connector(SourceConnector):
             # The business's date, whatever zone the provider account reports in.
             "call_date": started_at.astimezone(self.source.business_tz).date(),
         }
+
+
+class LegsConnector(Connector):
+    """A provider that lists one call as several rows (legs) sharing the call's id (Zadarma's
+    ``pbx_call_id``, Asterisk's ``linkedid``): the earliest leg carries the call, with the
+    outcome read from all its legs; the other legs are quarantined as ``child_leg``, an
+    expected reason."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._legs: dict[str, list[dict]] = {}
+
+    @abc.abstractmethod
+    def leg_id(self, record: dict) -> str | None:
+        """A leg's own id (the raw suites check it is unique; the call's id is not)."""
+
+    @abc.abstractmethod
+    def leg_order(self, leg: dict) -> tuple:
+        """Sorts a call's legs, the earliest first."""
+
+    def prepare(self, records: list[Any]) -> None:
+        legs: dict[str, list[dict]] = defaultdict(list)
+        for leg in records:
+            if isinstance(leg, dict) and (call := self.record_id(leg)):
+                legs[call].append(leg)
+        for group in legs.values():
+            group.sort(key=self.leg_order)
+        self._legs = dict(legs)
+
+    def call_legs(self, call_id: str, record: dict) -> list[dict]:
+        """The legs of the call ``record`` carries, the earliest first; any other leg of a call
+        raises ``child_leg``."""
+        legs = self._legs.get(call_id) or [record]
+        if record is not legs[0] and record != legs[0]:
+            raise MappingError(
+                "child_leg", f"leg {self.leg_id(record)} of {call_id}: folded into its call"
+            )
+        return legs

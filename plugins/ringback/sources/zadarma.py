@@ -23,14 +23,13 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-from collections import defaultdict
 from typing import Any
 from urllib.parse import urlencode
 
 from ringback.sources.base import (
     NO_MARKETING,
-    Connector,
     FetchResult,
+    LegsConnector,
     MappingError,
     Window,
     to_e164,
@@ -83,7 +82,7 @@ def direction_of(pbx_call_id: str) -> str | None:
     return next((d for p, d in DIRECTION_PREFIX.items() if pbx_call_id.startswith(p)), None)
 
 
-class ZadarmaConnector(Connector):
+class ZadarmaConnector(LegsConnector):
     provider = "zadarma"
     system = "telephony"
     default_base_url = "https://api.zadarma.com"
@@ -91,10 +90,6 @@ class ZadarmaConnector(Connector):
     id_field = "pbx_call_id"
     statuses = STATUS
     live_dispositions = frozenset()  # the statistics list only calls that ended
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._legs: dict[str, list[dict]] = {}
 
     def fetch(self, window: Window) -> FetchResult:
         http = self.http(
@@ -158,20 +153,16 @@ class ZadarmaConnector(Connector):
                 return records
             skip += len(page)
 
-    def prepare(self, records: list[Any]) -> None:
-        legs: dict[str, list[dict]] = defaultdict(list)
-        for leg in records:
-            if isinstance(leg, dict) and (call := self.record_id(leg)):
-                legs[call].append(leg)
-        for group in legs.values():
-            group.sort(key=lambda leg: (str(leg.get("callstart")), str(leg.get("call_id"))))
-        self._legs = dict(legs)
+    def leg_id(self, record: dict) -> str | None:
+        return str(record.get("call_id") or "").strip() or self.record_id(record)
+
+    def leg_order(self, leg: dict) -> tuple:
+        return (str(leg.get("callstart")), str(leg.get("call_id")))
 
     def raw_view(self, record: Any) -> dict[str, Any]:
         record = record if isinstance(record, dict) else {}
-        leg = str(record.get("call_id") or "").strip()
         return {
-            "provider_call_id": leg or self.record_id(record),  # the leg's own id
+            "provider_call_id": self.leg_id(record),
             "started_at": parse_local(record.get("callstart"), self.source.tz),
             "disposition": str(record.get("disposition") or "").strip().upper() or None,
         }
@@ -185,12 +176,8 @@ class ZadarmaConnector(Connector):
 
     def map_record(self, record: dict) -> dict:
         call_id = self.required_id(record)
-        legs = self._legs.get(call_id) or [record]
+        legs = self.call_legs(call_id, record)
         head = legs[0]
-        if record is not head and record != head:
-            raise MappingError(
-                "child_leg", f"leg {record.get('call_id')} of {call_id}: folded into its call"
-            )
         disposition, status = self.status_of(head)
         started_at = parse_local(head.get("callstart"), self.source.tz)
         if started_at is None:
