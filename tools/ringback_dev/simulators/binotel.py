@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-import time
 from urllib.parse import urlencode
 
 from ringback_dev.simulators.journeys import JourneyGenerator, TrueCall
@@ -80,8 +78,6 @@ class BinotelSimulator(ProviderSimulator):
         self.empty_details = empty_details  # how an empty answer looks: "list" ([]) or "string"
         self.methods = methods  # the stats methods this server offers
         self.error_code = error_code  # what the provider_error fault answers
-        self._last_request = 0.0
-        self._lock = threading.Lock()
 
     def provider_error(self, code: int | None = None, message: str | None = None) -> Response:
         code = code or self.error_code
@@ -149,10 +145,7 @@ class BinotelSimulator(ProviderSimulator):
         api_method = name.removesuffix(".json")
         if method != "POST" or prefix != "/api/4.0/stats" or api_method not in self.methods:
             return self.provider_error(CODE_NO_METHOD)
-        with self._lock:
-            gap = time.monotonic() - self._last_request
-            self._last_request = time.monotonic()
-        if gap < self.min_interval_seconds:
+        if self.too_soon():
             return self.provider_error(CODE_THROTTLED)
         try:
             params = json.loads(body or b"{}")

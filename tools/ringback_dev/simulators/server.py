@@ -84,6 +84,8 @@ class ProviderSimulator:
 
     provider = "base"
     retry_after_header: str | None = "1"  # what a 429 says; None: no Retry-After at all
+    # Requests closer together than this are throttled (``too_soon``); 0: never.
+    min_interval_seconds: float = 0.0
 
     def __init__(
         self, generator: JourneyGenerator | None = None, *, now: dt.datetime | None = None
@@ -98,6 +100,15 @@ class ProviderSimulator:
         self.pending_fault: Fault | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._last_request = 0.0
+        self._spacing_lock = threading.Lock()
+
+    def too_soon(self) -> bool:
+        """Whether this request came within ``min_interval_seconds`` of the previous one."""
+        with self._spacing_lock:
+            gap = time.monotonic() - self._last_request
+            self._last_request = time.monotonic()
+        return gap < self.min_interval_seconds
 
     @property
     def now(self) -> dt.datetime:

@@ -16,8 +16,6 @@ must not count as a conversation). Requests closer than ``min_interval_seconds``
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 import zoneinfo
 
 from ringback.sources.zadarma import PATH, TIME_FORMAT, sign
@@ -48,8 +46,6 @@ class ZadarmaSimulator(ProviderSimulator):
         self.secret = secret
         self.tz = zoneinfo.ZoneInfo(time_zone or self.generator.profile.time_zone)
         self.min_interval_seconds = min_interval_seconds
-        self._last_request = 0.0
-        self._lock = threading.Lock()
 
     def throttled(self) -> Response:
         return Response.json({"status": "error", "message": "API request limit exceeded"}, 429)
@@ -112,10 +108,7 @@ class ZadarmaSimulator(ProviderSimulator):
     def handle(self, method, path, query, headers, body) -> Response:
         if method != "GET" or path != PATH:
             return Response.json({"status": "error", "message": "Method not found"}, 404)
-        with self._lock:
-            gap = time.monotonic() - self._last_request
-            self._last_request = time.monotonic()
-        if gap < self.min_interval_seconds:
+        if self.too_soon():
             return self.throttled()
         params = {k: v[0] for k, v in query.items()}
         _, expected = sign(path, params, self.key, self.secret)
