@@ -117,3 +117,14 @@ explore: crm_leads {
       AND ${crm_leads.lead_id} = ${attributed_leads.lead_id} ;;
   }
 }
+
+explore: vendor_comparison {
+  # A client's Looker user sees only their business: set the user attribute
+  # ringback_business to its business_id (or to "%" for the agency's own staff).
+  access_filter: {
+    field: vendor_comparison.business_id
+    user_attribute: ringback_business
+  }
+  label: "Vendor comparison"
+  description: "Why the call-tracking vendor's first and target calls differ from ringback's primary calls and leads, by cause."
+}

@@ -53,6 +53,12 @@ def staging_row(spec: dict, settings) -> dict:
         "load_id": "fixture",
         "employee_id": spec.get("employee"),
         "employee_name": spec.get("employee_name"),
+        "vendor_first_call": spec.get("vendor_first"),
+        "vendor_target_call": spec.get("vendor_target"),
+        "vendor_lead_status": spec.get("vendor_status"),
+        "vendor_value": spec.get("vendor_value"),
+        "vendor_tags": spec.get("vendor_tags"),
+        "vendor_spam": spec.get("vendor_spam"),
     }
 
 

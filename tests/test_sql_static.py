@@ -46,6 +46,13 @@ CONTRACT_COLUMNS = [
     # Issue 18 added who answered or placed the call, after the columns of design.md §3.
     "employee_id",
     "employee_name",
+    # Issue 21 added the vendors' own verdicts, after those.
+    "vendor_first_call",
+    "vendor_target_call",
+    "vendor_lead_status",
+    "vendor_value",
+    "vendor_tags",
+    "vendor_spam",
 ]
 MART_COLUMNS = {
     "marts.attributed_leads": [

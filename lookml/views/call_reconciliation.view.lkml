@@ -60,6 +60,11 @@ view: call_reconciliation {
     type: sum
     sql: ${TABLE}.only_in_telephony_tracked ;;
   }
+  measure: only_in_telephony_spam {
+    type: sum
+    description: "Telephony-only calls to a tracked line from a number the spam rule calls spam (spam_filtered)."
+    sql: ${TABLE}.only_in_telephony_spam ;;
+  }
   measure: unmatched_calls {
     type: sum
     sql: ${TABLE}.unmatched_calls ;;

@@ -169,6 +169,8 @@ class BusinessScope:
                 "mismatch_min_unmatched": s.mismatch_min_unmatched,
                 "mismatch_min_ratio": float(s.mismatch_min_ratio),
                 "tracked_numbers": ",".join(s.tracked_numbers) or None,
+                "spam_calls_per_day": s.spam_calls_per_day,
+                "spam_vendor_flag": s.spam_vendor_flag,
                 "is_configured": bid in self.configured,
                 "callback_sla_seconds": s.callback_sla_minutes * 60,
                 "has_business_hours": business_hours.has_schedule(s.business_hours, s.holidays),
@@ -201,6 +203,8 @@ def query_params(
         "pad_end_date": window.end + dt.timedelta(days=1),
         "history_start_date": history_start,
         "recovery_end_date": window.end + dt.timedelta(days=scope.max_recovery_days()),
+        # The earliest date a missed call recovered by a call in the range can have.
+        "recovery_start_date": window.start - dt.timedelta(days=scope.max_recovery_days()),
         "all_businesses": scope.selected is None,
         "business_ids": list(scope.selected or ()),
         "hash_salt": settings.effective_salt,

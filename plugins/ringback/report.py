@@ -48,6 +48,7 @@ LEAD_COLUMNS = {
 REASON_COLOURS = {
     "untracked_number": "#b279a2",
     "missing_in_calltracking": "#e45756",
+    "spam_filtered": "#9d755d",
     "missing_in_telephony": "#72b7b2",
 }
 # Recovery lag buckets (minutes): the default window is 24 h.
@@ -222,6 +223,7 @@ def _reconciliation(days: list[dict[str, Any]]) -> str:
     for reason, column in (
         ("untracked_number", "only_in_telephony_untracked"),
         ("missing_in_calltracking", "only_in_telephony_tracked"),
+        ("spam_filtered", "only_in_telephony_spam"),
         ("missing_in_telephony", "only_in_calltracking"),
     ):
         values = [r[column] for r in days]

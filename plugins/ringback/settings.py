@@ -69,6 +69,11 @@ class Settings:
     mismatch_min_unmatched: int = 3
     mismatch_min_ratio: float = 0.05
     tracked_numbers: tuple[str, ...] = ()
+    # Spam (issue 21): a call the vendor flags as spam, or any call of a number that rang more
+    # than spam_calls_per_day times in one day without a conversation, is no lead and no missed
+    # call; a telephony-only call to a tracked number from it is `spam_filtered`. None = off.
+    spam_calls_per_day: int | None = None
+    spam_vendor_flag: bool = True
     # Callbacks (marts.missed_call_followups): the first attempt to call a missed customer back
     # is due within this many minutes of business time. business_hours (weekday: "HH:MM-HH:MM")
     # and holidays (ISO dates) define that time in the business's zone; none = always open.
@@ -174,6 +179,7 @@ class Settings:
             "bigquery_maximum_bytes_billed": self.bigquery_maximum_bytes_billed > 0,
             "uniqueness_window_days": self.uniqueness_window_days is None
             or self.uniqueness_window_days >= 1,
+            "spam_calls_per_day": self.spam_calls_per_day is None or self.spam_calls_per_day >= 1,
         }
         if bad := [name for name, ok in checks.items() if not ok]:
             shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
@@ -304,6 +310,8 @@ BUSINESS_SETTING_KEYS = (
     "mismatch_min_unmatched",
     "mismatch_min_ratio",
     "tracked_numbers",
+    "spam_calls_per_day",
+    "spam_vendor_flag",
     "callback_sla_minutes",
     "business_hours",
     "holidays",

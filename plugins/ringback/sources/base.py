@@ -10,6 +10,8 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import functools
+import json
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +36,21 @@ NO_MARKETING: dict[str, None] = dict.fromkeys(
         "ga_client_id",
     )
 )
+
+# The vendor's own verdicts on a call (analytics.vendor_comparison): NULL where the provider has
+# none (docs/providers.md, "The vendors' own flags").
+NO_VENDOR_FLAGS: dict[str, None] = dict.fromkeys(
+    (
+        "vendor_first_call",
+        "vendor_target_call",
+        "vendor_lead_status",
+        "vendor_value",
+        "vendor_tags",
+        "vendor_spam",
+    )
+)
+TRUE_WORDS = frozenset({"1", "true", "yes", "y", "t"})
+FALSE_WORDS = frozenset({"0", "false", "no", "n", "f"})
 
 
 class MappingError(ValueError):
@@ -133,6 +150,49 @@ def to_int(record: dict, field: str, *, default: int | None = None) -> int | Non
         return int(float(value))
     except (TypeError, ValueError, OverflowError):
         raise MappingError("invalid_number", f"{field}={value!r} is not a number") from None
+
+
+def to_bool(record: dict, field: str) -> bool | None:
+    """A flag sent as a bool, 0/1 or a word ("1", "true"); None when missing or empty."""
+    value = record.get(field)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise MappingError("invalid_flag", f"{field}={value!r} is not a yes/no flag")
+
+
+def to_money(record: dict, field: str) -> float | None:
+    """A monetary value as a number, a numeric string or "$1,250.00"; None when unset."""
+    value = record.get(field)
+    if value is None or value == "":
+        return None
+    text = str(value).strip().replace(",", "").lstrip("$€£₴")
+    try:
+        number = float(text)
+    except ValueError:
+        raise MappingError("invalid_number", f"{field}={value!r} is not an amount") from None
+    if not math.isfinite(number):
+        raise MappingError("invalid_number", f"{field}={value!r} is not an amount")
+    return number
+
+
+def tag_list(raw: Any) -> str | None:
+    """Tags as a JSON array of names (strings, or objects with a ``name``); None when none."""
+    if raw is None or raw == "":
+        return None
+    items = raw if isinstance(raw, list) else [raw]
+    names = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else item
+        if name is not None and str(name).strip():
+            names.append(str(name).strip())
+    return json.dumps(names, ensure_ascii=False) if names else None
 
 
 @dataclass

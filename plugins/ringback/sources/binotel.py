@@ -19,12 +19,14 @@ import datetime as dt
 from typing import Any
 
 from ringback.sources.base import (
+    NO_VENDOR_FLAGS,
     Connector,
     FetchResult,
     MappingError,
     Window,
     gclid_from_url,
     marketing_value,
+    to_bool,
     to_e164,
     to_int,
 )
@@ -191,6 +193,9 @@ class BinotelConnector(Connector):
             "provider_status": disposition,
             "total_seconds": (wait or 0) + talk,
             **binotel_employee(record),
+            # isNewCall: Binotel's "the caller's first call"; it has no target or spam flag.
+            **NO_VENDOR_FLAGS,
+            "vendor_first_call": to_bool(record, "isNewCall"),
         }
 
 

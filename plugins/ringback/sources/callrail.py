@@ -30,8 +30,11 @@ from ringback.sources.base import (
     Window,
     gclid_from_url,
     marketing_value,
+    tag_list,
+    to_bool,
     to_e164,
     to_int,
+    to_money,
 )
 from ringback.sources.transport import ProviderError, ProviderHttp, parse_json
 
@@ -49,6 +52,10 @@ FIELDS = (
     "utm_term",
     "company_time_zone",
     "ga",
+    # CallRail's own verdicts (analytics.vendor_comparison).
+    "lead_status",
+    "value",
+    "tags",
 )
 # Who took the call (marts.call_handling_hourly, missed_call_followups). Not confirmed against
 # CallRail's docs here, and CallRail refuses a request naming a field it does not know: asked
@@ -221,4 +228,21 @@ class CallRailConnector(Connector):
             # The opt-in agent_email names who took the call; CallRail gives no agent name.
             "employee_id": marketing_value(record.get("agent_email")),
             "employee_name": None,
+            **callrail_vendor_flags(record),
         }
+
+
+def callrail_vendor_flags(record: dict) -> dict[str, Any]:
+    """CallRail's own verdicts: ``first_call`` (the caller's first call to this company),
+    ``lead_status`` (``good_lead`` is a target call; ``previously_marked_good_lead`` is a caller
+    scored before), ``value`` and ``tags``. A call marked spam leaves CallRail's call log, so
+    the API shows no spam flag: those calls surface as telephony-only (``spam_filtered``)."""
+    status = marketing_value(record.get("lead_status"))
+    return {
+        "vendor_first_call": to_bool(record, "first_call"),
+        "vendor_target_call": None if status is None else status == "good_lead",
+        "vendor_lead_status": status,
+        "vendor_value": to_money(record, "value"),
+        "vendor_tags": tag_list(record.get("tags")),
+        "vendor_spam": None,
+    }

@@ -28,6 +28,7 @@ from ringback.sources.base import (
     Window,
     gclid_from_url,
     marketing_value,
+    to_bool,
     to_e164,
     to_int,
 )
@@ -52,6 +53,8 @@ FIELDS = (
     "landing",
     "connected_with",  # who the call was put through to (SIP login or number)
     "employee_fio",  # that employee's name
+    "proper_flag",  # Ringostat's target call (its target length and sale cycle)
+    "repeated_flag",  # a repeat call after the number's first target call in the sale cycle
 )
 STATUS = {
     "ANSWERED": "answered",
@@ -180,6 +183,7 @@ class RingostatConnector(Connector):
             "provider_status": disposition,
             "total_seconds": total,
             **ringostat_employee(record),
+            **ringostat_vendor_flags(record, disposition),
         }
 
     def raw_view(self, record: Any) -> dict[str, Any]:
@@ -215,3 +219,25 @@ def ringostat_employee(record: dict) -> dict[str, str | None]:
     is_phone = digits >= 10 and all(ch.isdigit() or ch in " +-()." for ch in connected)
     name = str(record.get("employee_fio") or "").strip() or None
     return {"employee_id": None if is_phone else (connected or None), "employee_name": name}
+
+
+def ringostat_vendor_flags(record: dict, disposition: str) -> dict[str, Any]:
+    """Ringostat's own verdicts: ``proper_flag`` (a target call by its target length and sale
+    cycle; the ``PROPER`` disposition says the same) and ``repeated_flag`` (a repeat after the
+    number's first target call in the sale cycle). Ringostat has no first-call flag: a call that
+    is not a repeat is the closest it comes, so ``vendor_first_call`` is ``not repeated``."""
+    proper = to_bool(record, "proper_flag")
+    repeated = to_bool(record, "repeated_flag")
+    if disposition == "PROPER":
+        proper = True
+    if disposition == "REPEATED":
+        repeated = True
+    category = "proper" if proper else ("repeated" if repeated else None)
+    return {
+        "vendor_first_call": None if repeated is None else not repeated,
+        "vendor_target_call": proper,
+        "vendor_lead_status": category,
+        "vendor_value": None,
+        "vendor_tags": None,
+        "vendor_spam": None,
+    }

@@ -9,6 +9,7 @@ SELECT
     only_in_calltracking,
     only_in_telephony_untracked,
     only_in_telephony_tracked,
+    COALESCE(only_in_telephony_spam, 0) AS only_in_telephony_spam,
     unmatched_calls,
     unmatched_ratio
 FROM marts.call_reconciliation

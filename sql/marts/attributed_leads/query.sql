@@ -30,4 +30,5 @@ INNER JOIN staging.business_settings AS settings
 WHERE
     calls.call_date BETWEEN @start_date AND @end_date
     AND (@all_businesses OR calls.business_id IN UNNEST(@business_ids))
+    AND NOT calls.is_spam
     AND (calls.is_conversation OR (calls.is_missed AND calls.recovered_by_call_key IS NOT NULL))

@@ -6,8 +6,10 @@ SELECT
     AND audited.telephony_calls = audited.matched_calls
     + audited.only_in_telephony_untracked
     + audited.only_in_telephony_tracked
+    + audited.only_in_telephony_spam
     AND audited.unmatched_calls = audited.only_in_calltracking
     + audited.only_in_telephony_untracked
-    + audited.only_in_telephony_tracked AS counts_add_up,
+    + audited.only_in_telephony_tracked
+    + audited.only_in_telephony_spam AS counts_add_up,
     audited.is_mismatch = (audited.mismatch_reason IS NOT NULL) AS reason_iff_mismatch
 FROM audited

@@ -26,8 +26,17 @@ daily AS (
             unified.match_status = 'telephony_only' AND tracked.company_number IS NULL
         ) AS only_in_telephony_untracked,
         COUNTIF(
-            unified.match_status = 'telephony_only' AND tracked.company_number IS NOT NULL
-        ) AS only_in_telephony_tracked
+            unified.match_status = 'telephony_only'
+            AND tracked.company_number IS NOT NULL
+            AND unified.spam_reason IS NULL
+        ) AS only_in_telephony_tracked,
+        -- Call tracking hid it, telephony saw it, and the business's spam rule calls it spam
+        -- (CallRail drops calls marked spam from its log).
+        COUNTIF(
+            unified.match_status = 'telephony_only'
+            AND tracked.company_number IS NOT NULL
+            AND unified.spam_reason IS NOT NULL
+        ) AS only_in_telephony_spam
     FROM staging.unified_calls AS unified
     LEFT JOIN tracked
         ON
@@ -43,8 +52,10 @@ daily AS (
 measured AS (
     SELECT
         *,
-        only_in_calltracking + only_in_telephony_untracked + only_in_telephony_tracked
-            AS unmatched_calls
+        only_in_calltracking
+        + only_in_telephony_untracked
+        + only_in_telephony_tracked
+        + only_in_telephony_spam AS unmatched_calls
     FROM daily
 ),
 
@@ -71,6 +82,7 @@ SELECT
     only_in_calltracking,
     only_in_telephony_untracked,
     only_in_telephony_tracked,
+    only_in_telephony_spam,
     unmatched_calls,
     unmatched_ratio,
     unmatched_calls >= mismatch_min_unmatched
@@ -82,9 +94,14 @@ SELECT
             THEN NULL
         WHEN
             only_in_telephony_untracked >= only_in_telephony_tracked
+            AND only_in_telephony_untracked >= only_in_telephony_spam
             AND only_in_telephony_untracked >= only_in_calltracking
             THEN 'untracked_number'
-        WHEN only_in_telephony_tracked >= only_in_calltracking THEN 'missing_in_calltracking'
+        WHEN
+            only_in_telephony_tracked >= only_in_telephony_spam
+            AND only_in_telephony_tracked >= only_in_calltracking
+            THEN 'missing_in_calltracking'
+        WHEN only_in_telephony_spam >= only_in_calltracking THEN 'spam_filtered'
         ELSE 'missing_in_telephony'
     END AS mismatch_reason
 FROM flagged

@@ -45,6 +45,7 @@ missed AS (
             AND primary_calls.unified_call_key = missed_calls.call_key
     WHERE
         primary_calls.is_missed
+        AND NOT primary_calls.is_spam
         AND primary_calls.call_date BETWEEN @start_date AND @end_date
         AND missed_calls.missed_date BETWEEN @start_date AND @end_date
         AND (@all_businesses OR primary_calls.business_id IN UNNEST(@business_ids))

@@ -23,3 +23,5 @@ WHERE
     call_date BETWEEN @start_date AND @end_date
     AND (@all_businesses OR business_id IN UNNEST(@business_ids))
     AND is_missed
+    -- Robocallers are no missed customers (the business's spam rule).
+    AND NOT is_spam

@@ -33,6 +33,8 @@ SELECT
     unified.started_at,
     CASE
         WHEN unified.match_status = 'calltracking_only' THEN 'missing_in_telephony'
+        WHEN tracked.company_number IS NOT NULL AND unified.spam_reason IS NOT NULL
+            THEN 'spam_filtered'
         WHEN tracked.company_number IS NOT NULL THEN 'missing_in_calltracking'
         ELSE 'untracked_number'
     END AS reason

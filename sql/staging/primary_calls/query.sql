@@ -92,6 +92,8 @@ conversations AS (
         AND unified.customer_number IS NOT NULL
         AND unified.status = 'answered'
         AND unified.talk_seconds > settings.talk_threshold_seconds
+        -- A spam call recovers nobody (only a vendor-flagged call can be spam and talk).
+        AND unified.spam_reason IS NULL
 ),
 
 recoveries AS (
@@ -152,6 +154,9 @@ SELECT
     classified.keyword,
     classified.is_conversation,
     classified.is_missed,
+    -- Spam (the business's rule, staging.unified_calls.spam_reason): no lead, no missed call.
+    classified.spam_reason IS NOT NULL AS is_spam,
+    classified.spam_reason,
     recoveries.recovered_by_call_key,
     recoveries.recovered_by_direction,
     recoveries.recovered_at,

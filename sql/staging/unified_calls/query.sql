@@ -3,12 +3,16 @@
 -- nearest start first (sql/macros/matching.sql; match_rounds rounds on the contested residue).
 -- Matching reads key columns only; the wide columns are joined once, at the end.
 -- Each business's tolerance and reporting zone come from staging.business_settings.
+-- The business's spam rule (issue 21) marks calls here, where whole days of a number are seen.
 WITH
 settings AS (
     SELECT
         business_id,
         time_zone,
-        match_tolerance_seconds
+        match_tolerance_seconds,
+        talk_threshold_seconds,
+        spam_calls_per_day,
+        COALESCE(spam_vendor_flag, TRUE) AS spam_vendor_flag
     FROM staging.business_settings
 ),
 
@@ -96,7 +100,9 @@ unified AS (
             COALESCE(tel.employee_id, tel.employee_name) IS NULL,
             ct.employee_name,
             tel.employee_name
-        ) AS employee_name
+        ) AS employee_name,
+        -- Either system's spam flag; NULL when neither provider has one.
+        (ct.vendor_spam OR tel.vendor_spam) AS vendor_spam
     FROM ct
     LEFT JOIN matched
         ON ct.business_id = matched.business_id AND ct.call_key = matched.ct_call_key
@@ -125,7 +131,8 @@ unified AS (
         tel.gclid,
         tel.ga_client_id,
         tel.employee_id,
-        tel.employee_name
+        tel.employee_name,
+        tel.vendor_spam
     FROM tel
     LEFT JOIN matched
         ON tel.business_id = matched.business_id AND tel.call_key = matched.tel_call_key
@@ -134,14 +141,50 @@ unified AS (
 
 dated AS (
     SELECT
-        unified.* EXCEPT (employee_id, employee_name),
+        unified.* EXCEPT (employee_id, employee_name, vendor_spam),
         DATE(unified.started_at, settings.time_zone) AS call_date,
         unified.employee_id,
-        unified.employee_name
+        unified.employee_name,
+        unified.vendor_spam
     FROM unified
     INNER JOIN settings ON unified.business_id = settings.business_id
+),
+
+number_days AS (
+    -- What the spam rule needs of a number's day: its inbound calls and its conversations.
+    SELECT
+        day_calls.*,
+        SUM(IF(day_calls.direction = 'inbound', 1, 0)) OVER (
+            PARTITION BY day_calls.business_id, day_calls.customer_number, day_calls.call_date
+        ) AS number_inbound_calls,
+        SUM(
+            IF(
+                day_calls.status = 'answered'
+                AND day_calls.talk_seconds > settings.talk_threshold_seconds,
+                1,
+                0
+            )
+        ) OVER (
+            PARTITION BY day_calls.business_id, day_calls.customer_number, day_calls.call_date
+        ) AS number_conversations,
+        settings.spam_calls_per_day,
+        settings.spam_vendor_flag
+    FROM dated AS day_calls
+    INNER JOIN settings ON day_calls.business_id = settings.business_id
 )
 
-SELECT *
-FROM dated
-WHERE call_date BETWEEN @start_date AND @end_date
+SELECT
+    number_days.* EXCEPT (
+        number_inbound_calls, number_conversations, spam_calls_per_day, spam_vendor_flag
+    ),
+    CASE
+        WHEN number_days.spam_vendor_flag AND COALESCE(number_days.vendor_spam, FALSE)
+            THEN 'vendor_flag'
+        WHEN
+            number_days.customer_number IS NOT NULL
+            AND number_days.number_inbound_calls > number_days.spam_calls_per_day
+            AND number_days.number_conversations = 0
+            THEN 'repeated_calls'
+    END AS spam_reason
+FROM number_days
+WHERE number_days.call_date BETWEEN @start_date AND @end_date

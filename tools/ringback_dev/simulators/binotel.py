@@ -130,7 +130,9 @@ class BinotelSimulator(ProviderSimulator):
             "waitsec": str(call.wait_seconds),
             "billsec": str(talk),
             "disposition": disposition,
-            "isNewCall": "0" if call.is_repeat_customer else "1",
+            "isNewCall": "0"
+            if call.is_repeat_customer or self.generator.earlier_calls(call, calltracking=False)
+            else "1",
             # Who answered, or who dialled out (unanswered attempts too); "" when nobody.
             "employeeData": {"name": call.employee.name, "email": call.employee.email}
             if staffed

@@ -43,6 +43,8 @@ OPT_IN_FIELDS = {
     "utm_campaign",
     "utm_term",
     "lead_status",
+    "value",
+    "tags",
     "company_time_zone",
     "ga",
     "agent_email",
@@ -62,6 +64,8 @@ class CallRailSimulator(ProviderSimulator):
         time_zone: str = "America/New_York",
         hourly_limit: int = 1000,
         end_date_inclusive: bool = True,
+        good_lead_seconds: int = 60,
+        hide_spam: bool = True,
         now=None,
     ) -> None:
         super().__init__(generator or JourneyGenerator(profile="us"), now=now)
@@ -70,6 +74,10 @@ class CallRailSimulator(ProviderSimulator):
         self.tz = zoneinfo.ZoneInfo(time_zone)
         self.hourly_limit = hourly_limit
         self.end_date_inclusive = end_date_inclusive
+        self.good_lead_seconds = good_lead_seconds
+        # A call marked spam leaves CallRail's call log (its API docs, "Updating a Call"): the
+        # account's spam filter has marked the robocallers, so the API never lists them.
+        self.hide_spam = hide_spam
         self.retry_after_header = None  # CallRail's 429 says nothing about when to come back
         self._recent: deque[float] = deque()
         self._lock = threading.Lock()
@@ -83,6 +91,18 @@ class CallRailSimulator(ProviderSimulator):
                 return True
             self._recent.append(now)
             return False
+
+    def lead_status(self, call: TrueCall) -> str | None:
+        """The account's automatic lead scoring: an answered inbound first call with at least
+        ``good_lead_seconds`` of talk is a good lead, a shorter one is not a lead, and a caller
+        scored before is ``previously_marked_good_lead``; other calls stay unscored."""
+        if call.direction != "inbound" or call.status != "answered":
+            return None
+        earlier = self.generator.earlier_calls(call, calltracking=True)
+        if call.is_repeat_customer or earlier:
+            scored = any(c.talk_seconds >= self.good_lead_seconds for c in earlier)
+            return "previously_marked_good_lead" if scored else None
+        return "good_lead" if call.talk_seconds >= self.good_lead_seconds else "not_a_lead"
 
     def record(self, call: TrueCall, fields: set[str]) -> dict:
         live = call.ended_at > self.now
@@ -102,8 +122,10 @@ class CallRailSimulator(ProviderSimulator):
             "start_time": start.isoformat(timespec="milliseconds"),
             "recording": None,
         }
+        lead_status = self.lead_status(call) if not live else None
         optional = {
-            "first_call": not call.is_repeat_customer,
+            "first_call": not call.is_repeat_customer
+            and not self.generator.earlier_calls(call, calltracking=True),
             "source": call.traffic_source or "Direct",
             "medium": call.traffic_medium,
             "campaign": call.campaign,
@@ -114,7 +136,9 @@ class CallRailSimulator(ProviderSimulator):
             "utm_medium": call.traffic_medium,
             "utm_campaign": call.campaign,
             "utm_term": call.keyword,
-            "lead_status": None,
+            "lead_status": lead_status,
+            "value": 150 if lead_status == "good_lead" else None,
+            "tags": ["new-customer"] if lead_status == "good_lead" else [],
             "company_time_zone": self.tz.key,
             "ga": call.ga_client_id,
             # The agent who took the call (an opt-in field; unconfirmed against a live account).
@@ -143,7 +167,11 @@ class CallRailSimulator(ProviderSimulator):
         fields = {f for f in query.get("fields", [""])[0].split(",") if f}
         if unknown := fields - OPT_IN_FIELDS:
             return Response.json({"error": f"Unknown fields: {', '.join(sorted(unknown))}"}, 400)
-        calls = [c for c in self.calls_between(start, end) if c.seen_by_calltracking]
+        calls = [
+            c
+            for c in self.calls_between(start, end)
+            if c.seen_by_calltracking and not (self.hide_spam and c.journey == "spam")
+        ]
         # Newest first, as CallRail sorts by default.
         records = [self.record(c, fields) for c in reversed(calls)]
         relative = query.get("relative_pagination", ["false"])[0] == "true"

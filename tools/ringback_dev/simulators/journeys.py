@@ -78,6 +78,9 @@ class Profile:
     operators: tuple[str, ...]
     local_digits: int
     staff: tuple[Staff, ...] = ()
+    # Robocallers a day: a number ringing a tracking line several times, never talking
+    # (issue 21's spam rule). Drawn from their own random stream: other calls stay the same.
+    spam_callers_per_day: int = 0
 
 
 PROFILES = {
@@ -114,6 +117,7 @@ PROFILES = {
             Staff("Maria Lopez", "maria@plumbing.example", "201", "maria"),
             Staff("James Carter", "james@plumbing.example", "202", "james"),
         ),
+        spam_callers_per_day=2,
     ),
     # Two more Ukrainian businesses on other telephony (issue 20): a Lviv car service on Zadarma
     # and an Odesa dental practice on its own Asterisk, both with Ringostat call tracking.
@@ -134,6 +138,7 @@ PROFILES = {
             Staff("Taras Melnyk", "taras@autoservice.example", "100", "taras"),
             Staff("Oksana Hnatiuk", "oksana@autoservice.example", "101", "oksana"),
         ),
+        spam_callers_per_day=2,
     ),
     "odesa": Profile(
         "odesa",
@@ -487,8 +492,50 @@ class JourneyGenerator:
                 )
                 plan.expected_leads["primary_call"] += 1
         self._attempts(day, misses, add)
+        self._spam_callers(day, add)
         plan.calls.sort(key=lambda c: (c.started_at, c.call_id))
         return plan
+
+    def _spam_callers(self, day: dt.date, add: Any) -> None:
+        """Robocallers: 4-6 calls a day to a tracking line, unanswered or hung up within
+        seconds. No lead, and not a missed customer: the spam rule (spam_calls_per_day) takes
+        them out. CallRail's spam filter hides them (its simulator's ``hide_spam``)."""
+        draw = random.Random(f"{self._seed_key}:{day.isoformat()}:spam")
+        for i in range(self.profile.spam_callers_per_day):
+            number = self._new_customer(day, 20_000 + i)
+            line = draw.choice(list(self.profile.tracking_numbers))
+            at = self._local(day, draw.randint(9 * 3600, 12 * 3600))
+            for n in range(draw.randint(4, 6)):
+                hung_up = draw.random() < 0.3
+                add(
+                    f"{day:%Y%m%d}-s{i:03d}",
+                    "spam",
+                    number,
+                    "inbound",
+                    at,
+                    line,
+                    "answered" if hung_up else "missed",
+                    draw.randint(2, 9),
+                    True,
+                    repeat=n > 0,
+                    draw=draw,
+                )
+                at += dt.timedelta(minutes=draw.uniform(20, 90))
+
+    def journey_calls(self, journey_id: str) -> list[TrueCall]:
+        """Every call of one journey (its id starts with the day it began)."""
+        began = dt.datetime.strptime(journey_id[:8], "%Y%m%d").date()
+        return [c for c in self.day(began).calls if c.journey_id == journey_id]
+
+    def earlier_calls(self, call: TrueCall, *, calltracking: bool) -> list[TrueCall]:
+        """The calls of the call's journey that started before it and that one system saw:
+        what a vendor's own first-call and repeat flags can know of."""
+        return [
+            c
+            for c in self.journey_calls(call.journey_id)
+            if c.started_at < call.started_at
+            and (c.seen_by_calltracking if calltracking else c.seen_by_telephony)
+        ]
 
     def _staff(self, journey_id: str, call_id: str) -> Staff | None:
         # From a hash, not the day's random stream: naming employees changes no other value.

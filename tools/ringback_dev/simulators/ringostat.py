@@ -77,13 +77,27 @@ class RingostatSimulator(ProviderSimulator):
         time_zone: str = "Europe/Kyiv",
         row_cap: int = ROW_CAP,
         extra_dispositions: tuple[str, ...] = EXTRA_DISPOSITIONS,
+        target_seconds: int = 40,
         now=None,
     ) -> None:
         super().__init__(generator, now=now)
+        # Ringostat's own target-call rule: answered with talk time of at least this, the
+        # number's first such call in the sale cycle (a later one is REPEATED).
+        self.target_seconds = target_seconds
         self.auth_key = auth_key
         self.tz = zoneinfo.ZoneInfo(time_zone)
         self.row_cap = row_cap
         self.extra_dispositions = extra_dispositions
+
+    def category(self, call: TrueCall) -> str:
+        """An answered call's disposition: PROPER (target), REPEATED or plain ANSWERED."""
+        earlier_target = call.is_repeat_customer or any(
+            c.status == "answered" and c.talk_seconds >= self.target_seconds
+            for c in self.generator.earlier_calls(call, calltracking=True)
+        )
+        if call.talk_seconds < self.target_seconds:
+            return "ANSWERED"
+        return "REPEATED" if earlier_target else "PROPER"
 
     def record(self, call: TrueCall) -> dict:
         """One call as Ringostat's JSON export writes it."""
@@ -92,9 +106,7 @@ class RingostatSimulator(ProviderSimulator):
         if live:
             disposition = "IN PROGRESS"
         elif call.status == "answered":
-            disposition = "REPEATED" if call.is_repeat_customer else "PROPER"
-            if int(call.call_id[-2:]) % 5 == 0:
-                disposition = "ANSWERED"
+            disposition = self.category(call)
         else:
             disposition = DISPOSITIONS[call.status]
             n = int(call.call_id[-3:])
@@ -120,7 +132,7 @@ class RingostatSimulator(ProviderSimulator):
             "connected_with": call.employee.login if talk and call.employee else "",
             "call_counter": 2 if call.is_repeat_customer else 1,
             "proper_flag": 1 if disposition == "PROPER" else 0,
-            "repeated_flag": 1 if call.is_repeat_customer else 0,
+            "repeated_flag": 1 if disposition == "REPEATED" else 0,
             "utm_source": call.traffic_source or "(not set)",
             "utm_medium": call.traffic_medium or "(not set)",
             "utm_campaign": call.campaign or "(not set)",
