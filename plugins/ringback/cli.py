@@ -120,6 +120,20 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Leads and recovered leads for every talk threshold and recovery window (one query over
+    staging, written nowhere); the business's own settings are starred."""
+    from ringback import sensitivity
+
+    _check_range(args)
+    talks = sensitivity.parse_list(args.talk, "--talk", minimum=0)
+    windows = sensitivity.parse_list(args.window, "--window", minimum=1 / 60)
+    with _runtime(args).connect() as wh:
+        grids = sensitivity.compute(wh, args.start, args.end, talks, windows, args.business)
+    sensitivity.print_grids(grids, args.start, args.end)
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Write a self-contained HTML report with charts for --start..--end."""
     from pathlib import Path
@@ -229,6 +243,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_date, required=True)
     p.add_argument("--end", type=_date, required=True)
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("sensitivity", help=cmd_sensitivity.__doc__)
+    common(p)
+    p.add_argument("--start", type=_date, required=True)
+    p.add_argument("--end", type=_date, required=True)
+    p.add_argument(
+        "--business", action="append", metavar="ID", help="only this business (repeatable)"
+    )
+    p.add_argument(
+        "--talk",
+        default="30,45,60",
+        metavar="S,S,...",
+        help="talk thresholds in seconds (a conversation has more; default 30,45,60)",
+    )
+    p.add_argument(
+        "--window",
+        default="12,24,48",
+        metavar="H,H,...",
+        help="recovery windows in hours (default 12,24,48)",
+    )
+    p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("report", help=cmd_report.__doc__)
     common(p)

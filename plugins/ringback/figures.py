@@ -139,3 +139,61 @@ def percent(value: float | None) -> str:
 
 def empty(business_id: str) -> Headline:
     return Headline(business_id, *([0] * 13))
+
+
+VENDOR_COMPARISON = """
+SELECT
+    business_id,
+    provider,
+    account_id,
+    SUM(vendor_first_calls) AS vendor_first_calls,
+    SUM(ringback_primary_calls) AS ringback_primary_calls,
+    SUM(first_call_difference) AS first_call_difference,
+    SUM(first_calls_uniqueness_window) AS first_calls_uniqueness_window,
+    SUM(first_calls_seen_only_by_telephony) AS first_calls_seen_only_by_telephony,
+    SUM(first_calls_vendor_spam_filter) AS first_calls_vendor_spam_filter,
+    SUM(first_calls_hidden_number) AS first_calls_hidden_number,
+    SUM(vendor_target_calls) AS vendor_target_calls,
+    SUM(ringback_leads) AS ringback_leads,
+    SUM(lead_difference) AS lead_difference,
+    SUM(leads_missed_call_recovered) AS leads_missed_call_recovered,
+    SUM(leads_threshold_difference) AS leads_threshold_difference,
+    SUM(leads_uniqueness_window) AS leads_uniqueness_window,
+    SUM(leads_seen_only_by_telephony) AS leads_seen_only_by_telephony,
+    SUM(leads_vendor_spam_filter) AS leads_vendor_spam_filter,
+    SUM(leads_spam_rule) AS leads_spam_rule,
+    SUM(leads_hidden_number) AS leads_hidden_number,
+    SUM(leads_other) AS leads_other,
+    SUM(ringback_spam_calls) AS ringback_spam_calls
+FROM analytics.vendor_comparison
+WHERE report_date BETWEEN @start AND @end
+GROUP BY business_id, provider, account_id
+ORDER BY business_id, provider, account_id
+"""
+FIRST_CALL_CAUSES = (
+    ("uniqueness_window", "first_calls_uniqueness_window"),
+    ("seen_only_by_telephony", "first_calls_seen_only_by_telephony"),
+    ("vendor_spam_filter", "first_calls_vendor_spam_filter"),
+    ("hidden_number", "first_calls_hidden_number"),
+)
+LEAD_CAUSES = (
+    ("missed_call_recovered", "leads_missed_call_recovered"),
+    ("threshold_difference", "leads_threshold_difference"),
+    ("uniqueness_window", "leads_uniqueness_window"),
+    ("seen_only_by_telephony", "leads_seen_only_by_telephony"),
+    ("vendor_spam_filter", "leads_vendor_spam_filter"),
+    ("spam_rule", "leads_spam_rule"),
+    ("hidden_number", "leads_hidden_number"),
+    ("other", "leads_other"),
+)
+
+
+def vendor_comparison(wh: Any, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """analytics.vendor_comparison summed over the range, per business and vendor source."""
+    return wh.query(VENDOR_COMPARISON, {"start": start, "end": end}).to_pylist()
+
+
+def causes_text(row: dict[str, Any], causes: tuple[tuple[str, str], ...]) -> str:
+    """The non-zero causes of a difference, signed (ringback - vendor): 'recovered +12, ...'."""
+    parts = [f"{name} {row[col]:+d}" for name, col in causes if row.get(col)]
+    return ", ".join(parts) or "-"

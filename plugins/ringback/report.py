@@ -24,8 +24,9 @@ matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: smaller, search
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from ringback import figures  # noqa: E402
+from ringback import figures, sensitivity  # noqa: E402
 from ringback.runtime import Runtime  # noqa: E402
+from ringback.settings import ConfigError  # noqa: E402
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html.j2"
 # One colour per way a lead was won, the same in every chart.
@@ -626,6 +627,31 @@ def _section(
     }
 
 
+def heat_table(grid: sensitivity.Grid | None) -> dict[str, Any] | None:
+    """The sensitivity grid as a heat table: each cell's shade is its leads against the
+    grid's range; the business's own settings are outlined."""
+    if grid is None:
+        return None
+    values = [c.leads for c in grid.cells.values()]
+    low, high = min(values), max(values)
+    rows = []
+    for talk in grid.talks:
+        cells = []
+        for hours in grid.windows:
+            cell = grid.cells[(talk, hours)]
+            share = (cell.leads - low) / (high - low) if high > low else 0.5
+            cells.append(
+                {
+                    "leads": cell.leads,
+                    "recovered": cell.recovered_leads,
+                    "style": f"background: rgba(76, 120, 168, {0.12 + 0.6 * share:.2f})",
+                    "current": grid.current == (talk, hours),
+                }
+            )
+        rows.append({"talk": talk, "cells": cells})
+    return {"windows": [f"{h:g} h" for h in grid.windows], "rows": rows}
+
+
 def render(sections: list[dict[str, Any]], start: dt.date, end: dt.date, warehouse_url: str) -> str:
     """The report as one HTML string (no external resources): a headline table of the
     businesses, then one section per business, its dates in its own zone."""
@@ -663,6 +689,24 @@ def write_report(
             )
             for b in chosen
         ]
+        vendors = figures.vendor_comparison(wh, start, end)
+        try:
+            grids = sensitivity.compute(
+                wh, start, end, sensitivity.DEFAULT_TALK, sensitivity.DEFAULT_WINDOW_HOURS, chosen
+            )
+        except ConfigError:  # the models have not been built for the range
+            grids = {}
+    for section in sections:
+        section["vendors"] = [
+            {
+                **v,
+                "first_call_causes": figures.causes_text(v, figures.FIRST_CALL_CAUSES),
+                "lead_causes": figures.causes_text(v, figures.LEAD_CAUSES),
+            }
+            for v in vendors
+            if v["business_id"] == section["id"]
+        ]
+        section["sensitivity"] = heat_table(grids.get(section["id"]))
     html = render(sections, start, end, warehouse_url)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")

@@ -7,9 +7,10 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from ringback import figures
+from ringback import figures, sensitivity
 from ringback.quality import data_docs_index
 from ringback.runtime import Runtime
+from ringback.settings import ConfigError
 
 
 def _cell(value: Any, header: str) -> str:
@@ -333,6 +334,56 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
                 warned[key][0] += 1
                 warned[key][1] += int(item.get("unexpected_count") or 0)
                 warned[key][2].update(str(x) for x in item.get("examples") or [])
+        vendors = figures.vendor_comparison(wh, start, end)
+        sections.append(
+            (
+                "Vendor comparison: the vendor's own first and target calls against ringback's "
+                "primary calls and leads; causes signed ringback - vendor, counted per call "
+                "(analytics.vendor_comparison)",
+                _table(
+                    [
+                        "business",
+                        "vendor",
+                        "vendor first",
+                        "primary",
+                        "first-call causes",
+                        "vendor target",
+                        "leads",
+                        "lead causes",
+                    ],
+                    [
+                        (
+                            v["business_id"],
+                            v["provider"],
+                            v["vendor_first_calls"],
+                            v["ringback_primary_calls"],
+                            figures.causes_text(v, figures.FIRST_CALL_CAUSES),
+                            v["vendor_target_calls"],
+                            v["ringback_leads"],
+                            figures.causes_text(v, figures.LEAD_CAUSES),
+                        )
+                        for v in vendors
+                    ],
+                ),
+            )
+        )
+        try:
+            grids = sensitivity.compute(
+                wh, start, end, sensitivity.DEFAULT_TALK, sensitivity.DEFAULT_WINDOW_HOURS
+            )
+        except ConfigError as exc:  # the models have not been built for the range
+            grids, why = {}, str(exc)
+        else:
+            why = "no primary calls in the range"
+        sections.append(
+            (
+                "Lead sensitivity: leads (recovered) by talk threshold (rows, seconds) and "
+                "recovery window (columns); * = the business's own settings "
+                "(`ringback sensitivity` for other grids)",
+                "\n\n".join(f"{bid}\n{sensitivity.format_grid(g)}" for bid, g in grids.items())
+                or why,
+            )
+        )
         sections.append(
             (
                 "Validation warnings (recorded, not blocking; examples never hold phone numbers)",

@@ -1,0 +1,182 @@
+"""How the lead count moves with the rules: `ringback sensitivity` (issue 21).
+
+Leads and recovered leads for every combination of talk threshold and recovery window, from
+staging in one query (``sql/analyses/lead_sensitivity.sql``, the alternatives as array
+parameters, BigQuery's dialect like every model). Nothing is written: the grid is printed, and
+the HTML report shows it as a heat table. The cell holding a business's own settings equals its
+``marts.attributed_leads`` (tested), because the query decides conversation, spam and recovery
+as the models do; primacy (which neither setting changes) comes from ``staging.primary_calls``,
+so the models must have run over the range first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ringback.settings import ConfigError, project_root
+
+DEFAULT_TALK = (30, 45, 60)
+DEFAULT_WINDOW_HOURS = (12, 24, 48)
+
+
+@dataclass(frozen=True)
+class Cell:
+    business_id: str
+    talk_threshold_seconds: int
+    recovery_window_hours: float
+    primary_leads: int
+    retry_leads: int
+    callback_leads: int
+    spam_calls: int
+
+    @property
+    def leads(self) -> int:
+        return self.primary_leads + self.retry_leads + self.callback_leads
+
+    @property
+    def recovered_leads(self) -> int:
+        return self.retry_leads + self.callback_leads
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One business's cells, and which one holds its own settings (None: not in the grid)."""
+
+    business_id: str
+    talks: tuple[int, ...]
+    windows: tuple[float, ...]
+    cells: dict[tuple[int, float], Cell]
+    current: tuple[int, float] | None
+
+
+def parse_list(text: str, name: str, *, minimum: float) -> tuple[float, ...]:
+    """``"30,45,60"`` as sorted distinct numbers; a clear error for anything else."""
+    try:
+        values = sorted({float(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        raise ConfigError(f"{name} expects numbers separated by commas, got {text!r}") from None
+    if not values or any(not math.isfinite(v) or v < minimum for v in values):
+        raise ConfigError(f"{name} expects numbers of at least {minimum:g}, got {text!r}")
+    return tuple(values)
+
+
+def compute(
+    wh: Any,
+    start: dt.date,
+    end: dt.date,
+    talks: Sequence[float],
+    window_hours: Sequence[float],
+    businesses: Sequence[str] | None = None,
+) -> dict[str, Grid]:
+    """Every business's grid for ``start .. end`` (attributed dates), one query."""
+    talk_values = sorted({int(t) for t in talks})
+    windows = sorted({round(h * 3600) for h in window_hours})
+    if talk_values != sorted(talks) or not talk_values or not windows:
+        raise ConfigError("talk thresholds are whole seconds; give at least one of each")
+    _require_models(wh, start, end, businesses)
+    params = {
+        "start_date": start,
+        "end_date": end,
+        "recovery_end_date": end + dt.timedelta(days=math.ceil(max(windows) / 86400) + 1),
+        "talk_thresholds": talk_values,
+        "recovery_windows": windows,
+        "min_talk_threshold": min(talk_values),
+        "max_recovery_window": max(windows),
+        "all_businesses": not businesses,
+        "business_ids": list(businesses or ()),
+    }
+    sql = (project_root() / "sql" / "analyses" / "lead_sensitivity.sql").read_text()
+    cells: dict[str, dict[tuple[int, float], Cell]] = {}
+    for r in wh.query(sql, params).to_pylist():
+        hours = r["recovery_window_seconds"] / 3600
+        cell = Cell(
+            r["business_id"],
+            int(r["talk_threshold_seconds"]),
+            hours,
+            int(r["primary_leads"]),
+            int(r["retry_leads"]),
+            int(r["callback_leads"]),
+            int(r["spam_calls"]),
+        )
+        cells.setdefault(cell.business_id, {})[(cell.talk_threshold_seconds, hours)] = cell
+    own = {
+        r["business_id"]: (int(r["talk_threshold_seconds"]), r["recovery_window_seconds"] / 3600)
+        for r in wh.query(
+            "SELECT business_id, talk_threshold_seconds, recovery_window_seconds "
+            "FROM staging.business_settings"
+        ).to_pylist()
+    }
+    hours_axis = tuple(w / 3600 for w in windows)
+    return {
+        bid: Grid(
+            bid,
+            tuple(talk_values),
+            hours_axis,
+            grid,
+            own.get(bid) if own.get(bid) in grid else None,
+        )
+        for bid, grid in sorted(cells.items())
+    }
+
+
+def _require_models(
+    wh: Any, start: dt.date, end: dt.date, businesses: Sequence[str] | None
+) -> None:
+    """Primacy comes from staging.primary_calls: refuse a range the models never built."""
+    counts = wh.query(
+        """
+        SELECT
+            (SELECT COUNT(*) FROM staging.calls
+             WHERE call_date BETWEEN @start AND @end
+               AND (@all_businesses OR business_id IN UNNEST(@business_ids))) AS staged,
+            (SELECT COUNT(*) FROM staging.unified_calls
+             WHERE call_date BETWEEN @start AND @end
+               AND (@all_businesses OR business_id IN UNNEST(@business_ids))) AS unified
+        """,
+        {
+            "start": start,
+            "end": end,
+            "all_businesses": not businesses,
+            "business_ids": list(businesses or ()),
+        },
+    ).to_pylist()[0]
+    if counts["staged"] and not counts["unified"]:
+        raise ConfigError(
+            f"staging holds calls for {start}..{end} but the models have not been built for "
+            "them: run `ringback models run` over the range first"
+        )
+
+
+def hours_label(hours: float) -> str:
+    return f"{hours:g} h"
+
+
+def format_grid(grid: Grid) -> str:
+    """A text table: talk thresholds down, recovery windows across, `leads (recovered)`;
+    the business's own settings are starred."""
+    head = ["talk > s"] + [hours_label(h) for h in grid.windows]
+    rows = [head]
+    for talk in grid.talks:
+        row = [f"{talk}"]
+        for hours in grid.windows:
+            cell = grid.cells[(talk, hours)]
+            mark = "*" if grid.current == (talk, hours) else ""
+            row.append(f"{cell.leads} ({cell.recovered_leads}){mark}")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def print_grids(grids: dict[str, Grid], start: dt.date, end: dt.date) -> None:
+    print(f"Leads (recovered leads) by talk threshold and recovery window, {start}..{end}")
+    print("* = the business's own settings (its marts.attributed_leads)")
+    for bid, grid in grids.items():
+        print(f"\n{bid}")
+        print(format_grid(grid))
+    if not grids:
+        print("no primary calls in the range")
