@@ -204,10 +204,14 @@ def test_model_runs_validate_every_mart_and_keep_the_results(built):
             "call_handling_hourly",
             "crm_leads",
             "crm_reconciliation",
+            "vendor_comparison",
         )
     }
-    assert all(r["success"] and r["rows"] > 0 for r in results.values())
-    assert {r["evaluated"] for r in results.values()} == {4, 5, 6, 7, 9}
+    assert all(r["success"] for r in results.values())
+    # The fixture's staging rows carry no vendor flags, so vendor_comparison has no rows here
+    # (its causes-add-up checks run on every demo and end-to-end build).
+    assert all(r["rows"] > 0 for c, r in results.items() if c != "marts_vendor_comparison_build")
+    assert {r["evaluated"] for r in results.values()} == {3, 4, 5, 6, 7, 9}
 
 
 def test_mart_audits_import_no_great_expectations(tmp_path):
