@@ -412,6 +412,24 @@ def run(
                 _judge(full.seconds / sort["seconds"], 4, "x"),
             )
         )
+        # Issue 21: the what-if grid over the whole year, one query on staging (3 x 3 cells).
+        grid = _ringback(
+            "sensitivity",
+            "--warehouse",
+            f"duckdb://{year}",
+            "--start",
+            str(first),
+            "--end",
+            str(LAST_DAY),
+            env=env,
+        )
+        rows.append(
+            Figure(
+                "`ringback sensitivity` over 365 days, 3 talk thresholds x 3 windows",
+                f"{grid.seconds:.1f} s, peak {grid.peak_mb:,.0f} MB",
+                note="one query over staging.primary_calls and unified_calls; writes nothing",
+            )
+        )
         year_runs = [models(year, LAST_DAY, LAST_DAY) for _ in range(3)]
         day = _median(year_runs)
         rows.append(
