@@ -189,8 +189,16 @@ LEAD_CAUSES = (
 
 
 def vendor_comparison(wh: Any, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    """analytics.vendor_comparison summed over the range, per business and vendor source."""
-    return wh.query(VENDOR_COMPARISON, {"start": start, "end": end}).to_pylist()
+    """analytics.vendor_comparison summed over the range, per business and vendor source, with
+    each difference's causes as text (``first_call_causes``, ``lead_causes``)."""
+    return [
+        {
+            **row,
+            "first_call_causes": causes_text(row, FIRST_CALL_CAUSES),
+            "lead_causes": causes_text(row, LEAD_CAUSES),
+        }
+        for row in wh.query(VENDOR_COMPARISON, {"start": start, "end": end}).to_pylist()
+    ]
 
 
 def causes_text(row: dict[str, Any], causes: tuple[tuple[str, str], ...]) -> str:

@@ -26,7 +26,6 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from ringback import figures, sensitivity  # noqa: E402
 from ringback.runtime import Runtime  # noqa: E402
-from ringback.settings import ConfigError  # noqa: E402
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html.j2"
 # One colour per way a lead was won, the same in every chart.
@@ -690,22 +689,9 @@ def write_report(
             for b in chosen
         ]
         vendors = figures.vendor_comparison(wh, start, end)
-        try:
-            grids = sensitivity.compute(
-                wh, start, end, sensitivity.DEFAULT_TALK, sensitivity.DEFAULT_WINDOW_HOURS, chosen
-            )
-        except ConfigError:  # the models have not been built for the range
-            grids = {}
+        grids, _ = sensitivity.default_grids(wh, start, end, chosen)
     for section in sections:
-        section["vendors"] = [
-            {
-                **v,
-                "first_call_causes": figures.causes_text(v, figures.FIRST_CALL_CAUSES),
-                "lead_causes": figures.causes_text(v, figures.LEAD_CAUSES),
-            }
-            for v in vendors
-            if v["business_id"] == section["id"]
-        ]
+        section["vendors"] = [v for v in vendors if v["business_id"] == section["id"]]
         section["sensitivity"] = heat_table(grids.get(section["id"]))
     html = render(sections, start, end, warehouse_url)
     out.parent.mkdir(parents=True, exist_ok=True)

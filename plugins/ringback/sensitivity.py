@@ -123,6 +123,18 @@ def compute(
     }
 
 
+def default_grids(
+    wh: Any, start: dt.date, end: dt.date, businesses: Sequence[str] | None = None
+) -> tuple[dict[str, Grid], str]:
+    """The 30/45/60 s x 12/24/48 h grids the demo summary and the report show, and what to say
+    when there are none (no primary calls, or the models not built for the range)."""
+    try:
+        grids = compute(wh, start, end, DEFAULT_TALK, DEFAULT_WINDOW_HOURS, businesses)
+    except ConfigError as exc:
+        return {}, str(exc)
+    return grids, "no primary calls in the range"
+
+
 def _require_models(
     wh: Any, start: dt.date, end: dt.date, businesses: Sequence[str] | None
 ) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 from ringback import figures, sensitivity
 from ringback.quality import data_docs_index
 from ringback.runtime import Runtime
-from ringback.settings import ConfigError
 
 
 def _cell(value: Any, header: str) -> str:
@@ -357,24 +356,17 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
                             v["provider"],
                             v["vendor_first_calls"],
                             v["ringback_primary_calls"],
-                            figures.causes_text(v, figures.FIRST_CALL_CAUSES),
+                            v["first_call_causes"],
                             v["vendor_target_calls"],
                             v["ringback_leads"],
-                            figures.causes_text(v, figures.LEAD_CAUSES),
+                            v["lead_causes"],
                         )
                         for v in vendors
                     ],
                 ),
             )
         )
-        try:
-            grids = sensitivity.compute(
-                wh, start, end, sensitivity.DEFAULT_TALK, sensitivity.DEFAULT_WINDOW_HOURS
-            )
-        except ConfigError as exc:  # the models have not been built for the range
-            grids, why = {}, str(exc)
-        else:
-            why = "no primary calls in the range"
+        grids, why = sensitivity.default_grids(wh, start, end)
         sections.append(
             (
                 "Lead sensitivity: leads (recovered) by talk threshold (rows, seconds) and "

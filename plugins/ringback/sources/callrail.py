@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ringback.sources.base import (
+    NO_VENDOR_FLAGS,
     Connector,
     FetchResult,
     MappingError,
@@ -239,10 +240,10 @@ def callrail_vendor_flags(record: dict) -> dict[str, Any]:
     the API shows no spam flag: those calls surface as telephony-only (``spam_filtered``)."""
     status = marketing_value(record.get("lead_status"))
     return {
+        **NO_VENDOR_FLAGS,
         "vendor_first_call": to_bool(record, "first_call"),
         "vendor_target_call": None if status is None else status == "good_lead",
         "vendor_lead_status": status,
         "vendor_value": to_money(record, "value"),
         "vendor_tags": tag_list(record.get("tags")),
-        "vendor_spam": None,
     }

@@ -22,6 +22,7 @@ import io
 from typing import Any
 
 from ringback.sources.base import (
+    NO_VENDOR_FLAGS,
     Connector,
     FetchResult,
     MappingError,
@@ -234,10 +235,8 @@ def ringostat_vendor_flags(record: dict, disposition: str) -> dict[str, Any]:
         repeated = True
     category = "proper" if proper else ("repeated" if repeated else None)
     return {
+        **NO_VENDOR_FLAGS,
         "vendor_first_call": None if repeated is None else not repeated,
         "vendor_target_call": proper,
         "vendor_lead_status": category,
-        "vendor_value": None,
-        "vendor_tags": None,
-        "vendor_spam": None,
     }

@@ -243,6 +243,7 @@ class JourneyGenerator:
         self.profile = PROFILES[profile]
         self.tz = zoneinfo.ZoneInfo(self.profile.time_zone)
         self._cache: dict[dt.date, DayPlan] = {}
+        self._journeys: dict[dt.date, dict[str, list[TrueCall]]] = {}
         # The "ua" profile keeps the seeds it always had, so its calls never change.
         self._seed_key = str(seed) if profile == "ua" else f"{seed}:{profile}"
 
@@ -525,7 +526,13 @@ class JourneyGenerator:
     def journey_calls(self, journey_id: str) -> list[TrueCall]:
         """Every call of one journey (its id starts with the day it began)."""
         began = dt.datetime.strptime(journey_id[:8], "%Y%m%d").date()
-        return [c for c in self.day(began).calls if c.journey_id == journey_id]
+        if began not in self._journeys:
+            # Indexed once per day: the vendors' flags ask for a journey on every record.
+            index: dict[str, list[TrueCall]] = {}
+            for c in self.day(began).calls:
+                index.setdefault(c.journey_id, []).append(c)
+            self._journeys[began] = index
+        return self._journeys[began].get(journey_id, [])
 
     def earlier_calls(self, call: TrueCall, *, calltracking: bool) -> list[TrueCall]:
         """The calls of the call's journey that started before it and that one system saw:
