@@ -52,6 +52,7 @@ KNOWN_REASONS = {
     "child_leg",
     "agent_leg",  # a leg to client:/sip: that lost its parent link (Twilio)
     "invalid_number",
+    "invalid_flag",  # a vendor's yes/no flag that is neither (issue 21)
     "unknown_direction",
     "unknown_disposition",
     "unparseable_time",
