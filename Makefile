@@ -69,6 +69,7 @@ postgres: ## install Debian's postgresql for the Asterisk database tests when it
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends postgresql > /dev/null
 
 test: airflow-init browser postgres ## the test suite (~5 min; the long tiers are make reliability and make test-bigquery)
+	$(RUN) python -m ringback_dev.googlesql
 	$(RUN) pytest -q -n $(PYTEST_WORKERS) -m "not reliability and not bigquery and not serial"
 	$(RUN) pytest -q -m "serial and not reliability and not bigquery"
 

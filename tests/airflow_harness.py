@@ -210,8 +210,11 @@ def truth_per_day(p: Pipeline, provider: str, first: dt.date, last: dt.date) -> 
     end_at = Window.for_run(last, settings.repull_days, tz).end_at
     system = "telephony" if provider in ("binotel", "twilio") else "calltracking"
     counts: Counter = Counter()
-    for call in p.sims[provider].calls_between(start_at, end_at):
+    sim = p.sims[provider]
+    for call in sim.calls_between(start_at, end_at):
         if not (call.seen_by_telephony if system == "telephony" else call.seen_by_calltracking):
+            continue
+        if getattr(sim, "hides", None) and sim.hides(call):  # CallRail's spam filter
             continue
         at = call.telephony_started_at if system == "telephony" else call.started_at
         if start_at <= at < end_at:

@@ -4,6 +4,10 @@ Each case loads its rows into staging.calls (and its CRM leads into staging.crm_
 fresh DuckDB warehouse, runs `models run` for
 its range and compares every table named in expect.yaml on the columns given there, as a
 multiset: a missing or an extra row fails.
+
+Every model query of the build also runs in GoogleSQL's reference engine (ZetaSQL, the engine
+BigQuery's semantics are defined by) over the same input rows, and its rows must equal DuckDB's:
+what the case proves on DuckDB holds on BigQuery.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from ringback import catalog
+from ringback_dev.googlesql import reference_checked_builds
 
 from helpers import build, load_calls, load_crm, load_deleted, normalise, sql_case, table_rows
 
@@ -31,7 +38,11 @@ def test_sql_case(case: Path, warehouse):
     load_calls(warehouse, rows)
     load_deleted(warehouse, case, rows)
     load_crm(warehouse, case, settings, config)
-    build(warehouse, settings, start, end, config=config, businesses=only)
+    with reference_checked_builds() as reference:
+        build(warehouse, settings, start, end, config=config, businesses=only)
+    assert reference["unsupported"] == {}
+    assert not reference["differences"], "\n".join(map(str, reference["differences"]))
+    assert len(reference["compared"]) >= len(catalog.models_in_order())
     expected_tables = yaml.safe_load((case / "expect.yaml").read_text())
     for ref, expected_rows in expected_tables.items():
         actual = table_rows(warehouse, ref)

@@ -463,11 +463,12 @@ def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, An
     cells = _rows(
         wh,
         """
-        SELECT iso_weekday, call_hour, SUM(inbound_calls) AS inbound_calls,
-               SUM(inbound_answered) AS inbound_answered
-        FROM analytics.call_handling_hourly
+        SELECT iso_weekday, call_hour, SUM(hourly.inbound_calls) AS inbound_calls,
+               SUM(hourly.inbound_answered) AS inbound_answered
+        FROM analytics.call_handling_hourly AS hourly
         WHERE call_date BETWEEN @start AND @end AND business_id = @business
-        GROUP BY iso_weekday, call_hour HAVING SUM(inbound_calls) > 0
+        -- qualified: GoogleSQL would read a bare inbound_calls here as the SUM's alias
+        GROUP BY iso_weekday, call_hour HAVING SUM(hourly.inbound_calls) > 0
         ORDER BY iso_weekday, call_hour""",
         start,
         end,

@@ -79,7 +79,8 @@ def write_plan(
     the same key, ``replace_where`` rows whose ``where`` columns match, ``replace`` everything;
     ``append`` only adds. ``key_dates`` bounds an upsert's delete to the batch's dates (a
     required partition filter on BigQuery)."""
-    columns = ", ".join(table.column_names)
+    # Quoted: GoogleSQL reserves some words schema.yaml may use as column names (ROWS).
+    columns = ", ".join(f"`{c}`" for c in table.column_names)
     checks: list[tuple[str, str]] = []
     params: dict[str, Any] = {}
     delete = None
@@ -136,7 +137,7 @@ def write_plan(
                 f"{table.ref} replaces rows by {list(table.replace_columns)}; got {where}"
             )
         delete = f"DELETE FROM {target} WHERE " + " AND ".join(
-            f"{c} = @w_{c}" for c in table.replace_columns
+            f"`{c}` = @w_{c}" for c in table.replace_columns
         )
         params = {f"w_{c}": where[c] for c in table.replace_columns}
     elif mode == "replace":

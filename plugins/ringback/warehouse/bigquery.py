@@ -210,6 +210,41 @@ def row_access_statements(
     return out
 
 
+def truncate_statement(target: str) -> str:
+    return f"TRUNCATE TABLE {target}"
+
+
+def count_statement(source: str) -> str:
+    return f"SELECT COUNT(*) FROM {source}"
+
+
+def bounds_statement(table: Table, source: str) -> str:
+    """The partition dates a batch spans (an upsert's delete stays inside them)."""
+    field = table.partition_field
+    return f"SELECT MIN({field}) AS lo, MAX({field}) AS hi FROM {source}"
+
+
+def backup_statement(backup: str, have: str) -> str:
+    return f"CREATE TABLE `{backup}` AS SELECT * FROM `{have}`"
+
+
+def restore_statement(table: Table, wanted: str, backup: str, kept: set[str]) -> str:
+    """Rows copied aside by an upgrade to businesses, put back with ``@default_business``."""
+    columns = [c for c in table.column_names if c in kept or c == "business_id"]
+    values = [
+        f"@default_business AS {c}" if c == "business_id" and c not in kept else c for c in columns
+    ]
+    return (
+        f"INSERT INTO `{wanted}` ({', '.join(columns)}) SELECT {', '.join(values)} FROM `{backup}`"
+    )
+
+
+ROW_ACCESS_POLICIES = (
+    "SELECT row_access_policy_name FROM `{dataset}.INFORMATION_SCHEMA.ROW_ACCESS_POLICIES` "
+    "WHERE table_name = @table"
+)
+
+
 def replace_statements(
     target: str,
     source: str,
@@ -382,7 +417,7 @@ class BigQueryWarehouse(Warehouse):
         if have.require_partition_filter:
             have.require_partition_filter = False
             self.client.update_table(have, ["require_partition_filter"])
-        self._run(f"CREATE TABLE `{backup}` AS SELECT * FROM `{have.reference}`", None)
+        self._run(backup_statement(backup, str(have.reference)), None)
         self.client.delete_table(have.reference)
         self._restore_from_backup(table, wanted, backup)
         log.warning("%s: upgraded to businesses (rows in business 'default')", table.ref)
@@ -403,14 +438,8 @@ class BigQueryWarehouse(Warehouse):
     def _restore_from_backup(self, table: Table, wanted: Any, backup: str) -> None:
         kept = {f.name for f in self.client.get_table(backup).schema}
         self.client.create_table(wanted, exists_ok=True)
-        columns = [c for c in table.column_names if c in kept or c == "business_id"]
-        values = [
-            f"@default_business AS {c}" if c == "business_id" and c not in kept else c
-            for c in columns
-        ]
         self._run(
-            f"INSERT INTO `{wanted.reference}` ({', '.join(columns)}) "
-            f"SELECT {', '.join(values)} FROM `{backup}`",
+            restore_statement(table, str(wanted.reference), backup, kept),
             {"default_business": DEFAULT_BUSINESS_ID},
         )
         self.client.delete_table(backup, not_found_ok=True)
@@ -439,9 +468,7 @@ class BigQueryWarehouse(Warehouse):
         dataset = self.names[table.layer]
         try:
             rows = self._run(
-                "SELECT row_access_policy_name FROM "
-                f"`{self.project}.{dataset}.INFORMATION_SCHEMA.ROW_ACCESS_POLICIES` "
-                "WHERE table_name = @table",
+                ROW_ACCESS_POLICIES.format(dataset=f"{self.project}.{dataset}"),
                 {"table": table.name},
             )
         except GoogleAPICallError as exc:  # e.g. an emulator without the view
@@ -530,7 +557,7 @@ class BigQueryWarehouse(Warehouse):
 
     def truncate(self, table: Table) -> None:
         self._check_truncate(table)
-        self._run(f"TRUNCATE TABLE {self._sql_ref(table.layer, table.name)}", None)
+        self._run(truncate_statement(self._sql_ref(table.layer, table.name)), None)
 
     # -- writes ----------------------------------------------------------------------------
     def write(self, table, rows, *, partitions=None, where=None) -> int:
@@ -605,7 +632,7 @@ class BigQueryWarehouse(Warehouse):
         if audit is not None:
             audit(source)
         self._check_and_swap(table, source, partitions, None, fp, scope)
-        written = self._scalar(f"SELECT COUNT(*) FROM {source}", {})
+        written = self._scalar(count_statement(source), {})
         self.client.delete_table(temp_ref, not_found_ok=True)
         return written
 
@@ -616,8 +643,7 @@ class BigQueryWarehouse(Warehouse):
             raise WarehouseError(failed)
         key_dates = None
         if table.write_mode == "upsert" and table.partition_field:
-            field = table.partition_field
-            bounds = self._run(f"SELECT MIN({field}) AS lo, MAX({field}) AS hi FROM {source}", None)
+            bounds = self._run(bounds_statement(table, source), None)
             lo, hi = next(iter(bounds))
             key_dates = (lo, hi) if lo else None
         script, params = replace_statements(target, source, table, partitions, where, key_dates)

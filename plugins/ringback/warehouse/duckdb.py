@@ -150,9 +150,18 @@ def _unit(node: exp.Expression) -> str:
 
 
 def _duckdb_forms(node: exp.Expression) -> exp.Expression:
-    # BigQuery's COUNTIF is INT64; DuckDB's COUNT_IF is HUGEINT, which views would pass on.
-    if isinstance(node, exp.CountIf) and not isinstance(node.parent, exp.Cast):
-        return exp.cast(node.copy(), exp.DataType.build("BIGINT"))
+    # BigQuery's COUNTIF is an INT64 that is 0 when no row is TRUE; DuckDB's COUNT_IF is a
+    # HUGEINT (which views would pass on) and NULL when every input is NULL or there is none.
+    counted = isinstance(node, exp.CountIf) and not isinstance(
+        node.parent, exp.Window | exp.Coalesce
+    )
+    if counted or (
+        isinstance(node, exp.Window)
+        and isinstance(node.this, exp.CountIf)
+        and not isinstance(node.parent, exp.Coalesce)
+    ):
+        zero = exp.Coalesce(this=node.copy(), expressions=[exp.Literal.number(0)])
+        return exp.cast(zero, exp.DataType.build("BIGINT"))
     if isinstance(node, exp.TimestampTrunc) and _unit(node) == "SECOND":
         return _fill("trunc_second", a=node.this.copy())
     if isinstance(node, exp.TimestampDiff) and _unit(node) == "SECOND":

@@ -44,6 +44,8 @@ SELECT
     first_inbound_at,
     first_inbound_date
 FROM candidates
+-- GoogleSQL accepts QUALIFY only beside a WHERE, GROUP BY or HAVING clause.
+WHERE TRUE
 QUALIFY
     ROW_NUMBER() OVER (
         PARTITION BY business_id, customer_number

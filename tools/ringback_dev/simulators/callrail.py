@@ -92,6 +92,10 @@ class CallRailSimulator(ProviderSimulator):
             self._recent.append(now)
             return False
 
+    def hides(self, call: TrueCall) -> bool:
+        """True for a call the account's spam filter removed from the call log (robocalls)."""
+        return self.hide_spam and call.journey == "spam"
+
     def lead_status(self, call: TrueCall) -> str | None:
         """The account's automatic lead scoring: an answered inbound first call with at least
         ``good_lead_seconds`` of talk is a good lead, a shorter one is not a lead, and a caller
@@ -170,7 +174,7 @@ class CallRailSimulator(ProviderSimulator):
         calls = [
             c
             for c in self.calls_between(start, end)
-            if c.seen_by_calltracking and not (self.hide_spam and c.journey == "spam")
+            if c.seen_by_calltracking and not self.hides(c)
         ]
         # Newest first, as CallRail sorts by default.
         records = [self.record(c, fields) for c in reversed(calls)]
