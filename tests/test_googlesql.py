@@ -25,6 +25,7 @@ from ringback_dev.googlesql import (
     backend_statements,
     googlesql,
     recorded_statements,
+    unfiltered_partition_reads,
 )
 from ringback_dev.simulators import connection_uri, start_all
 from ringback_dev.simulators.journeys import JourneyGenerator
@@ -81,8 +82,30 @@ def test_every_model_query_is_accepted_and_returns_its_schema(match_rounds):
             assert columns == [(c.name, c.type) for c in table.columns], table.ref
 
 
-def test_the_backends_own_statements_are_accepted():
+def test_the_backends_own_statements_are_accepted_and_filter_required_partitions():
     assert _refusals(backend_statements()) == []
+    unfiltered = {
+        s.sql: reads for s in backend_statements() if (reads := unfiltered_partition_reads(s.sql))
+    }
+    assert unfiltered == {}
+
+
+def test_a_read_without_its_partition_filter_is_found():
+    assert unfiltered_partition_reads(
+        "SELECT COUNT(*) FROM staging.calls WHERE business_id = @b"
+    ) == ["staging.calls"]
+    assert (
+        unfiltered_partition_reads(
+            "SELECT c.call_key FROM staging.unified_calls AS u "
+            "JOIN staging.calls AS c ON c.call_key = u.ct_call_key AND c.call_date = @d "
+            "WHERE u.call_date BETWEEN @lo AND @hi"
+        )
+        == []
+    )
+    assert unfiltered_partition_reads(
+        "SELECT c.call_key FROM staging.unified_calls AS u "
+        "JOIN staging.calls AS c ON c.call_key = u.ct_call_key WHERE u.call_date = @d"
+    ) == ["staging.calls"]
 
 
 @pytest.fixture
@@ -137,6 +160,15 @@ def test_every_statement_a_run_sends_is_accepted(tmp_path, simulators, warehouse
     assert {t.ref for t in catalog.tables().values() if t.kind == "model"} <= written
     assert {"staging.calls", "staging.crm_leads", "raw.loads", "raw.validation_results"} <= written
     assert _refusals(statements) == []
+    # BigQuery refuses a read of a table with require_partition_filter that does not filter
+    # its partition column. The DuckDB backend's own writes are not what BigQuery is sent
+    # (its upserts need no date bound): the backend's statements are checked below.
+    unfiltered = {
+        s.sql: reads
+        for s in statements
+        if not s.origin.startswith("write") and (reads := unfiltered_partition_reads(s.sql))
+    }
+    assert unfiltered == {}
 
 
 def test_the_sensitivity_analysis_gives_googlesqls_rows(warehouse):

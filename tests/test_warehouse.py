@@ -253,25 +253,31 @@ def test_duckdb_forms_of_time_functions_keep_bigquery_semantics(warehouse, zone)
     ISO weekday keep their meaning too."""
     import zoneinfo
 
+    from ringback_dev.googlesql import googlesql
+
+    sql = (
+        "SELECT TIMESTAMP_TRUNC(@a, SECOND) AS t, TIMESTAMP_DIFF(@a, @b, SECOND) AS d, "
+        "DATE(@a, @zone) AS local_date, "
+        "CAST(FORMAT_TIMESTAMP('%H', @a, @zone) AS INT64) AS local_hour, "
+        "CAST(FORMAT_DATE('%u', DATE(@a, @zone)) AS INT64) AS iso_weekday"
+    )
     tz = zoneinfo.ZoneInfo(zone)
     for a in TIMES:
         for b in TIMES:
-            got = warehouse.query(
-                "SELECT TIMESTAMP_TRUNC(@a, SECOND) AS t, TIMESTAMP_DIFF(@a, @b, SECOND) AS d, "
-                "DATE(@a, @zone) AS local_date, "
-                "CAST(FORMAT_TIMESTAMP('%H', @a, @zone) AS INT64) AS local_hour, "
-                "CAST(FORMAT_DATE('%u', DATE(@a, @zone)) AS INT64) AS iso_weekday",
-                {"a": a, "b": b, "zone": zone},
-            ).to_pylist()[0]
+            params = {"a": a, "b": b, "zone": zone}
+            got = warehouse.query(sql, params).to_pylist()[0]
             micros = (a - b) // dt.timedelta(microseconds=1)
             whole = abs(micros) // 1_000_000 * (1 if micros >= 0 else -1)
-            assert got == {
+            want = {
                 "t": a - dt.timedelta(microseconds=a.microsecond),
                 "d": whole,
                 "local_date": a.astimezone(tz).date(),
                 "local_hour": a.astimezone(tz).hour,
                 "iso_weekday": a.astimezone(tz).isoweekday(),
-            }, (a, b)
+            }
+            assert got == want, (a, b)
+            # and GoogleSQL's reference engine agrees with the reading above
+            assert googlesql().execute(sql, params, {}) == [want], (a, b)
 
 
 def test_transpiled_sql_is_cached_on_disk_and_a_bad_entry_is_ignored(tmp_path, monkeypatch):

@@ -515,6 +515,43 @@ def backend_statements() -> list[Statement]:
     return out
 
 
+def unfiltered_partition_reads(sql: str) -> list[str]:
+    """Tables with ``require_partition_filter`` that ``sql`` reads without a condition on their
+    partition column (in the WHERE or a JOIN's ON of the SELECT or DELETE that reads them):
+    BigQuery refuses such a query. The check is syntactic, as BigQuery's is not: a condition
+    that names the column counts even if it prunes nothing."""
+    import sqlglot
+    from sqlglot import exp
+
+    required = {
+        t.ref: t.partition_field for t in catalog.tables().values() if t.require_partition_filter
+    }
+    out = []
+    for statement in sqlglot.parse(sql, read="bigquery"):
+        if statement is None:
+            continue
+        for node in statement.find_all(exp.Table):
+            ref = f"{node.db}.{node.name}"
+            # written, not read: an INSERT's target, TRUNCATE (removes partitions, scans none)
+            if ref not in required or isinstance(node.parent, exp.Insert | exp.Schema):
+                continue
+            if isinstance(statement, exp.TruncateTable):
+                continue
+            scope = node.find_ancestor(exp.Select, exp.Delete)
+            conditions = [scope.args.get("where")] if scope is not None else []
+            if isinstance(scope, exp.Select):
+                conditions += [j.args.get("on") for j in scope.args.get("joins") or []]
+            alias = node.alias_or_name
+            if not any(
+                column.name == required[ref] and column.table in ("", alias)
+                for condition in conditions
+                if condition is not None
+                for column in condition.find_all(exp.Column)
+            ):
+                out.append(ref)
+    return out
+
+
 _TABLE_REF = re.compile(r"\b(raw|staging|marts)\.(\w+)\b")
 
 
