@@ -251,3 +251,22 @@ def map_records(connector, records: list) -> tuple[list[dict], dict[str, int]]:
         except MappingError as exc:
             reasons[exc.reason] = reasons.get(exc.reason, 0) + 1
     return rows, reasons
+
+
+def start_simulators(monkeypatch, now: dt.datetime, customers_per_day: int = 30) -> dict:
+    """Every provider simulator on loopback at ``now`` (the journey generator, seed 5), each
+    source's ``<PROVIDER>_MAIN`` connection pointed at it. Stop them with ``stop_simulators``."""
+    from ringback_dev.simulators import connection_uri, start_all
+    from ringback_dev.simulators.journeys import JourneyGenerator
+
+    sims = start_all(generator=JourneyGenerator(seed=5, customers_per_day=customers_per_day))
+    for sim in sims.values():
+        sim._now = now
+    for name, sim in sims.items():
+        monkeypatch.setenv(f"AIRFLOW_CONN_{name.upper()}_MAIN", connection_uri(name, sim.base_url))
+    return sims
+
+
+def stop_simulators(sims: dict) -> None:
+    for sim in sims.values():
+        sim.stop()

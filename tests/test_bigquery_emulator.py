@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bigquery_emulator import PROJECT, Emulator
-from ringback import catalog
+from ringback import catalog, sensitivity
 from ringback.settings import load_settings
 from ringback.warehouse import connect
 from ringback.warehouse.base import PartitionRange, WarehouseError
@@ -55,6 +55,8 @@ EQUIVALENCE_CASES = [
     "business_pair_never_matched",
     # A call the provider deleted: left out of every model.
     "soft_deleted_call_left_out",
+    # Vendor flags, the spam rule and marts.vendor_comparison's causes.
+    "vendor_comparison_causes_and_spam",
 ]
 _prefix = itertools.count()
 # The API answers with the legacy type names.
@@ -79,9 +81,7 @@ def bq_settings(**extra):
     """Datasets of their own per test, so tests share one emulator without meeting."""
     n = next(_prefix)
     names = {f"bigquery_{layer}_dataset": f"t{n}_{layer}" for layer in catalog.LAYERS}
-    return load_settings(
-        {**names, "bigquery_analytics_dataset": f"t{n}_analytics", "validate_marts": False} | extra
-    )
+    return load_settings({**names, "bigquery_analytics_dataset": f"t{n}_analytics"} | extra)
 
 
 def rows_of(wh, ref: str) -> Counter:
@@ -131,12 +131,14 @@ def test_init_creates_datasets_and_tables_as_sql_describes(emulator):
 
 @pytest.mark.parametrize("case", EQUIVALENCE_CASES)
 def test_models_on_bigquery_equal_duckdb(case, emulator, warehouse):
-    duck_settings, config, rows, start, end, only = sql_case(CASES / case)
+    """Every mart and view, built with mart validation on both sides, and the sensitivity grid."""
+    validated = {"validate_marts": True}
+    duck_settings, config, rows, start, end, only = sql_case(CASES / case, validated)
     load_calls(warehouse, rows)
     load_deleted(warehouse, CASES / case, rows)
     load_crm(warehouse, CASES / case, duck_settings, config)
     build(warehouse, duck_settings, start, end, config=config, businesses=only)
-    settings, *_ = sql_case(CASES / case, bq_settings_overrides())
+    settings, *_ = sql_case(CASES / case, bq_settings_overrides() | validated)
     with connect(emulator.url(), settings=settings) as bq:
         bq.init()
         table = catalog.table("staging.calls")
@@ -146,6 +148,11 @@ def test_models_on_bigquery_equal_duckdb(case, emulator, warehouse):
         build(bq, settings, start, end, config=config, businesses=only)
         for ref in [*(t for t in catalog.tables() if t.startswith("marts.")), *catalog.views()]:
             assert rows_of(bq, ref) == rows_of(warehouse, ref), (case, ref)
+        grid = ((30, 45), (12, 24))
+        if only is None:  # the grid reads every business the build covered
+            assert sensitivity.compute(bq, start, end, *grid) == sensitivity.compute(
+                warehouse, start, end, *grid
+            ), case
 
 
 def test_init_upgrades_tables_from_before_businesses(emulator):
@@ -279,7 +286,7 @@ def test_extract_validate_publish_into_bigquery_equals_duckdb(emulator, warehous
         for source, provider in (("ringostat_main", "ringostat"), ("binotel_main", "binotel")):
             uri = simulators.connection_uri(provider, sims[provider].base_url)
             monkeypatch.setenv(f"AIRFLOW_CONN_{source.upper()}", uri)
-        settings = load_settings({"validate_marts": False})
+        settings = load_settings()
         bq_url = emulator.url()
         with connect(bq_url, settings=settings) as bq:
             bq.init()

@@ -327,16 +327,11 @@ def test_a_csv_without_a_mapped_column_stops_the_load(tmp_path):
 # -- loads and marts ----------------------------------------------------------------------------
 @pytest.fixture
 def demo_simulators(monkeypatch):
-    from ringback_dev.simulators import connection_uri, start_all
+    from helpers import start_simulators, stop_simulators
 
-    sims = start_all(generator=JourneyGenerator(seed=5, customers_per_day=30))
-    for sim in sims.values():
-        sim._now = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC)
-    for name, sim in sims.items():
-        monkeypatch.setenv(f"AIRFLOW_CONN_{name.upper()}_MAIN", connection_uri(name, sim.base_url))
+    sims = start_simulators(monkeypatch, dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC))
     yield sims
-    for sim in sims.values():
-        sim.stop()
+    stop_simulators(sims)
 
 
 def checksum(url: str, *refs: str) -> str:

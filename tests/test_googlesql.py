@@ -27,10 +27,18 @@ from ringback_dev.googlesql import (
     recorded_statements,
     unfiltered_partition_reads,
 )
-from ringback_dev.simulators import connection_uri, start_all
-from ringback_dev.simulators.journeys import JourneyGenerator
 
-from helpers import build, connect, load_calls, load_crm, load_deleted, runtime_of, sql_case
+from helpers import (
+    build,
+    connect,
+    load_calls,
+    load_crm,
+    load_deleted,
+    runtime_of,
+    sql_case,
+    start_simulators,
+    stop_simulators,
+)
 
 CASES = Path(__file__).parent / "sql"
 # The statements' texts do not depend on the rows, only on the code path: cases that take the
@@ -110,14 +118,9 @@ def test_a_read_without_its_partition_filter_is_found():
 
 @pytest.fixture
 def simulators(monkeypatch):
-    sims = start_all(generator=JourneyGenerator(seed=5, customers_per_day=12))
-    for sim in sims.values():
-        sim._now = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC)
-    for name, sim in sims.items():
-        monkeypatch.setenv(f"AIRFLOW_CONN_{name.upper()}_MAIN", connection_uri(name, sim.base_url))
+    sims = start_simulators(monkeypatch, dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC), 12)
     yield sims
-    for sim in sims.values():
-        sim.stop()
+    stop_simulators(sims)
 
 
 def _case_run(tmp_path: Path, name: str) -> None:
