@@ -344,6 +344,25 @@ def test_binotel_outbound_and_call_tracking_data():
         (None, "UA", None),
         ('"Reception" <sip:101@pbx>', "UA", None),
         ("12", "UA", None),
+        # Dialled forms seen in real call logs: trunk and international prefixes of the
+        # source's region first, then digits as an international number without "+".
+        ("81079246516548", "RU", "+79246516548"),  # 810: RU's international prefix
+        ("8 (924) 651-65-48", "RU", "+79246516548"),  # 8: RU's trunk prefix
+        ("79246516548", "RU", "+79246516548"),
+        ("87011234567", "KZ", "+77011234567"),  # not +870 (Inmarsat)
+        ("810380671234567", "KZ", "+380671234567"),
+        ("00380671234567", "UA", "+380671234567"),
+        ("4915112345678", "UA", "+4915112345678"),  # a German mobile, international, no "+"
+        ("0049 30 1234567", "DE", "+49301234567"),
+        ("030 1234567", "DE", "+49301234567"),
+        ("07911 123456", "GB", "+447911123456"),
+        ("00447911123456", "PL", "+447911123456"),
+        ("600 123 456", "PL", "+48600123456"),
+        ("48600123456", "PL", "+48600123456"),
+        ("(512) 555-0101", "US", "+15125550101"),
+        ("15125550101", "US", "+15125550101"),
+        ("011380671234567", "US", "+380671234567"),
+        ("447911123456", "US", "+447911123456"),
     ],
 )
 def test_phone_numbers_to_e164(raw, region, e164):

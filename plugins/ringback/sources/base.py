@@ -92,8 +92,12 @@ def local_midnight(day: dt.date, tz: Any) -> dt.datetime:
 def to_e164(raw: Any, region: str) -> str | None:
     """A phone number in E.164, or None when hidden or unparseable.
 
-    Accepts ``+380671234567``, digits with the country code (``380671234567``, as Ringostat sends
-    them) and national formats of the source's region (``0671234567``, as Binotel sends them).
+    The source's region's dialling rules come first: its national form (``0671234567`` in UA,
+    ``8 924 651-65-48`` in RU), its international prefix (``00`` in most of Europe, ``011`` in
+    the US, ``810`` in RU and KZ), its own country code without ``+`` (``380671234567``, as
+    Ringostat sends them). Only then digits as an international number without ``+``
+    (``4915112345678`` from a UA source). A valid number wins over one that is only possible
+    by its length; a number neither reading makes possible is None.
     """
     if raw is None:
         return None
@@ -107,17 +111,21 @@ def _e164(text: str, region: str) -> str | None:
     if not text or "<" in text or "@" in text or not any(ch.isdigit() for ch in text):
         return None  # hidden, anonymous, or a SIP login like '"Office" <sip101>'
     digits = "".join(ch for ch in text if ch.isdigit())
-    candidates = [text] if text.startswith("+") else []
+    parsed = []
+    candidates = [text]
     if not text.startswith(("+", "0")) and len(digits) >= 11:
         candidates.append("+" + digits)
-    candidates.append(text)
     for candidate in candidates:
         try:
-            parsed = phonenumbers.parse(candidate, region)
+            parsed.append(phonenumbers.parse(candidate, region))
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_possible_number(parsed):
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    # Valid first: "81079246516548" from a RU source is +7 924 651-65-48 (810 is RU's
+    # international prefix), not the merely possible +81 (Japan) its digits also spell.
+    for check in (phonenumbers.is_valid_number, phonenumbers.is_possible_number):
+        for number in parsed:
+            if check(number):
+                return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return None
 
 
