@@ -192,3 +192,29 @@ def test_a_call_changed_between_pulls_is_pulled_again_changed(gen):
         after, _ = map_records(conn, conn.fetch(WINDOW).records)
         changed = [a for a, b in zip(after, before, strict=True) if a != b]
         assert [(r["status"], r["talk_seconds"]) for r in changed] == [("answered", 95)]
+
+
+@pytest.mark.parametrize(
+    ("disposition", "status"),
+    [("call failed", "failed"), ("failed", "failed"), ("no money", "failed"), ("cancel", "missed")],
+)
+def test_a_failed_call_is_failed_in_both_spellings(disposition, status):
+    """``call failed`` is the API page's and the OpenAPI spec's (github zadarma/openapi) value;
+    the PHP client's docblock says ``failed``."""
+    conn = ZadarmaConnector(
+        SourceConfig("z", "zadarma", "telephony", "acc", "Europe/Kyiv", "UA"),
+        parse_connection("z", "http://k:s@localhost"),
+        load_settings(),
+    )
+    leg = {
+        "call_id": "2.1",
+        "pbx_call_id": "out_2",
+        "sip": "100",
+        "callstart": "2026-11-17 10:00:00",
+        "clid": "100",
+        "destination": "380671234567",
+        "disposition": disposition,
+        "seconds": 0,
+    }
+    rows, reasons = map_records(conn, [leg])
+    assert reasons == {} and [r["status"] for r in rows] == [status]

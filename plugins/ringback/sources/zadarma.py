@@ -46,7 +46,8 @@ STATUS = {
     "busy": "busy",
     "cancel": "missed",
     "no answer": "missed",
-    "failed": "failed",
+    "call failed": "failed",  # the API page's and the official OpenAPI spec's spelling
+    "failed": "failed",  # the official PHP client's docblock
     # Billing and routing refusals: the call never reached anyone.
     "no money": "failed",
     "unallocated number": "failed",

@@ -24,7 +24,7 @@ from ringback_dev.simulators.server import ProviderSimulator, Response
 
 MAX_LIMIT = 1000
 MAX_PERIOD = dt.timedelta(days=30)
-MISSED = {"missed": ("no answer", "cancel"), "busy": ("busy",), "failed": ("failed",)}
+MISSED = {"missed": ("no answer", "cancel"), "busy": ("busy",), "failed": ("call failed",)}
 
 
 class ZadarmaSimulator(ProviderSimulator):
