@@ -572,6 +572,44 @@ def test_callrail_answer_states(answered, voicemail, status, talk):
 
 
 @pytest.mark.parametrize(
+    ("answered", "voicemail", "status"),
+    [("true", "false", "answered"), ("false", "false", "missed"), ("false", "true", "voicemail")],
+)
+def test_callrail_booleans_sent_as_strings_read_as_booleans(answered, voicemail, status):
+    """Real CallRail bodies carry ``"answered": "false"`` and ``"first_call": "false"`` as
+    strings, and ``value`` as an integer."""
+    conn = CallRailConnector(
+        us_source("callrail", "ACC"), parse_connection("c", "http://:k@h"), load_settings()
+    )
+    row = conn.map_record(
+        {
+            **CALLRAIL_BASE,
+            "answered": answered,
+            "voicemail": voicemail,
+            "first_call": "false",
+            "value": 250,
+            "duration": 75,
+        }
+    )
+    assert (row["status"], row["vendor_first_call"], row["vendor_value"]) == (status, False, 250.0)
+
+
+@pytest.mark.parametrize(("answered", "employee"), [(True, "ann@example.com"), (False, None)])
+def test_callrail_agent_email_names_only_who_answered(answered, employee):
+    """``agent_email`` is "the user who answered the call": a call nobody answered has no
+    employee, whatever the field holds."""
+    conn = CallRailConnector(
+        us_source("callrail", "ACC", agent_email=True),
+        parse_connection("c", "http://:k@h"),
+        load_settings(),
+    )
+    row = conn.map_record(
+        {**CALLRAIL_BASE, "answered": answered, "duration": 40, "agent_email": "ann@example.com"}
+    )
+    assert row["employee_id"] == employee
+
+
+@pytest.mark.parametrize(
     ("patch", "reason"),
     [
         ({"duration": None, "answered": False}, "call_in_progress"),

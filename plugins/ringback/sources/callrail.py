@@ -66,6 +66,14 @@ MAX_PAGES = 10_000
 GA_COOKIE = re.compile(r"^GA\d\.\d+\.(\d+\.\d+)$")
 
 
+def _flag(record: dict, field: str) -> bool:
+    """A yes/no field for the window check (a garbled one is the mapper's to report)."""
+    try:
+        return bool(to_bool(record, field))
+    except MappingError:
+        return False
+
+
 def ga_client_id(value: Any) -> str | None:
     """``123.456``, also when written as the ``_ga`` cookie ``GA1.2.123.456``."""
     text = marketing_value(value)
@@ -167,10 +175,10 @@ class CallRailConnector(Connector):
             started_at = None
         if record.get("duration") is None:
             disposition = "LIVE"
-        elif record.get("voicemail") is True:
+        elif _flag(record, "voicemail"):
             disposition = "VOICEMAIL"
         else:
-            disposition = "ANSWERED" if record.get("answered") is True else "NOT_ANSWERED"
+            disposition = "ANSWERED" if _flag(record, "answered") else "NOT_ANSWERED"
         return {
             "provider_call_id": self.record_id(record),
             "started_at": started_at,
@@ -196,9 +204,10 @@ class CallRailConnector(Connector):
         duration = to_int(record, "duration", default=0)
         if duration < 0:
             raise MappingError("invalid_number", f"negative duration {duration}")
-        if record.get("voicemail") is True:
+        # Bodies carry these as JSON booleans or as strings ("false"): both read the same.
+        if to_bool(record, "voicemail"):
             status = "voicemail"
-        elif record.get("answered") is True:
+        elif to_bool(record, "answered"):
             status = "answered"
         else:
             status = "missed"
@@ -226,8 +235,12 @@ class CallRailConnector(Connector):
             if status == "voicemail"
             else ("answered" if status == "answered" else "not_answered"),
             "total_seconds": duration,
-            # The opt-in agent_email names who took the call; CallRail gives no agent name.
-            "employee_id": marketing_value(record.get("agent_email")),
+            # The opt-in agent_email is "the user who answered the call": nobody on a call nobody
+            # answered, whatever the field holds (the line's owner, in real bodies).
+            # CallRail gives no agent name.
+            "employee_id": marketing_value(record.get("agent_email"))
+            if status == "answered"
+            else None,
             "employee_name": None,
             **callrail_vendor_flags(record),
         }
