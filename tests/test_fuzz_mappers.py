@@ -62,6 +62,7 @@ KNOWN_REASONS = {
     "contract_type_mismatch",
     "internal_call",  # Asterisk: extension to extension
     "malformed_row",  # Asterisk Master.csv: a line with another number of columns
+    "not_a_call",  # Binotel: SMS and fax records of the call log
 }
 
 

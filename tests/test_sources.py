@@ -300,6 +300,12 @@ def test_binotel_dispositions(disposition, status):
         ({"disposition": "ANSWER", "startTime": "0"}, "unparseable_time"),
         ({"disposition": "ANSWER", "callType": "7"}, "unknown_direction"),
         ({"disposition": "WHO-KNOWS"}, "unknown_disposition"),
+        # The call log's SMS and fax records: no calls, an expected reason of their own.
+        ({"disposition": "SMS-SENDING"}, "not_a_call"),
+        ({"disposition": "SMS-SUCCESS"}, "not_a_call"),
+        ({"disposition": "SMS-FAILED"}, "not_a_call"),
+        ({"disposition": "SUCCESS"}, "not_a_call"),
+        ({"disposition": "FAILED"}, "not_a_call"),
     ],
 )
 def test_binotel_bad_records_get_a_reason(patch, reason):
@@ -309,6 +315,40 @@ def test_binotel_bad_records_get_a_reason(patch, reason):
     with pytest.raises(MappingError) as info:
         conn.map_record({**BINOTEL_BASE, **patch})
     assert info.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("patch", "employee_id", "employee_name", "company"),
+    [
+        ({"employeeData": [], "internalNumber": "901"}, "901", None, "+380443330001"),
+        (
+            {"employeeData": {"name": "Olha", "email": "olha@clinic.ua"}},
+            "olha@clinic.ua",
+            "Olha",
+            "+380443330001",
+        ),
+        # An older answer shape: flat employee fields, the DID as "did".
+        (
+            {
+                "employeeName": "Olha",
+                "employeeEmail": "olha@clinic.ua",
+                "internalNumber": "901",
+                "didNumber": None,
+                "did": "0443330002",
+            },
+            "olha@clinic.ua",
+            "Olha",
+            "+380443330002",
+        ),
+    ],
+)
+def test_binotel_employee_in_every_shape(patch, employee_id, employee_name, company):
+    conn = BinotelConnector(
+        source("binotel"), parse_connection("b", "http://k:s@h"), load_settings()
+    )
+    row = conn.map_record({**BINOTEL_BASE, "disposition": "ANSWER", **patch})
+    assert (row["employee_id"], row["employee_name"]) == (employee_id, employee_name)
+    assert row["company_number"] == company
 
 
 def test_binotel_outbound_and_call_tracking_data():

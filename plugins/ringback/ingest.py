@@ -54,6 +54,7 @@ EXPECTED_QUARANTINE = {
     "call_in_progress",
     "superseded_by_newer_row",
     "internal_call",
+    "not_a_call",
 }
 
 

@@ -392,7 +392,7 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
             (
                 "Quarantined records by reason (child_leg, agent_leg and call_in_progress "
                 "are expected: folded into their call, or staged on the next pull; "
-                "internal_call: extension to extension; "
+                "internal_call: extension to extension; not_a_call: an SMS or fax record; "
                 "superseded_by_newer_row: an older copy of a CRM export's row)",
                 _table(
                     ["source", "reason", "records"],

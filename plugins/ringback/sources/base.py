@@ -246,6 +246,8 @@ class Connector(SourceConnector):
     id_field: str  # the record field holding the provider's call id
     statuses: dict[str, str]  # provider disposition -> staging status
     live_dispositions: frozenset[str]  # calls still going on at export time
+    # Records of the call log that are no calls (SMS, fax): quarantined as not_a_call (expected)
+    not_call_dispositions: frozenset[str] = frozenset()
 
     @abc.abstractmethod
     def fetch(self, window: Window) -> FetchResult:
@@ -269,6 +271,8 @@ class Connector(SourceConnector):
         disposition = str(record.get("disposition") or "").strip().upper()
         if disposition in self.live_dispositions:
             raise MappingError("call_in_progress", f"disposition {disposition}; next pull")
+        if disposition in self.not_call_dispositions:
+            raise MappingError("not_a_call", f"disposition {disposition}: a message, not a call")
         status = self.statuses.get(disposition)
         if status is None:
             raise MappingError("unknown_disposition", f"disposition {disposition!r}")
@@ -280,7 +284,9 @@ class Connector(SourceConnector):
         ``started_at`` (UTC, None when unparseable) and ``disposition`` (as sent)."""
 
     def known_dispositions(self) -> list[str]:
-        return sorted(set(self.statuses) | set(self.live_dispositions))
+        return sorted(
+            set(self.statuses) | set(self.live_dispositions) | set(self.not_call_dispositions)
+        )
 
     def prepare(self, records: list[Any]) -> None:
         """Look at the whole batch before mapping (Twilio folds child legs into parents)."""

@@ -59,6 +59,8 @@ STATUS = {
     "VM-SUCCESS": "voicemail",
 }
 LIVE = frozenset({"ONLINE", "CALLING"})
+# Binotel's call log also lists SMS and fax records (their dispositions as seen in real answers).
+NOT_CALLS = frozenset({"SMS-SENDING", "SMS-SUCCESS", "SMS-FAILED", "SUCCESS", "FAILED"})
 DIRECTION = {"0": "inbound", "1": "outbound"}
 
 
@@ -73,6 +75,7 @@ class BinotelConnector(Connector):
     id_field = "generalCallID"
     statuses = STATUS
     live_dispositions = LIVE
+    not_call_dispositions = NOT_CALLS
 
     def fetch(self, window: Window) -> FetchResult:
         http = self.http(max_attempts=8, request_interval=1.0)
@@ -169,7 +172,7 @@ class BinotelConnector(Connector):
             raise MappingError("invalid_number", f"negative time: billsec={talk}, waitsec={wait}")
         pbx = record.get("pbxNumberData")
         line = pbx.get("number") if isinstance(pbx, dict) else None
-        did = record.get("didNumber") or None
+        did = record.get("didNumber") or record.get("did") or None  # "did": an older shape
         tracking = record.get("callTrackingData")
         tracking = tracking if isinstance(tracking, dict) else {}
         full_url = marketing_value(tracking.get("fullUrl"))
@@ -210,11 +213,12 @@ def unix_time(seconds: int | None) -> dt.datetime | None:
 
 
 def binotel_employee(record: dict) -> dict[str, str | None]:
-    """``employeeData`` (``{"name", "email"}``, or ``""`` when nobody) and ``internalNumber``
-    (the extension): the email is the stable id, else the extension."""
+    """``employeeData`` (``{"name", "email"}``; ``""`` or ``[]`` when nobody), or the older
+    flat ``employeeEmail`` / ``employeeName``, and ``internalNumber`` (the extension): the
+    email is the stable id, else the extension."""
     data = record.get("employeeData")
     data = data if isinstance(data, dict) else {}
-    email = str(data.get("email") or "").strip() or None
+    email = str(data.get("email") or record.get("employeeEmail") or "").strip() or None
     extension = str(record.get("internalNumber") or "").strip() or None
-    name = str(data.get("name") or "").strip() or None
+    name = str(data.get("name") or record.get("employeeName") or "").strip() or None
     return {"employee_id": email or extension, "employee_name": name}
