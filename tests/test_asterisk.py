@@ -137,6 +137,116 @@ def test_malformed_and_internal_rows_are_quarantined_with_a_reason(tmp_path):
     assert reasons == {"malformed_row": 1, "internal_call": 1, "unknown_disposition": 1}
 
 
+def ring_group_lines(layout: int) -> str:
+    """A caller through a ring group of two phones behind Local channels, as cdr_csv writes it
+    (each half of a Local channel is a CDR of its own; the ";2" halves end first): 101 answers
+    after 12 s and talks 45 s, 102 rings on. ``layout`` 21 is ``newcdrcolumns=yes`` (with
+    linkedid), 18 has uniqueid and userfield, 17 uniqueid alone, 16 neither."""
+    start, answer, end = "2026-11-18 10:00:00", "2026-11-18 10:00:12", "2026-11-18 10:00:57"
+    legs = [
+        # channel, dstchannel, dst, lastapp, answer, billsec, disposition, uniqueid, sequence
+        (
+            "Local/rg1@ringgroups-0000a1;2",
+            "PJSIP/101-00000021",
+            "rg1",
+            "Dial",
+            answer,
+            45,
+            "ANSWERED",
+            "1763460000.31",
+            3,
+        ),
+        (
+            "Local/rg2@ringgroups-0000a2;2",
+            "PJSIP/102-00000022",
+            "rg2",
+            "Dial",
+            "",
+            0,
+            "NO ANSWER",
+            "1763460000.33",
+            5,
+        ),
+        (
+            "PJSIP/trunk-00000020",
+            "Local/rg1@ringgroups-0000a1;1",
+            "0443330001",
+            "Dial",
+            answer,
+            45,
+            "ANSWERED",
+            "1763460000.30",
+            1,
+        ),
+        (
+            "PJSIP/trunk-00000020",
+            "Local/rg2@ringgroups-0000a2;1",
+            "0443330001",
+            "Dial",
+            "",
+            0,
+            "NO ANSWER",
+            "1763460000.30",
+            2,
+        ),
+    ]
+    lines = []
+    for channel, dstchannel, dst, app, answered, billsec, disposition, uniqueid, seq in legs:
+        row = [
+            "",
+            "0671234567",
+            dst,
+            "from-trunk",
+            '"0671234567" <0671234567>',
+            channel,
+            dstchannel,
+            app,
+            "",
+            start,
+            answered,
+            end,
+            57,
+            billsec,
+            disposition,
+            "DOCUMENTATION",
+        ]
+        row += {
+            16: [],
+            17: [uniqueid],
+            18: [uniqueid, ""],
+            21: [uniqueid, "", "", "1763460000.30", seq],
+        }[layout]
+        lines.append(",".join(f'"{v}"' if isinstance(v, str) else str(v) for v in row))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("layout", [16, 17, 18, 21])
+def test_every_cdr_csv_layout_is_read_and_ring_group_legs_fold_into_one_call(tmp_path, layout):
+    """cdr_csv's layouts are told apart by their number of columns, whatever the source's
+    options say; the Local halves of a ring group fold into the caller's call by linkedid
+    where the file has it, else by the Local channel each half shares with the dialling row."""
+    (tmp_path / "Master.csv").write_text(ring_group_lines(layout), encoding="utf-8")
+    conn = csv_connector(tmp_path)  # default options: the 16-column layout
+    rows, reasons = map_records(conn, conn.fetch(WINDOW).records)
+    assert reasons == {"child_leg": 3}
+    (row,) = rows
+    assert (row["status"], row["talk_seconds"], row["employee_id"]) == ("answered", 45, "101")
+    assert (row["customer_number"], row["company_number"]) == ("+380671234567", "+380443330001")
+    assert row["wait_seconds"] == 12
+
+
+def test_a_layout_of_its_own_is_named_in_the_source(tmp_path):
+    columns = ["start", "src", "dst", "channel", "dstchannel", "billsec", "disposition"]
+    (tmp_path / "Master.csv").write_text(
+        '"2026-11-18 10:00:00","0671234567","0443330001","PJSIP/trunk-1","PJSIP/101-2",45,'
+        '"ANSWERED"\n',
+        encoding="utf-8",
+    )
+    conn = csv_connector(tmp_path, columns=columns, require_dstchannel=True)
+    rows, reasons = map_records(conn, conn.fetch(WINDOW).records)
+    assert reasons == {} and [(r["status"], r["talk_seconds"]) for r in rows] == [("answered", 45)]
+
+
 # -- loads through extract-validate-publish ------------------------------------------------------
 @pytest.fixture
 def csv_runtime(tmp_path, monkeypatch, warehouse_url):

@@ -4,8 +4,9 @@ Two ways in, one mapping:
 
 * ``asterisk_csv`` reads the ``Master.csv`` files of cdr_csv from a drop folder (option
   ``folder``): no header, the column order of ``CSV_COLUMNS``, then ``uniqueid`` and
-  ``userfield`` only when cdr.conf enables them (options ``uniqueid`` / ``userfield``, true by
-  default as ``loguniqueid``/``loguserfield`` are on in the sample cdr.conf). A run reads only
+  ``userfield`` when cdr.conf enables them, then ``peeraccount``, ``linkedid`` and ``sequence``
+  with ``newcdrcolumns``; each line is read by its number of columns (``csv_layouts``), or by a
+  layout the source names (option ``columns``). A run reads only
   what no earlier load took (``FileDropCursor``): each file is known by its first line, so a
   rotated ``Master.csv.1`` continues where ``Master.csv`` stopped, and only complete lines are
   read, so a line being written while the file is read waits for the next run.
@@ -16,8 +17,9 @@ Two ways in, one mapping:
 Times are the server's local time (option ``server_time_zone``, default the source's
 ``time_zone``) unless cdr.conf has ``usegmtime=yes`` (option ``usegmtime: true``).
 
-The legs of one call (queue members rung, transfers) share ``linkedid`` in the table and
-``uniqueid`` in a CSV row of the same channel; they are folded: the earliest leg carries the call
+The legs of one call (queue members rung, transfers) share ``linkedid`` in the table (and in a
+CSV with newcdrcolumns), else ``uniqueid`` in a CSV row of the same channel, and the ``Local/``
+halves of a ring group join the call that dialled them; they are folded: the earliest leg carries the call
 and the other legs are quarantined as ``child_leg``. **Asterisk's trap:** a queue, IVR or
 voicemail that answers writes ``ANSWERED`` with ``billsec > 0`` although no person is on the
 line. A leg is a conversation only when it is ``ANSWERED``, has billsec, a ``dstchannel`` (option
@@ -69,6 +71,8 @@ CSV_COLUMNS = (
     "disposition",
     "amaflags",
 )
+# cdr.conf's newcdrcolumns=yes: after uniqueid and userfield.
+NEW_CDR_COLUMNS = ("uniqueid", "userfield", "peeraccount", "linkedid", "sequence")
 DB_COLUMNS = (
     "calldate",
     "clid",
@@ -179,7 +183,12 @@ class AsteriskConnector(LegsConnector):
         return leg_id
 
     def leg_order(self, leg: dict) -> tuple:
-        return (str(self.start_of(leg)), str(leg.get("uniqueid") or ""))
+        # The channel that started the call (its uniqueid is the linkedid) before the legs it
+        # created in the same second; Local ";2" halves after the channel that dialled them.
+        uniqueid = str(leg.get("uniqueid") or "")
+        started_it = uniqueid == str(leg.get("linkedid") or uniqueid)
+        local_half = str(leg.get("channel") or "").endswith(";2")
+        return (str(self.start_of(leg)), not started_it, local_half, uniqueid)
 
     def is_conversation(self, leg: dict) -> bool:
         """The trap rule: ANSWERED with billsec is a person only with a dstchannel and an
@@ -219,9 +228,11 @@ class AsteriskConnector(LegsConnector):
     def map_record(self, record: dict) -> dict:
         call_id = self.required_id(record)
         if "columns" in record:
+            expected = ", ".join(str(n) for n in sorted(self.csv_layouts()))
             raise MappingError(
                 "malformed_row",
-                f"{len(record['columns'])} columns, expected {len(self.csv_columns())}",
+                f"{len(record['columns'])} columns, expected one of {expected} "
+                "(or name the layout in the source's `columns:`)",
             )
         legs = self.call_legs(call_id, record)
         head = legs[0]
@@ -249,7 +260,13 @@ class AsteriskConnector(LegsConnector):
             ended = max(ended, answered_after + billsec)
             if self.is_conversation(leg):
                 people.append((billsec, answered_after, leg))
-        talk, answered_after, person = max(people, key=lambda p: p[0], default=(0, 0, None))
+        # The longest conversation; of equal ones, the leg that reached a phone rather than the
+        # Local channel of a ring group or queue standing in for it.
+        talk, answered_after, person = max(
+            people,
+            key=lambda p: (p[0], not local_pair(str(p[2].get("dstchannel") or ""))),
+            default=(0, 0, None),
+        )
         if person is not None:
             status = "answered"
         elif status == "answered":
@@ -281,10 +298,28 @@ class AsteriskConnector(LegsConnector):
         }
 
     def csv_columns(self) -> tuple[str, ...]:
+        """The layout the source's options name (``columns``, else ``uniqueid``/``userfield``)."""
         options = self.source.options
+        if options.get("columns"):
+            return tuple(str(c) for c in options["columns"])
         extra = ("uniqueid",) if options.get("uniqueid", False) else ()
         extra += ("userfield",) if options.get("userfield", False) else ()
         return CSV_COLUMNS + extra
+
+    def csv_layouts(self) -> dict[int, tuple[str, ...]]:
+        """Column names by a line's number of columns: cdr_csv's layouts (16 standard; 17 with
+        ``loguniqueid``, or ``loguserfield`` alone when the options say so; 18 with both; 21
+        with ``newcdrcolumns``: peeraccount, linkedid, sequence), and the options' own."""
+        options = self.source.options
+        only_userfield = options.get("userfield", False) and not options.get("uniqueid", True)
+        layouts = {
+            16: CSV_COLUMNS,
+            17: CSV_COLUMNS + (("userfield",) if only_userfield else ("uniqueid",)),
+            18: (*CSV_COLUMNS, "uniqueid", "userfield"),
+            21: CSV_COLUMNS + NEW_CDR_COLUMNS,
+        }
+        configured = self.csv_columns()
+        return layouts | {len(configured): configured}
 
 
 # -- the drop folder -------------------------------------------------------------------------
@@ -353,7 +388,7 @@ class AsteriskCsvConnector(AsteriskConnector):
     def fetch(self, window: Window) -> FetchResult:
         """Every complete line no earlier load read, whatever day it is of: the window only
         names the load (a drop folder may bring last month's file today)."""
-        columns = self.csv_columns()
+        layouts = self.csv_layouts()
         records: list[dict] = []
         self.reads = []
         for path in self.files():
@@ -381,20 +416,62 @@ class AsteriskCsvConnector(AsteriskConnector):
                 text = line.decode("utf-8", errors="replace")
                 parsed = next(csv.reader([text]), [])
                 if parsed:
-                    records.append(self.csv_record(parsed, columns, path.name, offset))
+                    records.append(self.csv_record(parsed, layouts, path.name, offset))
                     rows += 1
                 offset += len(line)
             if complete or mark not in self.offsets:
                 self.reads.append(FileRead(path.name, mark, start, offset, size, rows))
+        fold_local_halves(records)
         return FetchResult(records, 0, 0)
 
-    def csv_record(self, parsed: list[str], columns: tuple[str, ...], name: str, at: int) -> dict:
+    def csv_record(
+        self, parsed: list[str], layouts: dict[int, tuple[str, ...]], name: str, at: int
+    ) -> dict:
         where = {"file": name, "byte_offset": at}
-        if len(parsed) != len(columns):
+        columns = layouts.get(len(parsed))
+        if columns is None:
             return {**where, "group_id": f"{name}@{at}", "columns": parsed}
         row = dict(zip(columns, parsed, strict=True))
-        group = str(row.get("uniqueid") or "").strip() or channel_group(row)
+        group = (
+            str(row.get("linkedid") or "").strip()
+            or str(row.get("uniqueid") or "").strip()
+            or channel_group(row)
+        )
         return {**where, **row, "group_id": group}
+
+
+def local_pair(channel: str) -> str | None:
+    """``Local/101@from-queue-0000001c;1`` and its ``;2`` half name one Local channel."""
+    channel = channel.strip()
+    if channel.startswith("Local/") and channel[-2:] in (";1", ";2"):
+        return channel[:-2]
+    return None
+
+
+def fold_local_halves(records: list[dict]) -> None:
+    """Without linkedid, each ``Local/...;2`` half of a ring group or queue has a uniqueid of its
+    own: put it in the call of the row that dialled its ``;1`` half (``dstchannel``), on the same
+    day, as the cdr table's linkedid would. Chains (a Local half dialling another) follow."""
+    if any(r.get("linkedid") for r in records):
+        return
+    dialled: dict[tuple[str, str], str] = {}
+    for record in records:
+        pair = local_pair(str(record.get("dstchannel") or ""))
+        if pair and not local_pair(str(record.get("channel") or "")):
+            dialled[pair, str(record.get("start", ""))[:10]] = record["group_id"]
+    for _ in range(3):  # Local halves dialling Local halves: a few levels at most
+        changed = False
+        for record in records:
+            pair = local_pair(str(record.get("channel") or ""))
+            group = dialled.get((pair, str(record.get("start", ""))[:10])) if pair else None
+            if group and record["group_id"] != group:
+                record["group_id"] = group
+                changed = True
+            onward = local_pair(str(record.get("dstchannel") or ""))
+            if pair and onward:
+                dialled.setdefault((onward, str(record.get("start", ""))[:10]), record["group_id"])
+        if not changed:
+            break
 
 
 # -- the cdr table ---------------------------------------------------------------------------
