@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import time
 import zoneinfo
 
 import pytest
@@ -218,3 +219,21 @@ def test_a_failed_call_is_failed_in_both_spellings(disposition, status):
     }
     rows, reasons = map_records(conn, [leg])
     assert reasons == {} and [r["status"] for r in rows] == [status]
+
+
+def test_requests_wait_for_the_rate_limit_the_headers_count_down(gen):
+    """Zadarma's statistics allow 3 requests a minute (its API page and OpenAPI spec) and count
+    them down in X-RateLimit-Remaining / -Reset: with none left, the next request waits for the
+    reset instead of earning a 429. Here the window is 3 requests per 2 seconds."""
+    window = Window(dt.date(2026, 8, 1), dt.date(2026, 11, 20), KYIV)  # 4 chunks of 30 days
+    with ZadarmaSimulator(gen, now=NOW, rate_limit=(3, 2.0)) as sim:
+        began = time.monotonic()
+        result = zadarma(sim).fetch(window)
+        took = time.monotonic() - began
+        # More than 3 requests (4 chunks, several pages each), none refused, none retried
+        assert (sim.limited, result.retries) == (0, 0)
+        windows = len(sim.requests) // 3 + (len(sim.requests) % 3 > 0)
+        assert len(sim.requests) > 3 and took >= (windows - 1) * 2.0 - 0.5
+        calls = gen.calls_between(window.start_at, window.end_at)
+        pulled = {r["pbx_call_id"] for r in result.records}
+        assert len(pulled) == sum(c.seen_by_telephony for c in calls)

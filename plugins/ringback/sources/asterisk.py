@@ -17,12 +17,12 @@ Two ways in, one mapping:
 Times are the server's local time (option ``server_time_zone``, default the source's
 ``time_zone``) unless cdr.conf has ``usegmtime=yes`` (option ``usegmtime: true``).
 
-The legs of one call (queue members rung, transfers) share ``linkedid`` in the table (and in a
-CSV with newcdrcolumns), else ``uniqueid`` in a CSV row of the same channel, and the ``Local/``
-halves of a ring group join the call that dialled them; they are folded: the earliest leg carries the call
-and the other legs are quarantined as ``child_leg``. **Asterisk's trap:** a queue, IVR or
-voicemail that answers writes ``ANSWERED`` with ``billsec > 0`` although no person is on the
-line. A leg is a conversation only when it is ``ANSWERED``, has billsec, a ``dstchannel`` (option
+The legs of one call (queue members rung, transfers) share ``linkedid`` in the table (and in a CSV
+with newcdrcolumns), else ``uniqueid`` in a CSV row of the same channel, and the ``Local/`` halves
+of a ring group join the call that dialled them; they are folded: the earliest leg carries the call
+and the other legs are quarantined as ``child_leg``. **Asterisk's trap:** a queue, IVR or voicemail
+that answers writes ``ANSWERED`` with ``billsec > 0`` although no person is on the line. A leg is a
+conversation only when it is ``ANSWERED``, has billsec, a ``dstchannel`` (option
 ``require_dstchannel``, default true) and a ``lastapp`` outside ``unattended_apps``.
 """
 

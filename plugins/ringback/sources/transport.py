@@ -51,6 +51,7 @@ class ProviderHttp:
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         throttle_wait: Callable[[httpx.Response], float | None] | None = None,
+        rate_limit_headers: bool = False,
     ) -> None:
         self.provider = provider
         # A provider whose 429 says how long to wait in its own headers or body reads it here;
@@ -59,6 +60,11 @@ class ProviderHttp:
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
         self.min_interval = min_interval
+        # X-RateLimit-Limit/-Remaining/-Reset: with none remaining, the next request waits for
+        # the reset, and a 429 waits that long before its retry.
+        self.rate_limit_headers = rate_limit_headers
+        self._not_before = 0.0
+        self.rate_limit_waits = 0
         self.requests = 0
         self.retries = 0
         self._last = 0.0
@@ -70,10 +76,25 @@ class ProviderHttp:
         self.client.close()
 
     def _space(self) -> None:
-        wait = self._last + self.min_interval - time.monotonic()
+        wait = max(self._last + self.min_interval, self._not_before) - time.monotonic()
         if wait > 0:
             time.sleep(wait)
         self._last = time.monotonic()
+
+    def _reset_in(self, resp: httpx.Response) -> float | None:
+        """Seconds until the rate-limit window resets, when the headers say none remain.
+        ``X-RateLimit-Reset`` is read as seconds from now, or as a Unix time when it is one."""
+        remaining = resp.headers.get("X-RateLimit-Remaining")
+        reset = resp.headers.get("X-RateLimit-Reset")
+        try:
+            if remaining is None or float(remaining) > 0 or reset is None:
+                return None
+            seconds = float(reset)
+        except ValueError:
+            return None
+        if seconds > 1e9:  # a Unix time
+            seconds -= time.time()
+        return min(max(seconds, 0.0), self.max_backoff)
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -121,8 +142,15 @@ class ProviderHttp:
             raise RetryableProviderError(f"timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise RetryableProviderError(f"connection failed ({type(exc).__name__})") from exc
+        reset_in = self._reset_in(resp) if self.rate_limit_headers else None
+        if reset_in is not None:
+            self._not_before = time.monotonic() + reset_in
+            self.rate_limit_waits += 1
+            log.info(
+                "%s: rate limit used up; the next request waits %.1f s", self.provider, reset_in
+            )
         if resp.status_code in RETRYABLE_STATUS:
-            retry_after = None
+            retry_after = reset_in
             if resp.status_code == 429 and self.throttle_wait is not None:
                 retry_after = self.throttle_wait(resp)
             if retry_after is None and (header := resp.headers.get("Retry-After")):

@@ -96,6 +96,8 @@ class ZadarmaConnector(LegsConnector):
         http = self.http(
             max_attempts=8,
             request_interval=1.0,
+            # The statistics methods allow 3 requests a minute; the answers count them down.
+            rate_limit_headers=True,
             max_backoff=float(self.source.options.get("max_backoff_seconds", 60)),
         )
         records: list[dict] = []

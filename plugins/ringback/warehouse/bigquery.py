@@ -239,10 +239,12 @@ def restore_statement(table: Table, wanted: str, backup: str, kept: set[str]) ->
     )
 
 
-ROW_ACCESS_POLICIES = (
-    "SELECT row_access_policy_name FROM `{dataset}.INFORMATION_SCHEMA.ROW_ACCESS_POLICIES` "
-    "WHERE table_name = @table"
-)
+def row_access_policies_statement(dataset: str) -> str:
+    """The row access policies of a dataset's tables (``@table`` names one)."""
+    return (
+        f"SELECT row_access_policy_name FROM `{dataset}.INFORMATION_SCHEMA.ROW_ACCESS_POLICIES` "
+        "WHERE table_name = @table"
+    )
 
 
 def replace_statements(
@@ -468,7 +470,7 @@ class BigQueryWarehouse(Warehouse):
         dataset = self.names[table.layer]
         try:
             rows = self._run(
-                ROW_ACCESS_POLICIES.format(dataset=f"{self.project}.{dataset}"),
+                row_access_policies_statement(f"{self.project}.{dataset}"),
                 {"table": table.name},
             )
         except GoogleAPICallError as exc:  # e.g. an emulator without the view

@@ -15,7 +15,9 @@ must not count as a conversation). Requests closer than ``min_interval_seconds``
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import time
 import zoneinfo
 
 from ringback.sources.zadarma import PATH, TIME_FORMAT, sign
@@ -39,6 +41,7 @@ class ZadarmaSimulator(ProviderSimulator):
         secret: str = "demo-secret",
         time_zone: str | None = None,
         min_interval_seconds: float = 0.0,
+        rate_limit: tuple[int, float] | None = None,
         now=None,
     ) -> None:
         super().__init__(generator, now=now)
@@ -46,6 +49,29 @@ class ZadarmaSimulator(ProviderSimulator):
         self.secret = secret
         self.tz = zoneinfo.ZoneInfo(time_zone or self.generator.profile.time_zone)
         self.min_interval_seconds = min_interval_seconds
+        # (requests, seconds): the statistics methods' limit (3 a minute on the real service),
+        # told in X-RateLimit-Limit/-Remaining/-Reset (seconds to the window's end); over it, 429.
+        self.rate_limit = rate_limit
+        self._window: tuple[float, int] = (0.0, 0)
+        self.limited = 0  # requests answered 429 for the limit
+
+    def rate_headers(self) -> tuple[dict[str, str], bool]:
+        """The limit's headers for this request, and whether it is over the limit."""
+        if self.rate_limit is None:
+            return {}, False
+        allowed, seconds = self.rate_limit
+        began, used = self._window
+        now = time.monotonic()
+        if now - began >= seconds:
+            began, used = now, 0
+        used += 1
+        self._window = (began, used)
+        headers = {
+            "X-RateLimit-Limit": str(allowed),
+            "X-RateLimit-Remaining": str(max(allowed - used, 0)),
+            "X-RateLimit-Reset": f"{max(began + seconds - now, 0):.2f}",
+        }
+        return headers, used > allowed
 
     def throttled(self) -> Response:
         return Response.json({"status": "error", "message": "API request limit exceeded"}, 429)
@@ -110,6 +136,14 @@ class ZadarmaSimulator(ProviderSimulator):
             return Response.json({"status": "error", "message": "Method not found"}, 404)
         if self.too_soon():
             return self.throttled()
+        limit_headers, over = self.rate_headers()
+        if over:
+            self.limited += 1
+            return dataclasses.replace(self.throttled(), headers=limit_headers)
+        response = self.statistics(path, query, headers)
+        return dataclasses.replace(response, headers={**(response.headers or {}), **limit_headers})
+
+    def statistics(self, path, query, headers) -> Response:
         params = {k: v[0] for k, v in query.items()}
         _, expected = sign(path, params, self.key, self.secret)
         if headers.get("authorization") != expected or params.get("format") != "json":
