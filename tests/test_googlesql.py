@@ -116,6 +116,23 @@ def test_a_read_without_its_partition_filter_is_found():
     ) == ["staging.calls"]
 
 
+def test_a_reads_columns_and_partitions_are_found_for_its_bytes():
+    from ringback_dev.scan_bytes import reads
+
+    day = dt.date(2026, 11, 10)
+    (read,) = reads(
+        "SELECT c.call_key, c.talk_seconds FROM staging.calls AS c "
+        "WHERE c.call_date BETWEEN DATE_SUB(@d, INTERVAL 2 DAY) AND @d AND c.status = 'missed'",
+        {"d": day},
+    )
+    assert read.table == "staging.calls"
+    assert read.columns == {"call_key", "talk_seconds", "call_date", "status"}
+    assert (read.first, read.last) == (day - dt.timedelta(days=2), day)
+    # a bound inside an OR prunes nothing; a bound on another column is no partition bound
+    (read,) = reads("SELECT * FROM staging.calls WHERE call_date >= @d OR status = 'x'", {"d": day})
+    assert (read.first, read.last) == (None, None) and len(read.columns) == 30
+
+
 @pytest.fixture
 def simulators(monkeypatch):
     sims = start_simulators(monkeypatch, dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC), 12)
