@@ -7,6 +7,9 @@ and waits. Then: every run succeeded, staging holds each provider's ground truth
 the marts cover the whole range, and no two tasks of the ``ringback_warehouse`` pool overlapped
 (one writer on the DuckDB file). The wall time is printed for the release notes.
 
+While it runs, BACKFILL_LOAD (default 1) local processes keep the CPU busy (each busy 60 ms in
+every 100 ms), as a shared machine would: the marts must cover every date all the same.
+
 BACKFILL_DAYS (default 90) and BACKFILL_SOURCES (default ringostat_main,binotel_main) change
 the size.
 """
@@ -19,6 +22,7 @@ import os
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 import zoneinfo
 from pathlib import Path
@@ -27,6 +31,7 @@ import pytest
 import yaml
 
 from airflow_harness import AIRFLOW, ROOT, Pipeline, migrate, staged_per_day, truth_per_day
+from ringback import history
 from ringback.settings import load_settings
 
 from helpers import connect
@@ -38,6 +43,16 @@ SOURCES = os.environ.get("BACKFILL_SOURCES", "ringostat_main,binotel_main").spli
 LAST = dt.date(2026, 11, 1)
 FIRST = LAST - dt.timedelta(days=DAYS - 1)
 TIMEOUT_SECONDS = float(os.environ.get("BACKFILL_TIMEOUT", "5400"))
+LOAD_PROCESSES = int(os.environ.get("BACKFILL_LOAD", "1"))
+# A bounded load: busy 60 ms, idle 40 ms, until killed.
+BURN = """
+import time
+while True:
+    end = time.perf_counter() + 0.06
+    while time.perf_counter() < end:
+        pass
+    time.sleep(0.04)
+"""
 
 
 def free_port() -> int:
@@ -150,6 +165,7 @@ def test_ninety_days_through_airflow_backfill(tmp_path, capsys):
             assert created.returncode == 0, created.stderr[-3000:]
         services = [start("api-server", "--port", str(port)), start("dag-processor")]
         services.append(start("scheduler"))
+        services += [subprocess.Popen([sys.executable, "-c", BURN]) for _ in range(LOAD_PROCESSES)]
 
         deadline = time.monotonic() + TIMEOUT_SECONDS
         while True:
@@ -190,4 +206,32 @@ def test_ninety_days_through_airflow_backfill(tmp_path, capsys):
             "WHERE report_date BETWEEN @a AND @b",
             {"a": FIRST, "b": LAST},
         ).to_pylist()[0]["n"]
+        # Every business's every date with inbound calls, in the reconciliation and the hourly
+        # handling mart; and nothing staged that the marts do not reflect.
+        staged = wh.query(
+            "SELECT DISTINCT business_id, call_date FROM staging.unified_calls "
+            "WHERE call_date BETWEEN @a AND @b AND direction = 'inbound'",
+            {"a": FIRST, "b": LAST},
+        ).to_pylist()
+        missing = {}
+        for ref, column in (
+            ("marts.call_reconciliation", "report_date"),
+            ("marts.call_handling_hourly", "call_date"),
+        ):
+            built = {
+                (r["business_id"], r[column])
+                for r in wh.query(
+                    f"SELECT DISTINCT business_id, {column} FROM {ref} "
+                    f"WHERE {column} BETWEEN @a AND @b",
+                    {"a": FIRST, "b": LAST},
+                ).to_pylist()
+            }
+            missing[ref] = sorted(
+                (r["business_id"], r["call_date"])
+                for r in staged
+                if (r["business_id"], r["call_date"]) not in built
+            )
+        gaps = history.gaps(wh, dt.datetime.now(dt.UTC))
     assert dates == DAYS
+    assert missing == {"marts.call_reconciliation": [], "marts.call_handling_hourly": []}
+    assert gaps == []

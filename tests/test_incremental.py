@@ -136,6 +136,11 @@ TWO = Config(
 
 @pytest.fixture(scope="module")
 def two_business_rows():
+    return two_business_month()
+
+
+def two_business_month() -> list[dict]:
+    """A month of Kyiv's and Austin's calls as staging rows (each in its own zone)."""
     ua = staging_rows(
         JourneyGenerator(seed=11, customers_per_day=25),
         FIRST,

@@ -420,6 +420,16 @@ def test_data_docs_are_built_and_old_results_pruned(monkeypatch):
     assert index and Path(index).exists() and "raw_binotel" in Path(index).read_text()
 
 
+def test_each_load_validation_is_named_by_source_run_date_and_load_id(monkeypatch):
+    quality.validate_raw(raw_frame(), "binotel", "binotel_main:2026-11-22")
+    name = "binotel_main 2026-11-22 load binotel_main:2026-11-22"
+    stored = [p for p in quality.validations_dir().rglob("*.json") if name in p.parts]
+    assert stored, "no validation result stored under the load's run name"
+    monkeypatch.setenv("RINGBACK_BUILD_DATA_DOCS", "true")
+    index = quality.update_data_docs(load_settings())
+    assert index and name in Path(index).read_text()
+
+
 # -- alerts --------------------------------------------------------------------------------------
 class FakeTaskInstance:
     dag_id, task_id, try_number = "ringback_ingest_binotel_main", "validate", 2

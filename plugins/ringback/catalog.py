@@ -55,6 +55,9 @@ class Table:
     write_mode: str  # partitions | upsert | replace_where | replace | append
     key: tuple[str, ...] = ()
     replace_columns: tuple[str, ...] = ()
+    # An upsert given a date range also removes the rows whose this date falls in it (rows the
+    # rebuilt dates no longer produce: a dimension whose first call was deleted or moved).
+    replaces_dates: str | None = None
     partition_field: str | None = None
     require_partition_filter: bool = False
     clustering: tuple[str, ...] = ()
@@ -162,6 +165,7 @@ def _load_table(layer: str, folder: Path) -> Table:
         write_mode=write.get("mode", "partitions"),
         key=tuple(write.get("key", ())),
         replace_columns=tuple(write.get("columns", ())),
+        replaces_dates=write.get("replaces_dates"),
         partition_field=part.get("field"),
         require_partition_filter=bool(part.get("require_partition_filter", False)),
         clustering=tuple(meta.get("clustering", ())),
@@ -175,6 +179,8 @@ def _load_table(layer: str, folder: Path) -> Table:
     needed = set(table.key) | set(table.replace_columns) | set(table.clustering)
     if table.partition_field:
         needed.add(table.partition_field)
+    if table.replaces_dates:
+        needed.add(table.replaces_dates)
     if missing := needed - names:
         raise ConfigError(f"{folder}: metadata names columns not in schema.yaml: {missing}")
     if table.write_mode not in WRITE_MODES:

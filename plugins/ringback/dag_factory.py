@@ -249,13 +249,15 @@ def marts_dag(sources: list[SourceConfig]) -> DAG:
         doc_md="""
 ### Build the marts
 
-Runs when every source of a business has updated its staging Asset, for each business on its
-own (or by hand with `start`/`end`, and optionally `businesses`, in the run conf); rebuilds only
-the businesses whose sources loaded.
+Wakes when every source of a business has updated its staging Asset, for each business on its
+own (or by hand, optionally with `start`/`end` and `businesses` in the run conf). What it builds
+comes from the warehouse, not from the events: every (business, date) whose staging rows changed
+since their last successful build (`staging.folded_partitions`), plus `rebuild_lookback_days`
+before each, plus the conf's dates. Merged or dropped events, cleared runs, reruns and backfills
+all converge on the same tables; a run with nothing to build succeeds in seconds.
 
 * **prepare**: the businesses in scope, `staging.business_settings` and
-  `staging.business_hours` (opening intervals), and the fold of staging rows no earlier run
-  covered (backfills, late re-pulls) into the first-seen state.
+  `staging.business_hours` (opening intervals), and the date ranges to build.
 * **one task per model** of `sql/` (`unified_calls`, `customer_first_seen`, `tracked_numbers`,
   `primary_calls`, the marts `attributed_leads`, `missed_calls`, `call_reconciliation`,
   `unmatched_calls`, `missed_call_followups`, `call_handling_hourly`, and `crm_leads` and
@@ -264,31 +266,26 @@ the businesses whose sources loaded.
   `depends_on`: a failed model is the red square, and clearing it reruns that model and what
   reads it. Marts are validated by the warehouse (their suites compiled to SQL) before they
   replace their partitions; a failed validation fails the task without retry.
-* **finish**: records the folded history and updates the marts Asset.
+* **finish**: records the counts built, then checks completeness: every staged (business,
+  date) built from its current rows and, with inbound calls, in `marts.call_reconciliation`.
+  A gap fails the task (no retry) naming the dates, and marks them for the next run.
+  Updates the marts Asset with the dates built.
 * **data_docs**: drops stored load validations older than `validation_results_retention_days`
   and rebuilds the Great Expectations Data Docs (off when `build_data_docs` is false).
 
-Each run rebuilds the run dates of the triggering loads plus `rebuild_lookback_days` before
-them: the same result as a full rebuild, whatever the number of reruns.
+The same result as a full rebuild, whatever the number of runs.
 """,
     )
     def build_marts() -> None:
         @task
         def affected_dates(**context: Any) -> dict[str, Any]:
-            extras = _event_extras(context)
+            """The dates asked for in the conf, if any. Events only wake the DAG: what to
+            build comes from the warehouse (every date staging changed since its last build)."""
             given = _conf_dates(context)
-            dates = [e["run_date"] for e in extras if e.get("run_date")]
-            if given:
-                dates = [given["start"], given["end"]]
-            if not dates:
-                zone = zoneinfo.ZoneInfo(_runtime().settings.reporting_time_zone)
-                day = context["logical_date"].astimezone(zone).date() - dt.timedelta(days=1)
-                dates = [day.isoformat()]
-            # The businesses whose sources loaded (or those named in the conf); none = all.
             named = list((context.get("params") or {}).get("businesses") or [])
-            loaded = sorted({e["business_id"] for e in extras if e.get("business_id")})
-            businesses = named if given else loaded
-            return {"start": min(dates), "end": max(dates), "businesses": businesses}
+            if not given:
+                return {"start": None, "end": None, "businesses": []}
+            return {"start": given["start"], "end": given["end"], "businesses": named}
 
         @task(pool=WAREHOUSE_POOL)
         def prepare(dates: dict[str, Any]) -> dict[str, Any]:
@@ -298,11 +295,12 @@ them: the same result as a full rebuild, whatever the number of reruns.
             runtime = _runtime()
             with runtime.connect() as wh:
                 wh.init()
+                day = dt.date.fromisoformat
                 plan = models.prepare(
                     wh,
                     runtime,
-                    dt.date.fromisoformat(dates["start"]),
-                    dt.date.fromisoformat(dates["end"]),
+                    day(dates["start"]) if dates.get("start") else None,
+                    day(dates["end"]) if dates.get("end") else None,
                     businesses=dates.get("businesses") or None,
                 )
             return plan.to_json()
@@ -332,13 +330,21 @@ them: the same result as a full rebuild, whatever the number of reruns.
             return build_model
 
         @task(pool=WAREHOUSE_POOL, outlets=[MARTS_ASSET])
-        def finish(plan: dict[str, Any], dates: dict[str, Any], **context: Any) -> None:
-            """Record the folded history once every model has built, announce the dates."""
-            from ringback import models
+        def finish(plan: dict[str, Any], **context: Any) -> dict[str, Any]:
+            """Record what was built once every model has, check no staged date is missing
+            from the marts, announce the dates built."""
+            from ringback import history, models
 
+            run_plan = models.RunPlan.from_json(plan)
             with _runtime().connect() as wh:
-                models.finish(wh, models.RunPlan.from_json(plan))
-            context["outlet_events"][MARTS_ASSET].extra = dict(dates)
+                try:
+                    models.finish(wh, run_plan)
+                except history.IncompleteMarts as exc:
+                    raise _fail(exc) from None
+            built = run_plan.built_range()
+            extra = {"start": built[0].isoformat(), "end": built[1].isoformat()} if built else {}
+            context["outlet_events"][MARTS_ASSET].extra = extra
+            return extra
 
         # Its own task, off the warehouse pool: Great Expectations' import and the docs build
         # take seconds that no model task should pay.
@@ -362,7 +368,7 @@ them: the same result as a full rebuild, whatever the number of reruns.
             upstream = [built[d] for d in table.depends_on if d in built and d != table.ref]
             for dep in upstream:
                 dep >> built[table.ref]
-        done = finish(plan, dates)
+        done = finish(plan)
         for node in built.values():
             node >> done
         done >> data_docs()
@@ -405,7 +411,10 @@ retries and reruns; a request that got no answer is not resent (see README).
                 return given
             dates = [e[k] for e in _event_extras(context) for k in ("start", "end") if e.get(k)]
             if not dates:
-                raise ValueError("no dates: trigger with start/end in the conf")
+                from airflow.sdk.exceptions import AirflowSkipException
+
+                # A marts run with nothing to build announces no dates.
+                raise AirflowSkipException("the marts runs built no dates")
             # The build replaced attributed dates from start - lookback; their leads may fall
             # a day after end.
             lookback = _runtime().settings.rebuild_lookback_days

@@ -592,19 +592,16 @@ def publish(runtime: Runtime, load_id: str, *, require_validation: bool = True) 
             # A pull by modification time lists what changed, not what exists: no soft deletes.
             wh.write(catalog.table(contract.staged_table), staged)
         elif report["success"]:
+            # Marked for the next models run before they change (even where a re-pull keeps the
+            # count): a crash after the mark costs a rebuild, one before it loses nothing.
+            history.forget(wh, staged.select(["business_id", "call_date"]))
             wh.write(catalog.table("staging.calls"), staged)
-            dates = staged.select(["business_id", "call_date"])
             if contract.window_is_complete:
                 present = raw.column("provider_call_id").to_pylist()
-                changed = soft_delete(
-                    wh, source, manifest, present, runtime.settings.max_soft_delete_ratio
-                )
-                dates = pa.concat_tables([dates, changed.cast(dates.schema)])
+                soft_delete(wh, source, manifest, present, runtime.settings.max_soft_delete_ratio)
             if contract is CDR_FILES:
                 # Only now, with the rows in staging, does the next load start past them.
                 write_file_reads(wh, manifest, store.read_json(load_id, "files"))
-            # The next models run folds these dates again, even where a re-pull kept the count.
-            history.forget(wh, dates)
         record_results(wh, report.get("suites", []))
         loads = catalog.table("raw.loads")
         wh.write(
@@ -724,6 +721,7 @@ def soft_delete(
     table = catalog.table("staging.deleted_calls")
     changed = table.to_arrow(rows)
     if rows:
+        history.forget(wh, changed.select(["business_id", "call_date"]))  # before they change
         wh.write(table, changed)
         log.info(
             "%s: %d calls no longer listed by the provider marked deleted, %d listed again",

@@ -126,6 +126,10 @@ class BusinessScope:
     crm_coverage: dict[str, tuple[dt.datetime, dt.datetime]] = dataclasses.field(
         default_factory=dict
     )
+    # Per business: the first window start and last window end of its call sources' good loads.
+    calls_coverage: dict[str, tuple[dt.datetime, dt.datetime]] = dataclasses.field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         if not self.settings:
@@ -181,6 +185,8 @@ class BusinessScope:
                 "crm_match_after_seconds": round(s.crm_match_after_minutes * 60),
                 "crm_synced_from": self.crm_coverage.get(bid, (None, None))[0],
                 "crm_synced_until": self.crm_coverage.get(bid, (None, None))[1],
+                "calls_covered_from": self.calls_coverage.get(bid, (None, None))[0],
+                "calls_covered_until": self.calls_coverage.get(bid, (None, None))[1],
             }
             for bid, s in sorted(self.settings.items())
         ]
@@ -247,25 +253,26 @@ def business_scope(
 def run_models(
     warehouse: Warehouse,
     runtime: Runtime,
-    start: dt.date,
-    end: dt.date,
+    start: dt.date | None,
+    end: dt.date | None,
     *,
     full_refresh: bool = False,
     businesses: Sequence[str] | None = None,
 ) -> list[ModelResult]:
-    """Rebuild every model for ``start .. end`` plus the lookback; return rows and timings.
+    """Rebuild every model for ``start .. end`` plus the lookback, and every date whose staging
+    rows changed since its last build (backfills, rows loaded by hand, late re-pulls of old days,
+    a run that failed half way); return rows and timings. Without ``start``/``end`` only the
+    changed dates are built. Afterwards every staged date must be in the marts (``history``).
 
-    ``businesses`` limits the rebuild to those business ids (default: all). Before the range is
-    built, staging rows that no earlier run folded in (backfills, rows loaded by hand, late
-    re-pulls of old days) are folded into the first-seen state, so primacy always reflects
-    every staging row. ``full_refresh`` first empties every model table (dimensions included)
-    and folds all of staging again, for a rebuild after a rule change.
+    ``businesses`` limits the window's rebuild to those business ids (default: all); changed
+    dates are built for the businesses whose rows changed. ``full_refresh`` first empties every
+    model table (dimensions included) and builds all of staging again, after a rule change.
 
     The marts DAG runs the same three steps as separate tasks: ``prepare``, ``build_one`` per
     model in ``catalog.models_in_order()``, ``finish``.
     """
     plan = prepare(warehouse, runtime, start, end, full_refresh=full_refresh, businesses=businesses)
-    results = list(plan.results)
+    results: list[ModelResult] = []
     reports: list[dict[str, Any]] = []
     try:
         for table in catalog.models_in_order():
@@ -277,17 +284,45 @@ def run_models(
 
 
 @dataclass(frozen=True)
-class RunPlan:
-    """What ``prepare`` decided, in a form an Airflow task can hand the next (``to_json``)."""
+class Segment:
+    """Dates a run builds for some businesses (``selected`` None: every business)."""
 
     window: RebuildWindow
     selected: tuple[str, ...] | None
+
+
+def _merge(segments: list[Segment]) -> list[Segment]:
+    """Overlapping or adjacent segments as one, in date order (a business set widens to the
+    union; every business absorbs the rest)."""
+    out: list[Segment] = []
+    for seg in sorted(segments, key=lambda s: (s.window.start, s.window.end)):
+        if out and seg.window.start <= out[-1].window.end + dt.timedelta(days=1):
+            last = out[-1]
+            selected = (
+                None
+                if last.selected is None or seg.selected is None
+                else tuple(sorted({*last.selected, *seg.selected}))
+            )
+            end = max(last.window.end, seg.window.end)
+            out[-1] = Segment(RebuildWindow(last.window.start, end), selected)
+        else:
+            out.append(seg)
+    return out
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What ``prepare`` decided, in a form an Airflow task can hand the next (``to_json``)."""
+
+    window: RebuildWindow | None  # the dates asked for, if any
+    selected: tuple[str, ...] | None
     scope_ids: tuple[str, ...]  # every business the queries may read (configured or found)
     fold: history.PendingFold
-    # The window in date chunks of at most models_chunk_rows staging rows, counted once here
-    # rather than by every model task.
-    chunks: tuple[RebuildWindow, ...]
-    results: tuple[ModelResult, ...] = ()
+    # Every date range to build, in date order, each in chunks of at most models_chunk_rows
+    # staging rows, counted once here rather than by every model task: the window asked for
+    # and the dates staging changed since their last build, each with its look-back.
+    segments: tuple[Segment, ...]
+    planned_at: dt.datetime
 
     def scope(self, runtime: Runtime) -> BusinessScope:
         return BusinessScope(
@@ -297,44 +332,57 @@ class RunPlan:
             runtime.business_names(),
         )
 
+    def built_range(self) -> tuple[dt.date, dt.date] | None:
+        if not self.segments:
+            return None
+        return self.segments[0].window.start, max(s.window.end for s in self.segments)
+
     def to_json(self) -> dict[str, Any]:
         return {
-            "start": self.window.start.isoformat(),
-            "end": self.window.end.isoformat(),
+            "window": None
+            if self.window is None
+            else [self.window.start.isoformat(), self.window.end.isoformat()],
             "selected": list(self.selected) if self.selected is not None else None,
             "scope_ids": list(self.scope_ids),
             "fold": self.fold.to_json(),
-            "chunks": [[c.start.isoformat(), c.end.isoformat()] for c in self.chunks],
+            "segments": [
+                [s.window.start.isoformat(), s.window.end.isoformat(), s.selected]
+                for s in self.segments
+            ],
+            "planned_at": self.planned_at.isoformat(),
         }
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> RunPlan:
+        day = dt.date.fromisoformat
+        window = value["window"]
         return cls(
-            RebuildWindow(
-                dt.date.fromisoformat(value["start"]), dt.date.fromisoformat(value["end"])
-            ),
+            None if window is None else RebuildWindow(day(window[0]), day(window[1])),
             None if value["selected"] is None else tuple(value["selected"]),
             tuple(value["scope_ids"]),
             history.PendingFold.from_json(value["fold"]),
             tuple(
-                RebuildWindow(dt.date.fromisoformat(lo), dt.date.fromisoformat(hi))
-                for lo, hi in value["chunks"]
+                Segment(RebuildWindow(day(lo), day(hi)), None if sel is None else tuple(sel))
+                for lo, hi, sel in value["segments"]
             ),
+            dt.datetime.fromisoformat(value["planned_at"]),
         )
 
 
 def prepare(
     warehouse: Warehouse,
     runtime: Runtime,
-    start: dt.date,
-    end: dt.date,
+    start: dt.date | None,
+    end: dt.date | None,
     *,
     full_refresh: bool = False,
     businesses: Sequence[str] | None = None,
 ) -> RunPlan:
     """Everything before the models: the businesses in scope and their settings table, and the
-    history fold of staging rows no earlier run covered."""
+    date ranges to build (the window asked for, and every date staging changed since its last
+    build)."""
     settings, config = runtime.settings, runtime.config
+    planned_at = dt.datetime.now(dt.UTC)
     if not settings.hash_salt:
         log.warning(
             "RINGBACK_HASH_SALT is not set: customer hashes use the public development salt. "
@@ -345,61 +393,136 @@ def prepare(
             "--full-refresh empties the model tables of every business; run it without "
             "--business (or rebuild those businesses' dates without --full-refresh)"
         )
-    window = RebuildWindow.for_run(start, end, settings)
+    if (start is None) != (end is None):
+        raise ValueError("give both start and end, or neither")
+    window = None if start is None or end is None else RebuildWindow.for_run(start, end, settings)
     if full_refresh:
         for table in catalog.models_in_order():
             warehouse.truncate(table)
     fold = history.pending(
-        warehouse, window.start, window.end, selected=businesses, refold=full_refresh
+        warehouse,
+        window.start if window else None,
+        window.end if window else None,
+        selected=businesses,
+        refold=full_refresh,
     )
-    # Read span of the range build: padding, the longest uniqueness window, recovery look-ahead.
+    selected = tuple(dict.fromkeys(businesses)) if businesses else None
+    wanted = [Segment(window, selected)] if window else []
+    lookback = dt.timedelta(days=settings.rebuild_lookback_days)
+    for lo, hi in fold.ranges:
+        changed = sorted({r["business_id"] for r in fold.changed if lo <= r["call_date"] <= hi})
+        wanted.append(Segment(RebuildWindow(lo - lookback, hi), tuple(changed) or None))
+    segments = _merge(wanted)
+    # Read span of the builds: padding, the longest uniqueness window, recovery look-ahead.
     configured = config.business_settings(settings)
     provisional = configured or {"default": settings}
     ahead = max(recovery_days(s) for s in provisional.values())
     back = max((s.uniqueness_window_days or 0) for s in provisional.values()) + 2
-    span = (
-        min(
-            [window.start - dt.timedelta(days=back)]
-            + [lo - dt.timedelta(days=2) for lo, _ in fold.ranges]
-        ),
-        window.end + dt.timedelta(days=ahead + 1),
-    )
+    first = segments[0].window.start if segments else planned_at.date()
+    last = max((s.window.end for s in segments), default=planned_at.date())
+    span = (first - dt.timedelta(days=back), last + dt.timedelta(days=ahead + 1))
     scope = business_scope(
         warehouse, settings, config, configured, businesses, span, fold.businesses
     )
-    scope = dataclasses.replace(scope, crm_coverage=crm_coverage(warehouse))
+    scope = dataclasses.replace(
+        scope,
+        crm_coverage=crm_coverage(warehouse, config),
+        calls_coverage=calls_coverage(warehouse, config),
+    )
     settings_table = catalog.table("staging.business_settings")
     warehouse.write(settings_table, settings_table.to_arrow(scope.rows()))
     # Open intervals from before the first missed call the run can read to past the last
     # deadline it can meet: a callback SLA's deadline may fall after a long closure.
     hours_table = catalog.table("staging.business_hours")
     hours = scope.opening_rows(
-        window.start - dt.timedelta(days=2),
-        window.end + dt.timedelta(days=ahead + OPENING_HORIZON_DAYS),
+        first - dt.timedelta(days=2),
+        last + dt.timedelta(days=ahead + OPENING_HORIZON_DAYS),
     )
     warehouse.write(hours_table, hours_table.to_arrow(hours))
-    results: list[ModelResult] = []
-    _fold_history(warehouse, settings, scope, fold, results)
-    chunks = tuple(window.chunks(warehouse, settings.models_chunk_rows))
-    return RunPlan(
-        window, scope.selected, tuple(sorted(scope.settings)), fold, chunks, tuple(results)
+    chunked = tuple(
+        Segment(chunk, seg.selected)
+        for seg in segments
+        for chunk in seg.window.chunks(warehouse, settings.models_chunk_rows)
     )
+    if fold.ranges:
+        log.info("building %s", ", ".join(f"{s.window.start}..{s.window.end}" for s in segments))
+    return RunPlan(window, scope.selected, tuple(sorted(scope.settings)), fold, chunked, planned_at)
 
 
-def crm_coverage(warehouse: Warehouse) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+LOADED_WINDOWS = """
+SELECT source_id, MIN(window_start_at) AS covered_from, MAX(window_end_at) AS covered_until
+FROM raw.loads
+WHERE validation_success AND source_id IN UNNEST(@source_ids)
+GROUP BY source_id"""
+
+
+def _loaded_windows(
+    warehouse: Warehouse, source_ids: list[str]
+) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+    if not source_ids:
+        return {}
+    rows = warehouse.query(LOADED_WINDOWS, {"source_ids": source_ids}).to_pylist()
+    return {r["source_id"]: (r["covered_from"], r["covered_until"]) for r in rows}
+
+
+def _per_business(
+    windows: dict[str, tuple[dt.datetime, dt.datetime]], business_of: dict[str, str]
+) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+    out: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+    for source_id, (lo, hi) in windows.items():
+        bid = business_of[source_id]
+        old = out.get(bid)
+        out[bid] = (min(lo, old[0]), max(hi, old[1])) if old else (lo, hi)
+    return out
+
+
+def calls_coverage(
+    warehouse: Warehouse, config: Config
+) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+    """Per business: from the first window its call sources loaded (validated) to the end of
+    the last: the dates its calls were read for."""
+    business_of = {s.id: s.business_id for s in config.sources if s.system != "crm"}
+    return _per_business(_loaded_windows(warehouse, sorted(business_of)), business_of)
+
+
+def crm_coverage(
+    warehouse: Warehouse, config: Config | None = None
+) -> dict[str, tuple[dt.datetime, dt.datetime]]:
     """Per business with CRM leads: from the first window its CRM sources loaded (validated) to
-    the end of the last. Before it the CRM was not read; after it a lead may still arrive."""
+    the end of the last. Before it the CRM was not read; after it a lead may still arrive. A CSV
+    export holds leads older than its load's window: it covers from its earliest lead, or from
+    the source's ``covers_from`` option (an ISO date or time, UTC when it has no zone)."""
     rows = warehouse.query(
         """
-        SELECT crm.business_id, MIN(loads.window_start_at) AS synced_from,
-            MAX(loads.window_end_at) AS synced_until
+        SELECT crm.business_id, crm.source_id, MIN(loads.window_start_at) AS synced_from,
+            MAX(loads.window_end_at) AS synced_until, MIN(crm.first_created_at) AS first_lead_at
         FROM raw.loads AS loads
-        INNER JOIN (SELECT DISTINCT business_id, source_id FROM staging.crm_leads) AS crm
+        INNER JOIN (
+            SELECT business_id, source_id, MIN(created_at) AS first_created_at
+            FROM staging.crm_leads
+            GROUP BY business_id, source_id
+        ) AS crm
             ON loads.source_id = crm.source_id
         WHERE loads.validation_success
-        GROUP BY crm.business_id"""
+        GROUP BY crm.business_id, crm.source_id"""
     ).to_pylist()
-    return {r["business_id"]: (r["synced_from"], r["synced_until"]) for r in rows}
+    exports = {s.id: s for s in (config.sources if config else ()) if s.provider == "crm_csv"}
+    out: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+    for r in rows:
+        start = r["synced_from"]
+        if (source := exports.get(r["source_id"])) is not None:
+            given = source.options.get("covers_from")
+            start = _instant(given) if given else min(start, r["first_lead_at"] or start)
+        old = out.get(r["business_id"])
+        end = r["synced_until"]
+        out[r["business_id"]] = (min(start, old[0]), max(end, old[1])) if old else (start, end)
+    return out
+
+
+def _instant(value: Any) -> dt.datetime:
+    # YAML reads 2025-01-01 as a date, which fromisoformat takes as midnight.
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def build_one(
@@ -409,77 +532,51 @@ def build_one(
     table: Table,
     reports: list[dict[str, Any]],
 ) -> ModelResult:
-    """Build one model of the plan (its partitions, audited first when it is a mart)."""
+    """Build one model over the plan's segments, in date order (its partitions, audited first
+    when it is a mart): each segment's queries read what the earlier ones wrote."""
     settings = runtime.settings
     scope = plan.scope(runtime)
     began = time.perf_counter()
     rows = 0
-    # A model written whole (a CRM match over all history) is built once, after the range's
-    # other models: it reads every date they wrote, so one build at the last chunk suffices.
-    chunks = plan.chunks[-1:] if table.write_mode == "replace" else plan.chunks
-    for chunk in chunks:
-        table_window = chunk
+    segments: tuple[Segment, ...] = plan.segments
+    if table.write_mode == "replace":
+        # A model written whole (a CRM match over all history) is built once, after the other
+        # models, whatever dates they built: a CRM load changes no call date.
+        day = plan.planned_at.date()
+        segments = (
+            (plan.segments[-1],) if plan.segments else (Segment(RebuildWindow(day, day), None),)
+        )
+    for segment in segments:
+        table_window = segment.window
         if table.rebuild_lookahead == "recovery_window":
             ahead = dt.timedelta(days=scope.max_recovery_days())
-            table_window = RebuildWindow(chunk.start, chunk.end + ahead)
+            table_window = RebuildWindow(table_window.start, table_window.end + ahead)
+        seg_scope = dataclasses.replace(scope, selected=segment.selected)
         rows += build_model(
             warehouse,
             settings,
-            scope,
+            seg_scope,
             table,
             table_window,
-            _audit_for(warehouse, table, settings, scope, table_window, reports),
+            _audit_for(warehouse, table, settings, seg_scope, table_window, reports),
         )
     took = time.perf_counter() - began
-    log.info(
-        "built %s for %s..%s: %d rows in %.2f s",
-        table.ref,
-        plan.window.start,
-        table_window.end,
-        rows,
-        took,
-    )
+    built = ", ".join(f"{s.window.start}..{s.window.end}" for s in segments) or "no dates"
+    log.info("built %s for %s: %d rows in %.2f s", table.ref, built, rows, took)
     return ModelResult(table.ref, rows, took)
 
 
 def finish(warehouse: Warehouse, plan: RunPlan) -> None:
-    """After every model built: remember the folded counts (rows inside the window were left
-    to the range build, which has now succeeded)."""
-    history.record(warehouse, plan.fold)
+    """After every model built: remember the counts built, then check every staged date is in
+    the marts (``history.IncompleteMarts`` names any that is not)."""
+    history.record(warehouse, plan.fold, plan.planned_at)
+    history.check_complete(warehouse, plan.planned_at)
 
 
 def record_audits(warehouse: Warehouse, reports: list[dict[str, Any]]) -> None:
     """Store the marts' validation results (``raw.validation_results``)."""
     if reports:
         audits.record_results(warehouse, reports)
-
-
-def _fold_history(
-    warehouse: Warehouse,
-    settings: Settings,
-    scope: BusinessScope,
-    fold: history.PendingFold,
-    results: list[ModelResult],
-) -> None:
-    """Rebuild first-seen state for dates whose staging rows no earlier run covered."""
-    every_business = dataclasses.replace(scope, selected=None)
-    for lo, hi in fold.ranges:
-        counts = dict.fromkeys(history.FOLD_MODELS, 0)
-        seconds = dict.fromkeys(history.FOLD_MODELS, 0.0)
-        # Chunk by chunk in date order, each chunk's models in dependency order: the first-seen
-        # state of a chunk builds on the chunks before it.
-        for chunk in RebuildWindow(lo, hi).chunks(warehouse, settings.models_chunk_rows):
-            for ref in history.FOLD_MODELS:
-                began = time.perf_counter()
-                counts[ref] += build_model(
-                    warehouse, settings, every_business, catalog.table(ref), chunk
-                )
-                seconds[ref] += time.perf_counter() - began
-        for ref in history.FOLD_MODELS:
-            log.info(
-                "folded %s for %s..%s: %d rows in %.2f s", ref, lo, hi, counts[ref], seconds[ref]
-            )
-            results.append(ModelResult(f"{ref} (history {lo}..{hi})", counts[ref], seconds[ref]))
 
 
 def _audit_for(
@@ -528,7 +625,7 @@ def build_model(
     """Rebuild one model for ``window`` (its partitions, or its keys for a dimension), for the
     scope's businesses."""
     partitions = None
-    if table.write_mode == "partitions":
+    if table.write_mode == "partitions" or table.replaces_dates:
         partitions = PartitionRange(window.start, window.end, scope.selected)
     return warehouse.run_model(
         table,

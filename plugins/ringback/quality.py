@@ -14,6 +14,7 @@ marts DAG's ``data_docs`` task or ``ringback docs``; stored results past the ret
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import logging
 import os
@@ -105,6 +106,17 @@ def update_data_docs(settings: Settings) -> str | None:
         return None
 
 
+def run_name(subject: str) -> str:
+    """A validation run's name in Data Docs: the source, the run date and the load id."""
+    from ringback.batches import split_load_id
+
+    try:
+        source_id, day = split_load_id(subject)
+    except ValueError:
+        return subject
+    return f"{source_id} {day} load {subject}"
+
+
 def run_checkpoint(
     name: str,
     frame: pd.DataFrame,
@@ -118,9 +130,14 @@ def run_checkpoint(
     values (only the key: the failing value may be a phone number); these rows are quarantined by
     the caller and do not count as critical failures.
     """
+    from great_expectations.core.run_identifier import RunIdentifier
+
     checkpoint = _context().checkpoints.get(name)
     result = checkpoint.run(
-        batch_parameters={"dataframe": frame}, expectation_parameters=parameters or {}
+        batch_parameters={"dataframe": frame},
+        expectation_parameters=parameters or {},
+        # Data Docs list runs by name: say which load (else every run is "__none__").
+        run_id=RunIdentifier(run_name=run_name(subject), run_time=dt.datetime.now(dt.UTC)),
     )
     failed: list[dict[str, Any]] = []
     row_failures: dict[str, list[Any]] = {}

@@ -51,9 +51,10 @@ class WritePlan:
         return None
 
 
-def partition_scope(table: Table, partitions: PartitionRange) -> str:
-    """The rows a partition write replaces: its dates, and its businesses when it names them."""
-    scope = f"{table.partition_field} BETWEEN @p_start AND @p_end"
+def partition_scope(table: Table, partitions: PartitionRange, column: str | None = None) -> str:
+    """The rows a partition write replaces: its dates (of ``column``, else the partition
+    field), and its businesses when it names them."""
+    scope = f"{column or table.partition_field} BETWEEN @p_start AND @p_end"
     if partitions.business_ids is not None:
         scope += " AND business_id IN UNNEST(@p_businesses)"
     return scope
@@ -123,6 +124,9 @@ def write_plan(
             else f"{keys} IN (SELECT {keys} FROM {source})"
         )
         delete = f"DELETE FROM {target} AS existing WHERE {match}"
+        if table.replaces_dates and partitions is not None:
+            delete += f" OR ({partition_scope(table, partitions, table.replaces_dates)})"
+            params = partition_params(partitions)
         if table.partition_field and key_dates:
             # A key's rows live in the dates of its batch (a provider's window), a day either
             # side for time-zone edges.

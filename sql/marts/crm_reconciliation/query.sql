@@ -1,8 +1,10 @@
 -- One row per business with a CRM source and date (docs/rules.md "CRM reconciliation").
--- A business's CRM is covered from the start of its first good CRM load to the end of its last
--- (staging.business_settings.crm_synced_from/until, set by the run's prepare step): dates before
--- are left out, and a ringback lead whose matching window reaches past the end is
--- awaiting, not missing.
+-- A date is reconciled only where both systems are covered (staging.business_settings, set by
+-- the run's prepare step): the CRM from the start of its first good load (a CSV export: its
+-- earliest lead, or the source's covers_from) and the calls from the start of the business's
+-- first good call load to the end of its last. Covered dates are reconciled however old. A
+-- ringback lead whose matching window reaches past the CRM's last load is awaiting, not
+-- missing.
 WITH
 scope AS (
     SELECT
@@ -14,7 +16,14 @@ scope AS (
         crm_match_before_seconds,
         mismatch_min_unmatched,
         mismatch_min_ratio,
-        DATE(crm_synced_from, time_zone) AS first_date
+        DATE(
+            GREATEST(crm_synced_from, COALESCE(calls_covered_from, crm_synced_from)), time_zone
+        ) AS first_date,
+        -- Window ends are exclusive; no call load recorded: no end (calls staged by hand).
+        COALESCE(
+            DATE(TIMESTAMP_SUB(calls_covered_until, INTERVAL 1 SECOND), time_zone),
+            DATE '9999-12-31'
+        ) AS last_date
     FROM staging.business_settings
     WHERE crm_synced_from IS NOT NULL
 ),
@@ -42,7 +51,7 @@ ringback AS (
     LEFT JOIN marts.crm_leads AS crm
         ON leads.business_id = crm.business_id AND leads.lead_id = crm.lead_id
     WHERE
-        leads.lead_date >= scope.first_date
+        leads.lead_date BETWEEN scope.first_date AND scope.last_date
         -- The credited call comes at most a recovery window before the lead.
         AND DATE_DIFF(scope.first_date, leads.attributed_date, DAY)
         <= scope.recovery_window_seconds / 86400 + 2
@@ -64,7 +73,7 @@ crm_side AS (
         COUNTIF(NOT crm.has_phone) AS crm_leads_without_phone
     FROM marts.crm_leads AS crm
     INNER JOIN scope ON crm.business_id = scope.business_id
-    WHERE crm.crm_created_date >= scope.first_date
+    WHERE crm.crm_created_date BETWEEN scope.first_date AND scope.last_date
     GROUP BY crm.business_id, crm.crm_created_date
 ),
 
