@@ -74,7 +74,7 @@ test: airflow-init browser postgres ## the test suite (~5 min; the long tiers ar
 	$(RUN) pytest -q -m "serial and not reliability and not bigquery"
 
 # The emulator needs a Python 3.13 that uv cannot download here; see bigquery-emulator/setup.sh.
-test-bigquery: setup ## the BigQuery backend against a local BigQuery emulator (~14 min; an emulator per test)
+test-bigquery: setup ## the BigQuery backend against a local BigQuery emulator (~13 min; an emulator per test)
 	UV="$(UV)" ./bigquery-emulator/setup.sh
 	$(RUN) pytest -q -n 2 -m bigquery
 
