@@ -185,6 +185,8 @@ def _load_table(layer: str, folder: Path) -> Table:
         raise ConfigError(f"{folder}: metadata names columns not in schema.yaml: {missing}")
     if table.write_mode not in WRITE_MODES:
         raise ConfigError(f"{folder}: unknown write mode {table.write_mode!r}")
+    if table.replaces_dates and table.write_mode != "upsert":
+        raise ConfigError(f"{folder}: replaces_dates belongs to write mode 'upsert'")
     if table.write_mode == "partitions" and not table.partition_field:
         raise ConfigError(f"{folder}: write mode 'partitions' needs a partitioning field")
     if table.kind == "model" and not table.query_path.exists():

@@ -123,10 +123,11 @@ def write_plan(
             if len(table.key) > 1
             else f"{keys} IN (SELECT {keys} FROM {source})"
         )
-        delete = f"DELETE FROM {target} AS existing WHERE {match}"
         if table.replaces_dates and partitions is not None:
-            delete += f" OR ({partition_scope(table, partitions, table.replaces_dates)})"
-            params = partition_params(partitions)
+            # In parentheses: a key_dates bound below applies to both alternatives.
+            match = f"({match} OR {partition_scope(table, partitions, table.replaces_dates)})"
+            params |= partition_params(partitions)
+        delete = f"DELETE FROM {target} AS existing WHERE {match}"
         if table.partition_field and key_dates:
             # A key's rows live in the dates of its batch (a provider's window), a day either
             # side for time-zone edges.
@@ -134,7 +135,7 @@ def write_plan(
                 f" AND {table.partition_field} BETWEEN DATE_SUB(@k_start, INTERVAL 1 DAY)"
                 " AND DATE_ADD(@k_end, INTERVAL 1 DAY)"
             )
-            params = {"k_start": key_dates[0], "k_end": key_dates[1]}
+            params |= {"k_start": key_dates[0], "k_end": key_dates[1]}
     elif mode == "replace_where":
         if not where or set(where) != set(table.replace_columns):
             raise WarehouseError(
