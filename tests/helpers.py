@@ -174,30 +174,28 @@ def load_crm_rows(wh, rows: list[dict], lo: dt.datetime, hi: dt.datetime) -> Non
     """staging.crm_leads rows, and one good load per CRM source covering ``lo .. hi``."""
     wh.write(catalog.table("staging.crm_leads"), catalog.table("staging.crm_leads").to_arrow(rows))
     loads = catalog.table("raw.loads")
-    wh.write(
-        loads,
-        loads.to_arrow(
-            [
-                {
-                    "load_id": f"{source}:fixture",
-                    "source_id": source,
-                    "provider": "hubspot",
-                    "load_date": hi.date(),
-                    "window_start_at": lo,
-                    "window_end_at": hi,
-                    "requests": 1,
-                    "received_records": 1,
-                    "staged_records": 1,
-                    "quarantined_records": 0,
-                    "validation_success": True,
-                    "validation_warnings": 0,
-                    "started_at": hi,
-                    "finished_at": hi,
-                }
-                for source in sorted({r["source_id"] for r in rows})
-            ]
-        ),
-    )
+    sources = sorted({r["source_id"] for r in rows})
+    wh.write(loads, loads.to_arrow([good_load(s, "hubspot", lo, hi) for s in sources]))
+
+
+def good_load(source: str, provider: str, lo: dt.datetime, hi: dt.datetime) -> dict:
+    """A raw.loads row: one validated load of ``source`` whose window is ``lo .. hi``."""
+    return {
+        "load_id": f"{source}:fixture",
+        "source_id": source,
+        "provider": provider,
+        "load_date": hi.date(),
+        "window_start_at": lo,
+        "window_end_at": hi,
+        "requests": 1,
+        "received_records": 1,
+        "staged_records": 1,
+        "quarantined_records": 0,
+        "validation_success": True,
+        "validation_warnings": 0,
+        "started_at": hi,
+        "finished_at": hi,
+    }
 
 
 def runtime_of(settings, config=None):

@@ -13,7 +13,15 @@ from ringback.settings import load_settings
 from ringback.warehouse.duckdb import DuckDBWarehouse
 from test_incremental import FIRST, LAST, TWO, snapshot, two_business_month
 
-from helpers import build, connect, load_calls, runtime_of, start_simulators, stop_simulators
+from helpers import (
+    build,
+    connect,
+    good_load,
+    load_calls,
+    runtime_of,
+    start_simulators,
+    stop_simulators,
+)
 
 WEEK_AGO = LAST - dt.timedelta(days=6)
 
@@ -332,25 +340,6 @@ def _crm_lead(business: str, source: str, provider: str, key: str, at: dt.dateti
     }
 
 
-def _good_load(source: str, provider: str, lo: dt.datetime, hi: dt.datetime) -> dict:
-    return {
-        "load_id": f"{source}:{hi.date()}",
-        "source_id": source,
-        "provider": provider,
-        "load_date": hi.date(),
-        "window_start_at": lo,
-        "window_end_at": hi,
-        "requests": 1,
-        "received_records": 1,
-        "staged_records": 1,
-        "quarantined_records": 0,
-        "validation_success": True,
-        "validation_warnings": 0,
-        "started_at": hi,
-        "finished_at": hi,
-    }
-
-
 def test_crm_dates_are_reconciled_only_where_calls_and_crm_are_both_covered(tmp_path):
     """`hub` pulled its CRM from October but its calls only from Nov 10: October is not a month
     of leads entered by hand. `csv`'s export, loaded on Nov 12, holds leads from Nov 10: those
@@ -404,10 +393,10 @@ def test_crm_dates_are_reconciled_only_where_calls_and_crm_are_both_covered(tmp_
             loads,
             loads.to_arrow(
                 [
-                    _good_load("calls_hub", "ringostat", _utc("2026-11-10"), _utc("2026-11-13")),
-                    _good_load("calls_csv", "ringostat", _utc("2026-11-10"), _utc("2026-11-13")),
-                    _good_load("crm_hub", "hubspot", _utc("2026-10-01"), _utc("2026-11-13")),
-                    _good_load("crm_csv", "crm_csv", _utc("2026-11-12"), _utc("2026-11-13")),
+                    good_load("calls_hub", "ringostat", _utc("2026-11-10"), _utc("2026-11-13")),
+                    good_load("calls_csv", "ringostat", _utc("2026-11-10"), _utc("2026-11-13")),
+                    good_load("crm_hub", "hubspot", _utc("2026-10-01"), _utc("2026-11-13")),
+                    good_load("crm_csv", "crm_csv", _utc("2026-11-12"), _utc("2026-11-13")),
                 ]
             ),
         )

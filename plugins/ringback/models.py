@@ -507,16 +507,14 @@ def crm_coverage(
         GROUP BY crm.business_id, crm.source_id"""
     ).to_pylist()
     exports = {s.id: s for s in (config.sources if config else ()) if s.provider == "crm_csv"}
-    out: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+    windows: dict[str, tuple[dt.datetime, dt.datetime]] = {}
     for r in rows:
         start = r["synced_from"]
         if (source := exports.get(r["source_id"])) is not None:
             given = source.options.get("covers_from")
             start = _instant(given) if given else min(start, r["first_lead_at"] or start)
-        old = out.get(r["business_id"])
-        end = r["synced_until"]
-        out[r["business_id"]] = (min(start, old[0]), max(end, old[1])) if old else (start, end)
-    return out
+        windows[r["source_id"]] = (start, r["synced_until"])
+    return _per_business(windows, {r["source_id"]: r["business_id"] for r in rows})
 
 
 def _instant(value: Any) -> dt.datetime:
