@@ -410,3 +410,220 @@ def test_crm_dates_are_reconciled_only_where_calls_and_crm_are_both_covered(tmp_
     assert ("hub", "2026-10-01") not in dates
     assert {("hub", "2026-11-11"), ("csv", "2026-11-10"), ("csv", "2026-11-11")} <= dates
     assert all("2026-11-10" <= day <= "2026-11-12" for _, day in dates)
+
+
+# -- a date built before one of its sources loaded it ---------------------------------------------
+def _awaiting_config():
+    from ringback.settings import Business, Config, SourceConfig
+
+    zone = "Europe/Kyiv"
+    return Config(
+        businesses=(Business("kyiv_clinic", "Kyiv Clinic", zone),),
+        sources=(
+            SourceConfig(
+                "ct_kyiv",
+                "ringostat",
+                "calltracking",
+                "a",
+                zone,
+                business_id="kyiv_clinic",
+                business_time_zone=zone,
+            ),
+            SourceConfig(
+                "tel_kyiv",
+                "binotel",
+                "telephony",
+                "b",
+                zone,
+                business_id="kyiv_clinic",
+                business_time_zone=zone,
+            ),
+        ),
+    )
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    import zoneinfo
+
+    return dt.datetime.combine(day, dt.time(), tzinfo=zoneinfo.ZoneInfo("Europe/Kyiv"))
+
+
+def _recon(wh) -> dict[dt.date, dict]:
+    return {
+        r["report_date"]: r
+        for r in wh.query(
+            "SELECT * FROM marts.call_reconciliation WHERE report_date IS NOT NULL"
+        ).to_pylist()
+    }
+
+
+def test_a_date_built_without_a_source_is_marked_not_flagged_and_rebuilt_when_it_loads(
+    tmp_path, two_business_rows, settings
+):
+    """Telephony loaded up to day - 1 and call tracking to the end: the dates from day on are
+    built (a deadline, another business's trigger) and say which source they wait for instead
+    of flagging every call-tracking call as missing in telephony. Telephony then loads `day`
+    with no call at all (the PBX was down): the date is rebuilt though no staging row changed,
+    and flagged. The rest load: the tables equal a build made after every load."""
+    from ringback import coverage
+
+    config = _awaiting_config()
+    runtime = runtime_of(settings, config)
+    kyiv = [r for r in two_business_rows if r["business_id"] == "kyiv_clinic"]
+    day = LAST - dt.timedelta(days=3)
+    ct = [r for r in kyiv if r["system"] == "calltracking"]
+    tel = [r for r in kyiv if r["system"] == "telephony"]
+    loads = catalog.table("raw.loads")
+    end = _midnight(LAST + dt.timedelta(days=1))
+
+    def loaded(source, provider, lo, hi):
+        return loads.to_arrow([{**good_load(source, provider, lo, hi), "load_id": f"{source}{lo}"}])
+
+    with connect(f"duckdb://{tmp_path}/w.duckdb") as wh:
+        wh.init()
+        staged_like_a_load(wh, ct + [r for r in tel if r["call_date"] < day])
+        wh.write(loads, loaded("ct_kyiv", "ringostat", _midnight(FIRST), end))
+        wh.write(loads, loaded("tel_kyiv", "binotel", _midnight(FIRST), _midnight(day)))
+        models.run_models(wh, runtime, None, None)
+        recon = _recon(wh)
+        assert coverage.missing_sources(wh, config, "kyiv_clinic", day) == ["tel_kyiv"]
+        assert coverage.missing_sources(wh, config, "kyiv_clinic", day - dt.timedelta(days=1)) == []
+        for d, r in recon.items():
+            waits = d >= day
+            assert r["missing_sources"] == ("tel_kyiv" if waits else None), d
+            if waits:
+                assert r["is_mismatch"] is False and r["mismatch_reason"] is None, d
+                assert r["only_in_calltracking"] >= settings.mismatch_min_unmatched, d
+        status = wh.query(
+            "SELECT DISTINCT status FROM analytics.daily_reconciliation WHERE report_date >= @d",
+            {"d": day},
+        ).to_pylist()
+        assert status == [{"status": "incomplete"}]
+
+        # Telephony's load of `day` holds no call of it: no staging count changes.
+        next_day = _midnight(day + dt.timedelta(days=1))
+        wh.write(loads, loaded("tel_kyiv", "binotel", _midnight(day), next_day))
+        assert coverage.mark_awaited(wh, config, "tel_kyiv", day) == [day]
+        models.run_models(wh, runtime, None, None)
+        got = _recon(wh)[day]
+        assert got["missing_sources"] is None
+        assert got["is_mismatch"] is True and got["mismatch_reason"] == "missing_in_telephony"
+        assert _recon(wh)[day + dt.timedelta(days=1)]["missing_sources"] == "tel_kyiv"
+
+        rest = [r for r in tel if r["call_date"] > day]
+        staged_like_a_load(wh, rest)
+        wh.write(loads, loaded("tel_kyiv", "binotel", next_day, end))
+        coverage.mark_awaited(wh, config, "tel_kyiv", day + dt.timedelta(days=1))
+        models.run_models(wh, runtime, None, None)
+        assert all(r["missing_sources"] is None for r in _recon(wh).values())
+        got = snapshot(wh)
+    with connect(f"duckdb://{tmp_path}/after.duckdb") as wh:
+        wh.init()
+        load_calls(wh, ct + [r for r in tel if r["call_date"] != day])
+        wh.write(loads, loaded("ct_kyiv", "ringostat", _midnight(FIRST), end))
+        wh.write(loads, loaded("tel_kyiv", "binotel", _midnight(FIRST), end))
+        models.run_models(wh, runtime, None, None)
+        want = snapshot(wh)
+    # A primary call's data_end_at is the data's end when its date was built (documented):
+    # dates before `day` were built before telephony's later calls existed.
+    end_at = catalog.table("staging.primary_calls").column_names.index("data_end_at")
+    for snap in (got, want):
+        snap["staging.primary_calls"] = [
+            r[:end_at] + r[end_at + 1 :] for r in snap["staging.primary_calls"]
+        ]
+    assert got == want
+
+
+def test_covered_dates_are_whole_local_days_merged():
+    import zoneinfo
+
+    from ringback.coverage import covered_dates
+
+    kyiv = zoneinfo.ZoneInfo("Europe/Kyiv")
+    d = dt.date
+    mid = dt.datetime(2026, 3, 28, 12, tzinfo=dt.UTC)
+    windows = [
+        (_midnight(d(2026, 3, 20)), _midnight(d(2026, 3, 23))),
+        (_midnight(d(2026, 3, 23)), mid),  # ends inside the 28th: the 27th is the last whole
+        (_midnight(d(2026, 3, 29)), _midnight(d(2026, 3, 31))),  # DST starts on the 29th
+        (mid, _midnight(d(2026, 3, 29))),  # starts inside the 28th: covers nothing whole
+    ]
+    assert covered_dates(windows, kyiv) == [
+        (d(2026, 3, 20), d(2026, 3, 27)),
+        (d(2026, 3, 29), d(2026, 3, 30)),
+    ]
+    # The same instants in New York's dates: no window starts at a local midnight there but the
+    # last, whose end (Kyiv's midnight) is 17:00 or 18:00 in New York.
+    ny = zoneinfo.ZoneInfo("America/New_York")
+    assert covered_dates(windows[:1], ny) == [(d(2026, 3, 20), d(2026, 3, 21))]
+
+
+def test_the_deadline_and_a_late_source_wake_the_marts_only_when_something_waits(
+    tmp_path, two_business_rows, monkeypatch
+):
+    """The Airflow tasks themselves, on the sources file's Kyiv business: at the deadline the
+    marts are woken for staged dates they have not built, naming the source still missing; with
+    nothing waiting the task skips (no Asset event). Binotel's late load of the day wakes them."""
+    import collections
+    import types
+
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from ringback.dag_factory import deadline_dag, ingest_dag
+
+    url = f"duckdb://{tmp_path}/w.duckdb"
+    monkeypatch.setenv("RINGBACK_WAREHOUSE_URL", url)
+    monkeypatch.setenv("RINGBACK_VALIDATE_MARTS", "false")
+    settings = load_settings()
+    runtime = runtime_of(settings)
+    kyiv = [
+        {**r, "call_key": r["call_key"]}
+        for r in two_business_rows
+        if r["business_id"] == "kyiv_clinic"
+    ]
+    day = LAST - dt.timedelta(days=1)
+    loads = catalog.table("raw.loads")
+
+    def loaded(source, provider, lo, hi):
+        return loads.to_arrow([{**good_load(source, provider, lo, hi), "load_id": f"{source}{lo}"}])
+
+    wake = deadline_dag("kyiv_clinic", 6, "Europe/Kyiv", ["ringostat_main", "binotel_main"])
+    wake = wake.get_task("wake_marts").python_callable
+    source = runtime.source("binotel_main")
+    late = ingest_dag(source).get_task("wake_marts_if_late").python_callable
+
+    def events():
+        return collections.defaultdict(types.SimpleNamespace)
+
+    with connect(url, settings=settings) as wh:
+        wh.init()
+        staged_like_a_load(
+            wh, [r for r in kyiv if r["system"] == "calltracking" or r["call_date"] < day]
+        )
+        end = _midnight(LAST + dt.timedelta(days=1))
+        wh.write(loads, loaded("ringostat_main", "ringostat", _midnight(FIRST), end))
+        wh.write(loads, loaded("binotel_main", "binotel", _midnight(FIRST), _midnight(day)))
+    out = events()
+    woke = wake(params={"run_date": day.isoformat()}, outlet_events=out)
+    assert woke["missing_sources"] == ["binotel_main"] and day.isoformat() in woke["dates"]
+    assert len(out) == 1
+    with runtime.connect() as wh:
+        models.run_models(wh, runtime, None, None)
+        assert _recon(wh)[day]["missing_sources"] == "binotel_main"
+    with pytest.raises(AirflowSkipException):
+        wake(params={"run_date": day.isoformat()}, outlet_events=events())
+    # Binotel loads the day: publish marks it, the ingest DAG's last task wakes the marts.
+    with runtime.connect() as wh:
+        wh.write(loads, loaded("binotel_main", "binotel", _midnight(day), end))
+        from ringback import coverage
+
+        assert coverage.mark_awaited(wh, runtime.config, "binotel_main", day) == [day, LAST]
+    out = events()
+    summary = {"window_start_date": (day - dt.timedelta(days=3)).isoformat()}
+    assert late(summary, outlet_events=out) == [day.isoformat(), LAST.isoformat()]
+    assert len(out) == 1
+    with runtime.connect() as wh:
+        models.run_models(wh, runtime, None, None)
+        assert _recon(wh)[day]["missing_sources"] is None
+    with pytest.raises(AirflowSkipException):
+        late(summary, outlet_events=events())

@@ -27,7 +27,12 @@ def test_no_import_errors(dagbag):
 def test_one_ingest_dag_per_source_one_marts_dag_and_the_export(dagbag):
     sources = yaml.safe_load((ROOT / "config/sources.yaml").read_text())["sources"]
     expected = {f"ringback_ingest_{s['id']}" for s in sources}
-    assert set(dagbag.dags) == expected | {"ringback_build_marts", "ringback_export_leads"}
+    deadlines = {f"ringback_marts_deadline_{s['business']}" for s in sources}
+    assert len(deadlines) == 4  # every demo business has call sources and the default hour
+    assert set(dagbag.dags) == expected | deadlines | {
+        "ringback_build_marts",
+        "ringback_export_leads",
+    }
 
 
 def test_export_dag_runs_on_the_marts_asset_outside_the_pool(dagbag):
@@ -98,7 +103,14 @@ def test_ingest_dags_extract_validate_publish_and_update_an_asset(dagbag):
     for dag_id, dag in dagbag.dags.items():
         if not dag_id.startswith("ringback_ingest_"):
             continue
-        assert [t.task_id for t in dag.topological_sort()] == ["extract", "validate", "publish"]
+        source = next(s for s in configured_sources() if dag_id == f"ringback_ingest_{s.id}")
+        tasks = ["extract", "validate", "publish"]
+        if source.system != "crm":
+            # A call source that loads a date the marts built without it wakes them again.
+            tasks.append("wake_marts_if_late")
+            wake = dag.get_task("wake_marts_if_late")
+            assert [a.name for a in wake.outlets] == [f"ringback.marts_due.{source.business_id}"]
+        assert [t.task_id for t in dag.topological_sort()] == tasks
         publish = dag.get_task("publish")
         assert publish.outlets and publish.outlets[0].name.startswith("ringback.staging.calls.")
         assert publish.pool == "ringback_warehouse"
@@ -114,12 +126,34 @@ def test_marts_dag_is_scheduled_per_business_on_its_sources_assets(dagbag):
         )
     condition = marts.timetable.asset_condition
     assert type(condition).__name__ == "AssetAny"
-    groups = []
-    for group in condition.objects:
-        assert type(group).__name__ == "AssetAll"  # every source of the business has loaded
-        groups.append({a.name for a in group.objects})
+    groups, due = [], set()
+    for business in condition.objects:
+        # Every source of the business has loaded, or its marts are due (deadline, late source).
+        assert type(business).__name__ == "AssetAny"
+        every, marts_due = business.objects
+        assert type(every).__name__ == "AssetAll"
+        groups.append({a.name for a in every.objects})
+        due.add(marts_due.name)
     assert sorted(map(sorted, groups)) == sorted(map(sorted, by_business.values()))
+    assert due == {f"ringback.marts_due.{b}" for b in by_business}
     assert len(groups) == 4  # the demo's four businesses
+
+
+def test_deadline_dags_run_at_each_business_hour_in_its_zone(dagbag):
+    from ringback.settings import load_config, load_settings
+
+    settings = load_settings()
+    config = load_config(settings)
+    for business_id, own in config.business_settings(settings).items():
+        dag = dagbag.dags[f"ringback_marts_deadline_{business_id}"]
+        timetable = dag.timetable
+        assert timetable.expression == f"0 {own.marts_deadline_hour} * * *"
+        assert (
+            str(getattr(timetable.timezone, "name", timetable.timezone)) == own.reporting_time_zone
+        )
+        (wake,) = dag.tasks
+        assert [a.name for a in wake.outlets] == [f"ringback.marts_due.{business_id}"]
+        assert wake.pool == "ringback_warehouse"
 
 
 def test_dag_files_are_thin():

@@ -30,6 +30,16 @@ view: call_reconciliation {
     type: string
     sql: ${TABLE}.mismatch_reason ;;
   }
+  dimension: status {
+    description: "ok, mismatch, or incomplete while a call source has not loaded the date."
+    type: string
+    sql: ${TABLE}.status ;;
+  }
+  dimension: missing_sources {
+    description: "The call sources the date was built without (not judged until they load it)."
+    type: string
+    sql: ${TABLE}.missing_sources ;;
+  }
   dimension: unmatched_ratio {
     type: number
     value_format_name: percent_1

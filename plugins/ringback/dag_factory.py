@@ -5,10 +5,15 @@ file is parsed: tasks import and resolve what they need when they run.
 
 - ``ringback_ingest_<source_id>`` (one per source, daily): extract -> validate -> publish. The run
   for the data interval starting on local day D pulls D and the re-pull window before it.
-  ``publish`` updates the source's Asset, with the run date in the event's extra.
-- ``ringback_build_marts``: scheduled on every source's Asset; one task per model of ``sql/``
-  (wired by each model's ``depends_on``) for the dates the triggering loads touched (or for
-  ``start``/``end`` given in the run's conf); updates the marts Asset with those dates.
+  ``publish`` updates the source's Asset, with the run date in the event's extra; a call
+  source's ``wake_marts_if_late`` updates its business's marts-due Asset when the load covered
+  a date the marts built without it.
+- ``ringback_marts_deadline_<business>``: daily at the business's ``marts_deadline_hour``;
+  updates the marts-due Asset when staging holds dates of the business the marts have not built.
+- ``ringback_build_marts``: scheduled per business on all its sources' Assets or its marts-due
+  Asset; one task per model of ``sql/`` (wired by each model's ``depends_on``) for every date
+  staging changed since its last build (and ``start``/``end`` given in the run's conf);
+  updates the marts Asset with the dates built.
 
 Every task makes one ``Runtime`` (settings, sources file, warehouse, batch store) when it runs
 and passes it down. Tasks hand each other load ids and plans, never local paths, so the DAGs run
@@ -21,6 +26,7 @@ raises ``AirflowFailException`` (no retry) with the failing expectations in its 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zoneinfo
 from typing import Any
 
@@ -30,6 +36,7 @@ from airflow.sdk import (
     AssetAll,
     AssetAny,
     CronDataIntervalTimetable,
+    CronTriggerTimetable,
     Param,
     dag,
     task,
@@ -37,6 +44,8 @@ from airflow.sdk import (
 
 from ringback.alerts import on_failure
 from ringback.settings import SourceConfig, load_config, load_settings
+
+log = logging.getLogger(__name__)
 
 OWNER = "data-engineering"
 TAGS = ["ringback"]
@@ -71,6 +80,18 @@ def default_args() -> dict[str, Any]:
 
 
 START_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def every_dag() -> dict[str, Any]:
+    """What every ringback DAG shares: no catch-up, one run at a time, the task defaults."""
+    return {
+        "start_date": START_DATE,
+        "catchup": False,
+        "max_active_runs": 1,
+        "default_args": default_args(),
+    }
+
+
 # One writer at a time on a DuckDB file: tasks that write take a slot in this pool (created by
 # `make airflow-init`; on BigQuery it may be widened).
 WAREHOUSE_POOL = "ringback_warehouse"
@@ -86,6 +107,16 @@ def staging_asset(source_id: str) -> Asset:
 
 
 MARTS_ASSET = Asset(name="ringback.marts", uri="ringback://marts", group="ringback")
+
+
+def marts_due_asset(business_id: str) -> Asset:
+    """Wakes the marts for one business without waiting for all its sources: updated at the
+    business's deadline hour, and by a source that loads a date the marts built without it."""
+    return Asset(
+        name=f"ringback.marts_due.{business_id}",
+        uri=f"ringback://marts_due/{business_id}",
+        group="ringback",
+    )
 
 
 def _conf_dates(context: dict[str, Any]) -> dict[str, str] | None:
@@ -120,6 +151,7 @@ def deep_repull(context: dict[str, Any], settings: Any, run_date: dt.date) -> bo
 
 def ingest_dag(source: SourceConfig) -> DAG:
     asset = staging_asset(source.id)
+    due = marts_due_asset(source.business_id)
     reporting_tz = source.time_zone
     crm = source.system == "crm"
     table = "staging.crm_leads" if crm else "staging.calls"
@@ -135,10 +167,7 @@ def ingest_dag(source: SourceConfig) -> DAG:
         dag_id=f"ringback_ingest_{source.id}",
         description=f"Daily {what} from {source.provider} ({source.system}) into {table}",
         schedule=CronDataIntervalTimetable("0 0 * * *", timezone=reporting_tz),
-        start_date=START_DATE,
-        catchup=False,
-        max_active_runs=1,
-        default_args=default_args(),
+        **every_dag(),
         tags=[*TAGS, "ingest", source.provider, source.system],
         params={
             "run_date": Param(
@@ -200,6 +229,10 @@ Rerunning a day replaces that day's load: the tables come out the same.
                 "business_id": source.business_id,
                 "source_id": manifest.source_id,
                 "run_date": manifest.run_date,
+                "window_start_date": dt.datetime.fromisoformat(manifest.window_start_at)
+                .astimezone(source.business_tz)
+                .date()
+                .isoformat(),
                 "received": manifest.received_records,
                 "staged": manifest.staged_records,
                 "quarantined": manifest.quarantined_records,
@@ -208,19 +241,47 @@ Rerunning a day replaces that day's load: the tables come out the same.
             context["outlet_events"][asset].extra = summary
             return summary
 
+        # In the pool: a short read of the warehouse file, which a writer may hold.
+        @task(outlets=[due], pool=WAREHOUSE_POOL)
+        def wake_marts_if_late(summary: dict[str, Any], **context: Any) -> list[str]:
+            """Rebuild the dates the marts built without this source, now that it loaded them
+            (publish marked them): updates the business's marts-due Asset, else skips."""
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            from ringback import coverage
+
+            runtime = _runtime()
+            since = dt.date.fromisoformat(summary["window_start_date"])
+            with runtime.connect(read_only=True) as wh:
+                late = coverage.awaited_dates(wh, runtime.config, source.id, since)
+            if not late:
+                raise AirflowSkipException("the marts built no date without this source")
+            dates = [d.isoformat() for d in late]
+            context["outlet_events"][due].extra = {
+                "business_id": source.business_id,
+                "dates": dates,
+            }
+            return dates
+
         load_id = extract()
-        publish(load_id, validate(load_id))
+        summary = publish(load_id, validate(load_id))
+        if not crm:
+            wake_marts_if_late(summary)
 
     return ingest()
 
 
 def marts_schedule(sources: list[SourceConfig]) -> Any:
-    """Run when all sources of a business have loaded, for any business: one business's late
-    source never holds back the others' marts."""
+    """Run when all sources of a business have loaded, or when its marts are due (its deadline
+    hour, or a late source), for any business: one business's late source never holds back the
+    others' marts."""
     by_business: dict[str, list[Asset]] = {}
     for s in sources:
         by_business.setdefault(s.business_id, []).append(staging_asset(s.id))
-    groups = [AssetAll(*a) if len(a) > 1 else a[0] for a in by_business.values()]
+    groups = [
+        AssetAny(AssetAll(*a) if len(a) > 1 else a[0], marts_due_asset(bid))
+        for bid, a in by_business.items()
+    ]
     if not groups:
         return None
     return groups[0] if len(groups) == 1 else AssetAny(*groups)
@@ -232,10 +293,7 @@ def marts_dag(sources: list[SourceConfig]) -> DAG:
         dag_id="ringback_build_marts",
         description="Models and marts for the dates the latest loads touched",
         schedule=marts_schedule(sources),
-        start_date=START_DATE,
-        catchup=False,
-        max_active_runs=1,
-        default_args=default_args(),
+        **every_dag(),
         tags=[*TAGS, "models", "marts"],
         params={
             "start": Param(None, type=["null", "string"], description="First date (YYYY-MM-DD)."),
@@ -250,7 +308,9 @@ def marts_dag(sources: list[SourceConfig]) -> DAG:
 ### Build the marts
 
 Wakes when every source of a business has updated its staging Asset, for each business on its
-own (or by hand, optionally with `start`/`end` and `businesses` in the run conf). What it builds
+own, or when a business's marts are due (`ringback.marts_due.<business>`: its deadline DAG at
+`marts_deadline_hour`, or a source that loaded a date the marts built without it), or by hand
+(optionally with `start`/`end` and `businesses` in the run conf). What it builds
 comes from the warehouse, not from the events: every (business, date) whose staging rows changed
 since their last successful build (`staging.folded_partitions`), plus `rebuild_lookback_days`
 before each, plus the conf's dates. Merged or dropped events, cleared runs, reruns and backfills
@@ -376,15 +436,79 @@ The same result as a full rebuild, whatever the number of runs.
     return build_marts()
 
 
+def deadline_dag(business_id: str, hour: int, time_zone: str, source_ids: list[str]) -> DAG:
+    due = marts_due_asset(business_id)
+
+    @dag(
+        dag_id=f"ringback_marts_deadline_{business_id}",
+        description=f"Marts of {business_id} for yesterday by {hour:02d}:00, whatever has loaded",
+        schedule=CronTriggerTimetable(f"0 {hour} * * *", timezone=time_zone),
+        **every_dag(),
+        tags=[*TAGS, "marts", "deadline"],
+        params={
+            "run_date": Param(
+                None, type=["null", "string"], description="The day due (YYYY-MM-DD)."
+            )
+        },
+        doc_md=f"""
+### Marts deadline of `{business_id}`
+
+At {hour:02d}:00 ({time_zone}) the marts of `{business_id}` are due for the day before, whether
+or not every call source ({", ".join(f"`{s}`" for s in source_ids)}) has loaded it. If
+staging holds calls the marts have not built, this updates `{due.name}`, which wakes
+`ringback_build_marts`. A date built without one of its sources carries them in
+`marts.call_reconciliation.missing_sources` (status `incomplete` in
+`analytics.daily_reconciliation`) and is not flagged; the source's load of that date marks it
+for rebuilding and wakes the marts again. The hour is the business's `marts_deadline_hour`.
+""",
+    )
+    def deadline() -> None:
+        @task(outlets=[due], pool=WAREHOUSE_POOL)
+        def wake_marts(**context: Any) -> dict[str, Any]:
+            """Wake the marts if staging holds dates they have not built; name the sources
+            the day due still waits for."""
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            from ringback import coverage, history
+
+            runtime = _runtime()
+            given = (context.get("params") or {}).get("run_date")
+            # A run at the deadline hour of local day D is due for D - 1.
+            day = (
+                dt.date.fromisoformat(str(given))
+                if given
+                else _run_date(context, time_zone) - dt.timedelta(days=1)
+            )
+            with runtime.connect(read_only=True) as wh:
+                missing = coverage.missing_sources(wh, runtime.config, business_id, day)
+                fold = history.pending(wh, None, None, selected=[business_id])
+            waiting = sorted(
+                {r["call_date"] for r in fold.changed if r["business_id"] == business_id}
+            )
+            if missing:
+                log.warning("%s %s is due without %s", business_id, day, ", ".join(missing))
+            if not waiting:
+                raise AirflowSkipException(f"the marts of {business_id} are built; nothing waits")
+            extra = {
+                "business_id": business_id,
+                "run_date": day.isoformat(),
+                "missing_sources": missing,
+                "dates": [d.isoformat() for d in waiting],
+            }
+            context["outlet_events"][due].extra = extra
+            return extra
+
+        wake_marts()
+
+    return deadline()
+
+
 def export_dag() -> DAG:
     @dag(
         dag_id="ringback_export_leads",
         description="Recovered leads to GA4 (Measurement Protocol) and a Google Ads upload file",
         schedule=[MARTS_ASSET],
-        start_date=START_DATE,
-        catchup=False,
-        max_active_runs=1,
-        default_args=default_args(),
+        **every_dag(),
         tags=[*TAGS, "export"],
         params={
             "start": Param(None, type=["null", "string"], description="First lead date."),
@@ -475,3 +599,21 @@ def model_tables() -> list[Any]:
 def ingest_dags() -> dict[str, DAG]:
     """One ingestion DAG per source in the sources file (reads only that local file)."""
     return {d.dag_id: d for d in (ingest_dag(s) for s in configured_sources())}
+
+
+def deadline_dags() -> dict[str, DAG]:
+    """One deadline DAG per business with call sources and a ``marts_deadline_hour``
+    (the local settings and sources files only)."""
+    settings = load_settings()
+    config = load_config(settings)
+    per_business = config.business_settings(settings)
+    out: dict[str, DAG] = {}
+    for business in config.businesses:
+        own = per_business.get(business.id, settings)
+        sources = [
+            s.id for s in config.sources if s.business_id == business.id and s.system != "crm"
+        ]
+        if sources and own.marts_deadline_hour is not None:
+            d = deadline_dag(business.id, own.marts_deadline_hour, own.reporting_time_zone, sources)
+            out[d.dag_id] = d
+    return out

@@ -9,6 +9,7 @@ warehouse).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +52,8 @@ days AS (
     SELECT
         business_id,
         COUNT(*) AS days,
-        COUNTIF(status = 'mismatch') AS flagged_days
+        COUNTIF(status = 'mismatch') AS flagged_days,
+        COUNTIF(status = 'incomplete') AS incomplete_days
     FROM analytics.daily_reconciliation
     WHERE report_date BETWEEN @start AND @end
     GROUP BY business_id
@@ -73,6 +75,7 @@ SELECT
     COALESCE(missed.resolved_calls, 0) AS resolved_calls,
     COALESCE(days.days, 0) AS days,
     COALESCE(days.flagged_days, 0) AS flagged_days,
+    COALESCE(days.incomplete_days, 0) AS incomplete_days,
     COALESCE(callbacks.sla_met, 0) AS sla_met,
     COALESCE(callbacks.sla_due, 0) AS sla_due,
     COALESCE(callbacks.never_called_back, 0) AS never_called_back
@@ -101,6 +104,7 @@ class Headline:
     resolved_calls: int
     days: int
     flagged_days: int
+    incomplete_days: int  # built before one of the business's call sources loaded them
     sla_met: int
     sla_due: int  # met or missed: decided (not pending, not resolved by the customer first)
     never_called_back: int
@@ -114,6 +118,14 @@ class Headline:
     def recovery_rate(self) -> float | None:
         """Recovered missed calls of those whose window has closed (pending left out)."""
         return self.recovered_calls / self.resolved_calls if self.resolved_calls else None
+
+    @property
+    def flagged_line(self) -> str:
+        """Flagged days of the days with inbound calls, and those not judged yet."""
+        line = f"{self.flagged_days} of {self.days}"
+        if self.incomplete_days:
+            line += f" ({self.incomplete_days} awaiting a source)"
+        return line
 
     @property
     def sla_met_rate(self) -> float | None:
@@ -138,7 +150,7 @@ def percent(value: float | None) -> str:
 
 
 def empty(business_id: str) -> Headline:
-    return Headline(business_id, *([0] * 13))
+    return Headline(business_id, *([0] * (len(dataclasses.fields(Headline)) - 1)))
 
 
 VENDOR_COMPARISON = """

@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ringback import catalog, history
+from ringback import catalog, coverage, history
 from ringback.batches import BatchStore, load_id_for
 from ringback.quality import ValidationFailed, record_results
 from ringback.runtime import Runtime
@@ -627,6 +627,13 @@ def publish(runtime: Runtime, load_id: str, *, require_validation: bool = True) 
                 ]
             ),
         )
+        if report["success"] and contract is not CRM:
+            # Dates the marts built before this source loaded them are built again, even where
+            # the load wrote no row on them (their counts did not change).
+            window_start = dt.datetime.fromisoformat(manifest.window_start_at)
+            coverage.mark_awaited(
+                wh, runtime.config, source.id, window_start.astimezone(source.business_tz).date()
+            )
     if not report["success"]:
         from ringback.quality import failure_message
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import jinja2
 
-from ringback import audits, business_hours, catalog, history
+from ringback import audits, business_hours, catalog, coverage, history
 from ringback.catalog import Table
 from ringback.runtime import Runtime
 from ringback.settings import Config, ConfigError, Settings
@@ -426,11 +426,15 @@ def prepare(
     )
     scope = dataclasses.replace(
         scope,
-        crm_coverage=crm_coverage(warehouse, config),
-        calls_coverage=calls_coverage(warehouse, config),
+        crm_coverage=coverage.crm_coverage(warehouse, config),
+        calls_coverage=coverage.calls_coverage(warehouse, config),
     )
     settings_table = catalog.table("staging.business_settings")
     warehouse.write(settings_table, settings_table.to_arrow(scope.rows()))
+    coverage_table = catalog.table("staging.source_coverage")
+    warehouse.write(
+        coverage_table, coverage_table.to_arrow(coverage.source_coverage_rows(warehouse, config))
+    )
     # Open intervals from before the first missed call the run can read to past the last
     # deadline it can meet: a callback SLA's deadline may fall after a long closure.
     hours_table = catalog.table("staging.business_hours")
@@ -447,80 +451,6 @@ def prepare(
     if fold.ranges:
         log.info("building %s", ", ".join(f"{s.window.start}..{s.window.end}" for s in segments))
     return RunPlan(window, scope.selected, tuple(sorted(scope.settings)), fold, chunked, planned_at)
-
-
-LOADED_WINDOWS = """
-SELECT source_id, MIN(window_start_at) AS covered_from, MAX(window_end_at) AS covered_until
-FROM raw.loads
-WHERE validation_success AND source_id IN UNNEST(@source_ids)
-GROUP BY source_id"""
-
-
-def _loaded_windows(
-    warehouse: Warehouse, source_ids: list[str]
-) -> dict[str, tuple[dt.datetime, dt.datetime]]:
-    if not source_ids:
-        return {}
-    rows = warehouse.query(LOADED_WINDOWS, {"source_ids": source_ids}).to_pylist()
-    return {r["source_id"]: (r["covered_from"], r["covered_until"]) for r in rows}
-
-
-def _per_business(
-    windows: dict[str, tuple[dt.datetime, dt.datetime]], business_of: dict[str, str]
-) -> dict[str, tuple[dt.datetime, dt.datetime]]:
-    out: dict[str, tuple[dt.datetime, dt.datetime]] = {}
-    for source_id, (lo, hi) in windows.items():
-        bid = business_of[source_id]
-        old = out.get(bid)
-        out[bid] = (min(lo, old[0]), max(hi, old[1])) if old else (lo, hi)
-    return out
-
-
-def calls_coverage(
-    warehouse: Warehouse, config: Config
-) -> dict[str, tuple[dt.datetime, dt.datetime]]:
-    """Per business: from the first window its call sources loaded (validated) to the end of
-    the last: the dates its calls were read for."""
-    business_of = {s.id: s.business_id for s in config.sources if s.system != "crm"}
-    return _per_business(_loaded_windows(warehouse, sorted(business_of)), business_of)
-
-
-def crm_coverage(
-    warehouse: Warehouse, config: Config | None = None
-) -> dict[str, tuple[dt.datetime, dt.datetime]]:
-    """Per business with CRM leads: from the first window its CRM sources loaded (validated) to
-    the end of the last. Before it the CRM was not read; after it a lead may still arrive. A CSV
-    export holds leads older than its load's window: it covers from its earliest lead, or from
-    the source's ``covers_from`` option (an ISO date or time, UTC when it has no zone)."""
-    rows = warehouse.query(
-        """
-        SELECT crm.business_id, crm.source_id, MIN(loads.window_start_at) AS synced_from,
-            MAX(loads.window_end_at) AS synced_until, MIN(crm.first_created_at) AS first_lead_at
-        FROM raw.loads AS loads
-        INNER JOIN (
-            SELECT business_id, source_id, MIN(created_at) AS first_created_at
-            FROM staging.crm_leads
-            GROUP BY business_id, source_id
-        ) AS crm
-            ON loads.source_id = crm.source_id
-        WHERE loads.validation_success
-        GROUP BY crm.business_id, crm.source_id"""
-    ).to_pylist()
-    exports = {s.id: s for s in (config.sources if config else ()) if s.provider == "crm_csv"}
-    windows: dict[str, tuple[dt.datetime, dt.datetime]] = {}
-    for r in rows:
-        start = r["synced_from"]
-        if (source := exports.get(r["source_id"])) is not None:
-            given = source.options.get("covers_from")
-            start = _instant(given) if given else min(start, r["first_lead_at"] or start)
-        windows[r["source_id"]] = (start, r["synced_until"])
-    return _per_business(windows, {r["source_id"]: r["business_id"] for r in rows})
-
-
-def _instant(value: Any) -> dt.datetime:
-    # YAML reads 2025-01-01 as a date, which fromisoformat takes as midnight.
-    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def build_one(

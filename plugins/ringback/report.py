@@ -234,6 +234,9 @@ def _reconciliation(days: list[dict[str, Any]]) -> str:
     for i, r in enumerate(days):
         if r["status"] == "mismatch":
             ax.text(i, bottom[i], "mismatch", ha="center", va="bottom", fontsize=8, color="#c00")
+        elif r["status"] == "incomplete":
+            # A source had not loaded the date: its gap is that absence, not a mismatch.
+            ax.text(i, bottom[i], "incomplete", ha="center", va="bottom", fontsize=8, color="#666")
     ax.set_xticks(x, [r["report_date"].strftime("%m-%d") for r in days])
     ax.set_ylabel("unmatched inbound calls")
     ax.set_ylim(0, max(bottom) * 1.3 or 1)
@@ -524,6 +527,7 @@ def _kpis(h: figures.Headline) -> dict[str, Any]:
         "recovery_rate": h.recovery_rate,
         "flagged_days": h.flagged_days,
         "days": h.days,
+        "flagged_line": h.flagged_line,
         "sla_met_rate": h.sla_met_rate,
         "never_called_back": h.never_called_back,
     }
@@ -539,7 +543,7 @@ def _section(
         ("recovered share", figures.percent(k["recovered_share"])),
         ("missed first calls", f"{k['missed']}"),
         ("recovery rate (closed windows)", figures.percent(k["recovery_rate"])),
-        ("days with a call-count mismatch", f"{k['flagged_days']} of {k['days']}"),
+        ("days with a call-count mismatch", k["flagged_line"]),
         ("callback SLA met (of due)", figures.percent(k["sla_met_rate"])),
         ("missed calls never called back", f"{k['never_called_back']}"),
     ]

@@ -89,6 +89,10 @@ class Settings:
     # ... to this many minutes after (a manager may type the lead in before the call ends).
     crm_match_after_minutes: float = 60
     rebuild_lookback_days: int = 3
+    # The hour (0-23, the business's zone) by which its marts are built for the previous day
+    # with whichever sources have loaded; a date built without one is marked and rebuilt when
+    # the source arrives. None = no deadline (the marts wait for every source).
+    marts_deadline_hour: int | None = 6
     # A range holding more staging rows than this (a full rebuild, a backfill's history fold) is
     # built in date chunks of at most this many rows (a day at least), in date order: the same
     # tables, with memory bounded by a chunk instead of the range.
@@ -180,6 +184,8 @@ class Settings:
             "uniqueness_window_days": self.uniqueness_window_days is None
             or self.uniqueness_window_days >= 1,
             "spam_calls_per_day": self.spam_calls_per_day is None or self.spam_calls_per_day >= 1,
+            "marts_deadline_hour": self.marts_deadline_hour is None
+            or 0 <= self.marts_deadline_hour <= 23,
         }
         if bad := [name for name, ok in checks.items() if not ok]:
             shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
@@ -318,6 +324,7 @@ BUSINESS_SETTING_KEYS = (
     "hash_employee_names",
     "crm_match_before_hours",
     "crm_match_after_minutes",
+    "marts_deadline_hour",
     "export_ga4_enabled",
     "ga4_connection_id",
     "ga4_event_name",

@@ -74,7 +74,7 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
                             figures.percent(h.recovered_share),
                             h.missed_calls,
                             figures.percent(h.recovery_rate),
-                            f"{h.flagged_days} of {h.days}",
+                            h.flagged_line,
                         )
                         for h in heads.values()
                     ],
@@ -223,7 +223,8 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
                     ],
                     rows("""
                 SELECT business_id, report_date, calltracking_calls, telephony_calls,
-                       matched_calls, unmatched_calls, unmatched_ratio, status, mismatch_reason
+                       matched_calls, unmatched_calls, unmatched_ratio, status,
+                       COALESCE('built without ' || missing_sources, mismatch_reason)
                 FROM analytics.daily_reconciliation WHERE report_date BETWEEN @start AND @end
                 ORDER BY business_id, report_date"""),
                 ),

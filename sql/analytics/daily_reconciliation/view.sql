@@ -1,8 +1,13 @@
 SELECT
     business_id,
     report_date,
-    IF(is_mismatch, 'mismatch', 'ok') AS status,
+    CASE
+        WHEN missing_sources IS NOT NULL THEN 'incomplete'
+        WHEN is_mismatch THEN 'mismatch'
+        ELSE 'ok'
+    END AS status,
     mismatch_reason,
+    missing_sources,
     calltracking_calls,
     telephony_calls,
     matched_calls,

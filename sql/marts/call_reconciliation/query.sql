@@ -1,5 +1,7 @@
 -- One row per business and report date (inbound calls), with the business's own thresholds and
--- tracked numbers (staging.business_settings).
+-- tracked numbers (staging.business_settings). A date one of the business's call sources has not
+-- loaded yet (staging.source_coverage) names it in missing_sources and is not flagged: its gap
+-- is the source's absence, and the date is rebuilt when the source loads it.
 WITH
 tracked AS (
     SELECT
@@ -49,14 +51,48 @@ daily AS (
     GROUP BY unified.business_id, unified.call_date
 ),
 
+awaited AS (
+    -- A source is awaited from the first date it covers on.
+    SELECT
+        business_id,
+        source_id,
+        MIN(covered_from_date) AS first_covered_date
+    FROM staging.source_coverage
+    GROUP BY business_id, source_id
+),
+
+missing AS (
+    SELECT
+        daily.business_id,
+        daily.report_date,
+        STRING_AGG(awaited.source_id, ',' ORDER BY awaited.source_id) AS missing_sources
+    FROM daily
+    INNER JOIN awaited
+        ON
+            daily.business_id = awaited.business_id
+            AND daily.report_date >= awaited.first_covered_date
+    LEFT JOIN staging.source_coverage AS covered
+        ON
+            awaited.business_id = covered.business_id
+            AND awaited.source_id = covered.source_id
+            AND daily.report_date BETWEEN covered.covered_from_date AND covered.covered_until_date
+    WHERE covered.source_id IS NULL
+    GROUP BY daily.business_id, daily.report_date
+),
+
 measured AS (
     SELECT
-        *,
-        only_in_calltracking
-        + only_in_telephony_untracked
-        + only_in_telephony_tracked
-        + only_in_telephony_spam AS unmatched_calls
+        daily.*,
+        missing.missing_sources,
+        daily.only_in_calltracking
+        + daily.only_in_telephony_untracked
+        + daily.only_in_telephony_tracked
+        + daily.only_in_telephony_spam AS unmatched_calls
     FROM daily
+    LEFT JOIN missing
+        ON
+            daily.business_id = missing.business_id
+            AND daily.report_date = missing.report_date
 ),
 
 flagged AS (
@@ -85,11 +121,13 @@ SELECT
     only_in_telephony_spam,
     unmatched_calls,
     unmatched_ratio,
-    unmatched_calls >= mismatch_min_unmatched
+    missing_sources IS NULL
+    AND unmatched_calls >= mismatch_min_unmatched
     AND unmatched_ratio >= mismatch_min_ratio AS is_mismatch,
     CASE
         WHEN
-            unmatched_calls < mismatch_min_unmatched
+            missing_sources IS NOT NULL
+            OR unmatched_calls < mismatch_min_unmatched
             OR unmatched_ratio < mismatch_min_ratio
             THEN NULL
         WHEN
@@ -103,5 +141,6 @@ SELECT
             THEN 'missing_in_calltracking'
         WHEN only_in_telephony_spam >= only_in_calltracking THEN 'spam_filtered'
         ELSE 'missing_in_telephony'
-    END AS mismatch_reason
+    END AS mismatch_reason,
+    missing_sources
 FROM flagged
