@@ -36,7 +36,7 @@ SOURCE_OF = {
     "callrail": "callrail_main",
     "twilio": "twilio_main",
 }
-# The clinic's CRM (issue 19): its connection is set like the others', its leads are no calls.
+# The clinic's CRM: its connection is set like the others', its leads are no calls.
 CRM_SOURCE_OF = {"hubspot": "hubspot_main"}
 
 
@@ -202,7 +202,7 @@ def truth_per_day(p: Pipeline, provider: str, first: dt.date, last: dt.date) -> 
     settings = load_settings()
     source = next(s for s in _sources(p) if s["provider"] == provider)
     tz = zoneinfo.ZoneInfo(source["time_zone"])
-    # staging dates a call in its business's zone (design.md §3)
+    # staging dates a call in its business's zone
     business_tz = zoneinfo.ZoneInfo(
         _business_zones(p).get(source.get("business"), settings.reporting_time_zone)
     )

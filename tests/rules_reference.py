@@ -1,4 +1,4 @@
-"""A small pure-Python reading of design.md §4, written independently of the SQL.
+"""A small pure-Python reading of the rules (docs/rules.md), written independently of the SQL.
 
 Slow (quadratic) and obvious on purpose: tests compare the SQL models run on DuckDB with it.
 Input rows use the staging.calls columns; output mirrors the marts' key columns.

@@ -77,7 +77,7 @@ def test_a_day_loads_through_an_object_store(warehouse_url, monkeypatch):
         load_id = ingest.extract(runtime, runtime.source("ringostat_main"), dt.date(2026, 11, 20))
         assert load_id == "ringostat_main:2026-11-20"
         assert runtime.batches.exists(load_id, "raw.parquet")
-        assert ingest.validate(runtime, load_id)["success"]
+        assert ingest.validate(runtime, load_id).success
         manifest = ingest.publish(runtime, load_id)
     finally:
         for sim in sims.values():

@@ -321,7 +321,7 @@ CALLRAIL_OPT_IN = {
         "lead_status",
         "company_time_zone",
         "ga",
-        # Issue 21: the account's own verdicts ("tags array", "value integer" in the call
+        # The account's own verdicts ("tags array", "value integer" in the call
         # fields of the same page).
         "value",
         "tags",

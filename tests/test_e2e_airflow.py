@@ -71,7 +71,7 @@ def test_dags_run_one_day_end_to_end(tmp_path):
         day_calls = [c for c in plan.calls if c.ended_at.astimezone(settings.tz).date() == day]
         assert staged["calltracking"] >= sum(c.seen_by_calltracking for c in day_calls)
         assert staged["telephony"] >= sum(c.seen_by_telephony for c in day_calls)
-        # Zadarma and Asterisk (issue 20) loaded under Airflow: the Lviv and Odesa businesses'
+        # Zadarma and Asterisk loaded under Airflow: the Lviv and Odesa businesses'
         # telephony, their legs folded (quarantined as child_leg, an expected reason).
         providers = {
             r["provider"]: r["n"]

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ringback.ingest import map_batch, staged_schema
+from ringback.quarantine import Reason
 from ringback.settings import load_settings
 from ringback.sources import CONNECTORS
 from ringback.sources.base import Window
@@ -44,26 +45,8 @@ SOURCES = {
     "zadarma": "zadarma_lviv",
     "asterisk_db": "asterisk_odesa",
 }
-# Every reason a mapper or the batch may give; a new one must be added here on purpose.
-KNOWN_REASONS = {
-    "not_an_object",
-    "missing_call_id",
-    "call_in_progress",
-    "child_leg",
-    "agent_leg",  # a leg to client:/sip: that lost its parent link (Twilio)
-    "invalid_number",
-    "invalid_flag",  # a vendor's yes/no flag that is neither (issue 21)
-    "unknown_direction",
-    "unknown_disposition",
-    "unparseable_time",
-    "outside_window",
-    "duplicate_in_batch",
-    "mapping_failed",
-    "contract_type_mismatch",
-    "internal_call",  # Asterisk: extension to extension
-    "malformed_row",  # Asterisk Master.csv: a line with another number of columns
-    "not_a_call",  # Binotel: SMS and fax records of the call log
-}
+# Every reason a mapper or the batch may give: the quarantine vocabulary.
+KNOWN_REASONS = {r.value for r in Reason}
 
 
 def seed_records(provider: str) -> list[dict]:

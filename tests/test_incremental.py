@@ -223,7 +223,7 @@ def full_build(path, rows, settings):
 
 
 def test_one_day_on_history_no_run_covered_equals_full_run(tmp_path, two_business_rows):
-    """design.md §4: `models run --start D --end D` on a warehouse whose staging holds history
+    """The contract: `models run --start D --end D` on a warehouse whose staging holds history
     gives the same marts for D as a run over the whole history."""
     settings = load_settings({"validate_marts": False})
     full, day, window, want = full_build(tmp_path / "full.duckdb", two_business_rows, settings)

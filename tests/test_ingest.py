@@ -110,8 +110,8 @@ def test_failed_validation_leaves_published_data_untouched(simulators, warehouse
     staged.loc[2, "status"] = "teleported"  # batch-level: contract domain
     rt.batches.write_table(load_id, "staged", pa.Table.from_pandas(staged, preserve_index=False))
     report = ingest.validate(rt, load_id)
-    assert not report["success"]
-    failed = {(f["expectation"], f["column"]) for s in report["suites"] for f in s["failed"]}
+    assert not report.success
+    failed = {(f["expectation"], f["column"]) for s in report.suites for f in s["failed"]}
     assert ("expect_column_values_to_be_unique", "call_key") in failed
     assert ("expect_column_values_to_be_in_set", "status") in failed
     with pytest.raises(ingest.ValidationFailed, match=r"staging\.calls was not changed"):
@@ -146,7 +146,7 @@ def test_row_level_failures_are_quarantined_and_the_load_goes_on(simulators, war
     staged.loc[2, "total_seconds"] = 200_000
     rt.batches.write_table(load_id, "staged", pa.Table.from_pandas(staged, preserve_index=False))
     report = ingest.validate(rt, load_id)
-    assert report["success"] and report["quarantined_by_expectations"] == 3
+    assert report.success and report.quarantined_by_expectations == 3
     manifest = ingest.publish(rt, load_id)
     assert manifest.received_records == manifest.staged_records + manifest.quarantined_records
     with connect(warehouse_url, read_only=True) as wh:
@@ -167,8 +167,8 @@ def test_too_many_quarantined_records_stop_the_load(simulators, warehouse_url):
     staged.loc[: len(staged) // 10, "customer_number"] = "not-a-number"
     rt.batches.write_table(load_id, "staged", pa.Table.from_pandas(staged, preserve_index=False))
     report = ingest.validate(rt, load_id)
-    assert not report["success"] and report["quarantine_ratio"] > 0.05
-    assert report["failed"][0]["expectation"] == "quarantine_ratio"
+    assert not report.success and report.quarantine_ratio > 0.05
+    assert report.failed[0]["expectation"] == "quarantine_ratio"
 
 
 def test_publish_refuses_an_unvalidated_batch(simulators, warehouse_url):

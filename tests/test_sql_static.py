@@ -43,10 +43,10 @@ CONTRACT_COLUMNS = [
     "ga_client_id",
     "call_date",
     "load_id",
-    # Issue 18 added who answered or placed the call, after the columns of design.md §3.
+    # Who answered or placed the call, after the contract's columns.
     "employee_id",
     "employee_name",
-    # Issue 21 added the vendors' own verdicts, after those.
+    # The vendors' own verdicts, after those.
     "vendor_first_call",
     "vendor_target_call",
     "vendor_lead_status",
@@ -118,7 +118,7 @@ def rendered(mode: str) -> list[tuple[str, str]]:
 
 
 def test_business_id_comes_first_and_clusters_every_staging_table_and_mart():
-    # design.md §3: business_id (STRING, required) first, and the first clustering column.
+    # The table contract: business_id (STRING, required) first, and the first clustering column.
     for table in catalog.tables().values():
         if table.layer in ("staging", "marts"):
             first = table.columns[0]
@@ -168,7 +168,8 @@ def test_models_parse_as_bigquery_and_transpile_to_duckdb(mode):
 
 @pytest.mark.parametrize("mode", sorted(SETTINGS))
 def test_models_avoid_known_transpilation_traps(mode):
-    # design.md §2 traps, plus two found here: sqlglot drops the parentheses of DIV(a - b, n)
+    # The traps BigQuery-to-DuckDB transpiling is known for, plus two found here: sqlglot
+    # drops the parentheses of DIV(a - b, n)
     # for DuckDB, and TIMESTAMP_DIFF differs on sub-second values (handled by truncating
     # started_at to seconds in unified_calls).
     banned = {

@@ -48,7 +48,7 @@ view: vendor_comparison {
   }
   measure: ringback_primary_calls {
     type: sum
-    description: "Of the same calls, ringback's primary calls (design.md §4)."
+    description: "Of the same calls, ringback's primary calls (docs/rules.md)."
     sql: ${TABLE}.ringback_primary_calls ;;
   }
   measure: first_call_difference {

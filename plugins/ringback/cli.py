@@ -1,6 +1,6 @@
 """The ``ringback`` command.
 
-Public contract (design.md §5, kept exactly):
+Public contract (outside tools rely on it; kept exactly):
   ringback init --warehouse URL
   ringback models run --warehouse URL --start YYYY-MM-DD --end YYYY-MM-DD [--business ID]...
   ringback extract --source ID --date YYYY-MM-DD --warehouse URL

@@ -209,13 +209,18 @@ Rerunning a day replaces that day's load: the tables come out the same.
 
             runtime = _runtime()
             report = pipeline.validate(runtime, load_id)
-            if not report["success"]:
+            if not report.success:
                 # Record the failed load (raw + load log) before stopping the run.
                 try:
                     pipeline.publish(runtime, load_id)
                 except pipeline.ValidationFailed as exc:
                     raise _fail(exc) from None
-            return {k: report[k] for k in ("success", "warnings", "critical_failures", "rows")}
+            return {
+                "success": report.success,
+                "warnings": report.warnings,
+                "critical_failures": report.critical_failures,
+                "rows": report.rows,
+            }
 
         @task(outlets=[asset], pool=WAREHOUSE_POOL)
         def publish(load_id: str, report: dict[str, Any], **context: Any) -> dict[str, Any]:

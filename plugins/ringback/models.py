@@ -114,7 +114,7 @@ class BusinessScope:
 
     ``selected`` is None for every business (no ``--business``). ``settings`` holds one entry
     per business in the sources file plus any business found in staging but absent from it
-    (built with the global settings, design.md §5).
+    (built with the global settings, see docs/operating.md).
     """
 
     selected: tuple[str, ...] | None

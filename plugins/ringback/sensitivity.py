@@ -1,4 +1,4 @@
-"""How the lead count moves with the rules: `ringback sensitivity` (issue 21).
+"""How the lead count moves with the rules: `ringback sensitivity`.
 
 Leads and recovered leads for every combination of talk threshold and recovery window, from
 staging in one query (``sql/analyses/lead_sensitivity.sql``, the alternatives as array

@@ -58,7 +58,7 @@ def project_root() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    """Every tunable of the pipeline; design.md §4 names the rule behind each."""
+    """Every tunable of the pipeline; docs/rules.md states the rule behind each."""
 
     reporting_time_zone: str = "Europe/Kyiv"
     talk_threshold_seconds: int = 30
@@ -69,7 +69,7 @@ class Settings:
     mismatch_min_unmatched: int = 3
     mismatch_min_ratio: float = 0.05
     tracked_numbers: tuple[str, ...] = ()
-    # Spam (issue 21): a call the vendor flags as spam, or any call of a number that rang more
+    # Spam: a call the vendor flags as spam, or any call of a number that rang more
     # than spam_calls_per_day times in one day without a conversation, is no lead and no missed
     # call; a telephony-only call to a tracked number from it is `spam_filtered`. None = off.
     spam_calls_per_day: int | None = None
@@ -307,7 +307,7 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
 
 
 # Settings a business may override under its `settings:` in the sources file: the rules of
-# design.md §4, the reconciliation thresholds and tracked numbers, and where its leads go.
+# docs/rules.md, the reconciliation thresholds and tracked numbers, and where its leads go.
 BUSINESS_SETTING_KEYS = (
     "talk_threshold_seconds",
     "recovery_window_hours",
@@ -340,7 +340,7 @@ _BUSINESS_ID = re.compile(r"[a-z0-9_]+")
 
 @dataclass(frozen=True)
 class Business:
-    """One business (client, brand): the unit inside which calls are compared (design.md §3).
+    """One business (client, brand): the unit inside which calls are compared.
 
     ``overrides`` are the raw values of its ``settings:``; ``settings_for`` applies them on top of
     the run's global settings, with the business's zone as the reporting time zone.

@@ -9,6 +9,7 @@ from typing import Any
 
 from ringback import figures, sensitivity
 from ringback.quality import data_docs_index
+from ringback.quarantine import Reason
 from ringback.runtime import Runtime
 
 
@@ -391,10 +392,9 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
         )
         sections.append(
             (
-                "Quarantined records by reason (child_leg, agent_leg and call_in_progress "
-                "are expected: folded into their call, or staged on the next pull; "
-                "internal_call: extension to extension; not_a_call: an SMS or fax record; "
-                "superseded_by_newer_row: an older copy of a CRM export's row)",
+                "Quarantined records by reason (expected: "
+                + "; ".join(f"{r}: {r.description}" for r in Reason if r.expected)
+                + ")",
                 _table(
                     ["source", "reason", "records"],
                     rows("""

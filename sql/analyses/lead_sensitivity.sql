@@ -1,5 +1,5 @@
 -- Leads and recovered leads for every combination of talk threshold and recovery window
--- (`ringback sensitivity`, issue 21): one pass over staging, the alternatives as array
+-- (`ringback sensitivity`): one pass over staging, the alternatives as array
 -- parameters, written to no table. Primacy does not depend on either setting, so it is read
 -- from staging.primary_calls; conversation, spam (its "no conversation" uses the cell's
 -- threshold) and recovery are decided per cell exactly as staging.unified_calls and

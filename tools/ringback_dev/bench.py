@@ -1,4 +1,4 @@
-"""``make bench``: figures, not timed tests, each printed beside its target (issue 17).
+"""``make bench``: figures, not timed tests, each printed beside its target.
 
 Every figure comes from a fresh process: the ``ringback`` commands as a user runs them (process
 start to exit, validation on) timed from outside with their peak RSS (``wait4``), and the
@@ -67,7 +67,7 @@ def step_prepare(db: str, calls: int, days: int) -> dict[str, Any]:
     with _runtime(db).connect() as wh:
         wh.init()
         wh.write(catalog.table("staging.calls"), rows)
-        # The business's CRM (issue 19): its leads, and one good load covering the history.
+        # The business's CRM: its leads, and one good load covering the history.
         wh.write(catalog.table("staging.crm_leads"), crm)
         wh.write(
             loads,
@@ -412,7 +412,7 @@ def run(
                 _judge(full.seconds / sort["seconds"], 4, "x"),
             )
         )
-        # Issue 21: the what-if grid over the whole year, one query on staging (3 x 3 cells).
+        # The what-if grid over the whole year, one query on staging (3 x 3 cells).
         grid = _ringback(
             "sensitivity",
             "--warehouse",
@@ -500,9 +500,9 @@ def run(
 
 
 EXTRACT_RECORDS = 30_000
-# The callback marts (issue 18), whose share of a one-day run the benchmark reports.
+# The callback marts, whose share of a one-day run the benchmark reports.
 CALLBACK_MARTS = ("marts.missed_call_followups", "marts.call_handling_hourly")
-# The CRM marts (issue 19): rebuilt whole by every run, so their share grows with the CRM.
+# The CRM marts: rebuilt whole by every run, so their share grows with the CRM.
 CRM_MARTS = ("marts.crm_leads", "marts.crm_reconciliation")
 
 

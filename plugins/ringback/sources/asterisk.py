@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ringback.quarantine import Reason
 from ringback.settings import ConfigError, project_root
 from ringback.sources.base import (
     NO_MARKETING,
@@ -230,7 +231,7 @@ class AsteriskConnector(LegsConnector):
         if "columns" in record:
             expected = ", ".join(str(n) for n in sorted(self.csv_layouts()))
             raise MappingError(
-                "malformed_row",
+                Reason.MALFORMED_ROW,
                 f"{len(record['columns'])} columns, expected one of {expected} "
                 "(or name the layout in the source's `columns:`)",
             )
@@ -239,11 +240,12 @@ class AsteriskConnector(LegsConnector):
         disposition, status = self.status_of(head)
         started_at = self.parse_time(self.start_of(head))
         if started_at is None:
-            raise MappingError("unparseable_time", f"start {self.start_of(head)!r}")
+            raise MappingError(Reason.UNPARSEABLE_TIME, f"start {self.start_of(head)!r}")
         direction = self.direction_of(head)
         if direction == "internal":
             raise MappingError(
-                "internal_call", f"{head.get('src')} -> {head.get('dst')}: extension to extension"
+                Reason.INTERNAL_CALL,
+                f"{head.get('src')} -> {head.get('dst')}: extension to extension",
             )
         people = []
         ended = 0  # seconds from the call's start to the end of its last leg
@@ -253,7 +255,7 @@ class AsteriskConnector(LegsConnector):
                 to_int(leg, "duration", default=0),
             )
             if billsec < 0 or duration < 0:
-                raise MappingError("invalid_number", f"billsec={billsec}, duration={duration}")
+                raise MappingError(Reason.INVALID_NUMBER, f"billsec={billsec}, duration={duration}")
             leg_start = self.parse_time(self.start_of(leg)) or started_at
             # Until this leg was answered: the IVR and queue legs before it, then its ringing.
             answered_after = int((leg_start - started_at).total_seconds()) + duration - billsec

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import phonenumbers
 
+from ringback.quarantine import Reason
 from ringback.settings import Settings, SourceConfig
 from ringback.sources.connection import ProviderConnection
 from ringback.sources.transport import ProviderHttp
@@ -56,9 +57,9 @@ FALSE_WORDS = frozenset({"0", "false", "no", "n", "f"})
 class MappingError(ValueError):
     """A record that cannot be mapped to the staging contract; ``reason`` is machine-readable."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: Reason, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
-        self.reason = reason
+        self.reason = Reason(reason)  # one of the quarantine vocabulary, or a ValueError here
         self.detail = detail
 
 
@@ -130,7 +131,7 @@ def _e164(text: str, region: str) -> str | None:
 
 
 def call_key(provider: str, account_id: str, provider_call_id: str) -> str:
-    """staging.calls' key: ``provider:account_id:provider_call_id`` (design.md §3)."""
+    """staging.calls' key: ``provider:account_id:provider_call_id``."""
     return f"{provider}:{account_id}:{provider_call_id}"
 
 
@@ -157,7 +158,7 @@ def to_int(record: dict, field: str, *, default: int | None = None) -> int | Non
     try:
         return int(float(value))
     except (TypeError, ValueError, OverflowError):
-        raise MappingError("invalid_number", f"{field}={value!r} is not a number") from None
+        raise MappingError(Reason.INVALID_NUMBER, f"{field}={value!r} is not a number") from None
 
 
 def to_bool(record: dict, field: str) -> bool | None:
@@ -172,7 +173,7 @@ def to_bool(record: dict, field: str) -> bool | None:
         return True
     if text in FALSE_WORDS:
         return False
-    raise MappingError("invalid_flag", f"{field}={value!r} is not a yes/no flag")
+    raise MappingError(Reason.INVALID_FLAG, f"{field}={value!r} is not a yes/no flag")
 
 
 def to_money(record: dict, field: str) -> float | None:
@@ -184,9 +185,9 @@ def to_money(record: dict, field: str) -> float | None:
     try:
         number = float(text)
     except ValueError:
-        raise MappingError("invalid_number", f"{field}={value!r} is not an amount") from None
+        raise MappingError(Reason.INVALID_NUMBER, f"{field}={value!r} is not an amount") from None
     if not math.isfinite(number):
-        raise MappingError("invalid_number", f"{field}={value!r} is not an amount")
+        raise MappingError(Reason.INVALID_NUMBER, f"{field}={value!r} is not an amount")
     return number
 
 
@@ -260,22 +261,24 @@ class Connector(SourceConnector):
 
     def required_id(self, record: Any) -> str:
         if not isinstance(record, dict):
-            raise MappingError("not_an_object", f"record is {type(record).__name__}")
+            raise MappingError(Reason.NOT_AN_OBJECT, f"record is {type(record).__name__}")
         call_id = self.record_id(record)
         if not call_id:
-            raise MappingError("missing_call_id", f"record has no {self.id_field}")
+            raise MappingError(Reason.MISSING_CALL_ID, f"record has no {self.id_field}")
         return call_id
 
     def status_of(self, record: dict) -> tuple[str, str]:
         """(disposition as sent, staging status); live calls wait for the next pull."""
         disposition = str(record.get("disposition") or "").strip().upper()
         if disposition in self.live_dispositions:
-            raise MappingError("call_in_progress", f"disposition {disposition}; next pull")
+            raise MappingError(Reason.CALL_IN_PROGRESS, f"disposition {disposition}; next pull")
         if disposition in self.not_call_dispositions:
-            raise MappingError("not_a_call", f"disposition {disposition}: a message, not a call")
+            raise MappingError(
+                Reason.NOT_A_CALL, f"disposition {disposition}: a message, not a call"
+            )
         status = self.statuses.get(disposition)
         if status is None:
-            raise MappingError("unknown_disposition", f"disposition {disposition!r}")
+            raise MappingError(Reason.UNKNOWN_DISPOSITION, f"disposition {disposition!r}")
         return disposition, status
 
     @abc.abstractmethod
@@ -345,6 +348,6 @@ class LegsConnector(Connector):
         legs = self._legs.get(call_id) or [record]
         if record is not legs[0] and record != legs[0]:
             raise MappingError(
-                "child_leg", f"leg {self.leg_id(record)} of {call_id}: folded into its call"
+                Reason.CHILD_LEG, f"leg {self.leg_id(record)} of {call_id}: folded into its call"
             )
         return legs

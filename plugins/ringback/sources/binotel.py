@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ringback.quarantine import Reason
 from ringback.sources.base import (
     NO_VENDOR_FLAGS,
     Connector,
@@ -162,14 +163,16 @@ class BinotelConnector(Connector):
         disposition, status = self.status_of(record)
         started_at = unix_time(to_int(record, "startTime"))
         if started_at is None:
-            raise MappingError("unparseable_time", f"startTime {record.get('startTime')!r}")
+            raise MappingError(Reason.UNPARSEABLE_TIME, f"startTime {record.get('startTime')!r}")
         direction = DIRECTION.get(str(record.get("callType", "")).strip())
         if direction is None:
-            raise MappingError("unknown_direction", f"callType {record.get('callType')!r}")
+            raise MappingError(Reason.UNKNOWN_DIRECTION, f"callType {record.get('callType')!r}")
         talk = to_int(record, "billsec", default=0)
         wait = to_int(record, "waitsec")
         if talk < 0 or (wait is not None and wait < 0):
-            raise MappingError("invalid_number", f"negative time: billsec={talk}, waitsec={wait}")
+            raise MappingError(
+                Reason.INVALID_NUMBER, f"negative time: billsec={talk}, waitsec={wait}"
+            )
         pbx = record.get("pbxNumberData")
         line = pbx.get("number") if isinstance(pbx, dict) else None
         did = record.get("didNumber") or record.get("did") or None  # "did": an older shape

@@ -23,6 +23,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from ringback.quarantine import Reason
 from ringback.sources.base import (
     NO_VENDOR_FLAGS,
     Connector,
@@ -188,22 +189,22 @@ class CallRailConnector(Connector):
     def map_record(self, record: dict) -> dict:
         call_id = self.required_id(record)
         if record.get("duration") is None:  # assumed: a live call has no duration yet
-            raise MappingError("call_in_progress", "no duration yet; next pull")
+            raise MappingError(Reason.CALL_IN_PROGRESS, "no duration yet; next pull")
         try:
             started_at = dt.datetime.fromisoformat(str(record.get("start_time") or ""))
         except ValueError:
             raise MappingError(
-                "unparseable_time", f"start_time {record.get('start_time')!r}"
+                Reason.UNPARSEABLE_TIME, f"start_time {record.get('start_time')!r}"
             ) from None
         if started_at.tzinfo is None:
             started_at = started_at.replace(tzinfo=self.source.tz)
         started_at = started_at.astimezone(dt.UTC)
         direction = str(record.get("direction") or "").lower()
         if direction not in ("inbound", "outbound"):
-            raise MappingError("unknown_direction", f"direction {record.get('direction')!r}")
+            raise MappingError(Reason.UNKNOWN_DIRECTION, f"direction {record.get('direction')!r}")
         duration = to_int(record, "duration", default=0)
         if duration < 0:
-            raise MappingError("invalid_number", f"negative duration {duration}")
+            raise MappingError(Reason.INVALID_NUMBER, f"negative duration {duration}")
         # Bodies carry these as JSON booleans or as strings ("false"): both read the same.
         if to_bool(record, "voicemail"):
             status = "voicemail"

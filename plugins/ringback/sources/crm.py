@@ -13,6 +13,7 @@ import datetime as dt
 import math
 from typing import Any
 
+from ringback.quarantine import Reason
 from ringback.sources.base import FetchResult, MappingError, SourceConnector, Window, to_e164
 
 CREATED_VIA = ("manual", "form", "import", "integration", "other")
@@ -67,7 +68,7 @@ class CrmConnector(SourceConnector):
                 continue
             number = to_e164(text, self.source.default_region)
             if number is None:
-                raise MappingError("invalid_phone", "a phone field holds no phone number")
+                raise MappingError(Reason.INVALID_PHONE, "a phone field holds no phone number")
             return number
         return None
 
@@ -76,13 +77,13 @@ def parse_time(value: Any, tz: Any, field: str) -> dt.datetime:
     """A CRM timestamp: ISO 8601 (naive = the source's zone) or epoch milliseconds, as UTC."""
     text = str(value).strip() if value is not None else ""
     if not text:
-        raise MappingError("unparseable_time", f"{field} is empty")
+        raise MappingError(Reason.UNPARSEABLE_TIME, f"{field} is empty")
     if text.isdigit():
         return dt.datetime.fromtimestamp(int(text) / 1000, dt.UTC)
     try:
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise MappingError("unparseable_time", f"{field} {text!r}") from None
+        raise MappingError(Reason.UNPARSEABLE_TIME, f"{field} {text!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(dt.UTC)
@@ -104,9 +105,9 @@ def parse_amount(value: Any) -> float | None:
     try:
         amount = float(text)
     except ValueError:
-        raise MappingError("invalid_amount", f"amount {value!r} is not a number") from None
+        raise MappingError(Reason.INVALID_AMOUNT, f"amount {value!r} is not a number") from None
     if not math.isfinite(amount) or amount < 0:
-        raise MappingError("invalid_amount", f"amount {value!r} is not a non-negative number")
+        raise MappingError(Reason.INVALID_AMOUNT, f"amount {value!r} is not a non-negative number")
     return amount
 
 

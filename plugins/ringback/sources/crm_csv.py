@@ -31,6 +31,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from ringback.quarantine import Reason
 from ringback.settings import ConfigError, project_root
 from ringback.sources.base import FetchResult, MappingError, Window
 from ringback.sources.crm import (
@@ -140,10 +141,10 @@ class CsvCrmConnector(CrmConnector):
 
     def map_record(self, record: Any) -> dict[str, Any]:
         if not isinstance(record, dict) or not isinstance(record.get("row"), dict):
-            raise MappingError("not_an_object", "record has no row")
+            raise MappingError(Reason.NOT_AN_OBJECT, "record has no row")
         record_id = self.record_id(record)
         if not record_id:
-            raise MappingError("missing_record_id", f"no {self.columns['crm_record_id']!r}")
+            raise MappingError(Reason.MISSING_RECORD_ID, f"no {self.columns['crm_record_id']!r}")
         tz = self.source.tz
         created_at = parse_time(self._value(record, "created_at"), tz, "created_at")
         options = self.source.options

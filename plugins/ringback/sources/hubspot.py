@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from ringback.quarantine import Reason
 from ringback.sources.base import FetchResult, MappingError, Window
 from ringback.sources.crm import (
     CrmConnector,
@@ -304,10 +305,10 @@ class HubSpotConnector(CrmConnector):
 
     def map_record(self, record: Any) -> dict[str, Any]:
         if not isinstance(record, dict) or not isinstance(record.get("contact"), dict):
-            raise MappingError("not_an_object", "record has no contact object")
+            raise MappingError(Reason.NOT_AN_OBJECT, "record has no contact object")
         record_id = self.record_id(record)
         if not record_id:
-            raise MappingError("missing_record_id", "contact has no id")
+            raise MappingError(Reason.MISSING_RECORD_ID, "contact has no id")
         props = record["contact"].get("properties") or {}
         tz = self.source.tz
         created_at = parse_time(props.get("createdate"), tz, "createdate")
@@ -336,7 +337,7 @@ def _deals(raw: list[Any], tz: Any) -> list[dict[str, Any]]:
     out = []
     for deal in raw:
         if not isinstance(deal, dict) or deal.get("id") is None:
-            raise MappingError("invalid_deal", "a deal without an id")
+            raise MappingError(Reason.INVALID_DEAL, "a deal without an id")
         props = deal.get("properties") or {}
         won = str(props.get("hs_is_closed_won") or "").strip().lower() == "true"
         updated_at = parse_time_or_none(props.get(DEAL_MODIFIED), tz, DEAL_MODIFIED)

@@ -21,6 +21,7 @@ import datetime as dt
 import io
 from typing import Any
 
+from ringback.quarantine import Reason
 from ringback.sources.base import (
     NO_VENDOR_FLAGS,
     Connector,
@@ -145,11 +146,13 @@ class RingostatConnector(Connector):
         if disposition in STATUS or disposition in LIVE:
             return super().status_of(record)
         if not disposition:
-            raise MappingError("unknown_disposition", "no disposition")
+            raise MappingError(Reason.UNKNOWN_DISPOSITION, "no disposition")
         if any(word in disposition for word in LIVE_WORDS):
-            raise MappingError("call_in_progress", f"disposition {disposition}; next pull")
+            raise MappingError(Reason.CALL_IN_PROGRESS, f"disposition {disposition}; next pull")
         if (to_int(record, "billsec", default=0) or 0) > 0:
-            raise MappingError("unknown_disposition", f"disposition {disposition!r} with talk time")
+            raise MappingError(
+                Reason.UNKNOWN_DISPOSITION, f"disposition {disposition!r} with talk time"
+            )
         return disposition, "missed"
 
     def map_record(self, record: dict) -> dict:
@@ -158,12 +161,14 @@ class RingostatConnector(Connector):
         started_at = self._parse_calldate(record.get("calldate"))
         direction = DIRECTION.get(str(record.get("call_type") or "in").strip().lower())
         if direction is None:
-            raise MappingError("unknown_direction", f"call_type {record.get('call_type')!r}")
+            raise MappingError(Reason.UNKNOWN_DIRECTION, f"call_type {record.get('call_type')!r}")
         talk = to_int(record, "billsec", default=0)
         wait = to_int(record, "waittime")
         total = to_int(record, "duration")
         if talk < 0 or (wait is not None and wait < 0):
-            raise MappingError("invalid_number", f"negative time: billsec={talk}, waittime={wait}")
+            raise MappingError(
+                Reason.INVALID_NUMBER, f"negative time: billsec={talk}, waittime={wait}"
+            )
         landing = marketing_value(record.get("landing"))
         region = self.source.default_region
         return {
@@ -205,7 +210,7 @@ class RingostatConnector(Connector):
         try:
             parsed = dt.datetime.fromisoformat(text)
         except ValueError:
-            raise MappingError("unparseable_time", f"calldate {text!r}") from None
+            raise MappingError(Reason.UNPARSEABLE_TIME, f"calldate {text!r}") from None
         if parsed.tzinfo is None:  # no offset: the project's time zone
             parsed = parsed.replace(tzinfo=self.source.tz)
         return parsed.astimezone(dt.UTC)

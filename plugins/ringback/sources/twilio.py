@@ -31,6 +31,7 @@ import email.utils
 from collections import defaultdict
 from typing import Any
 
+from ringback.quarantine import Reason
 from ringback.sources.base import (
     NO_MARKETING,
     Connector,
@@ -231,21 +232,23 @@ class TwilioConnector(Connector):
         call_id = self.required_id(record)
         if record.get("parent_call_sid"):
             raise MappingError(
-                "child_leg", f"leg of {record['parent_call_sid']}: folded into its parent call"
+                Reason.CHILD_LEG, f"leg of {record['parent_call_sid']}: folded into its parent call"
             )
         if is_agent_leg(record):
-            raise MappingError("agent_leg", f"to {record.get('to')}: a leg to an agent's endpoint")
+            raise MappingError(
+                Reason.AGENT_LEG, f"to {record.get('to')}: a leg to an agent's endpoint"
+            )
         raw_status = str(record.get("status") or "").strip().lower()
         if raw_status in LIVE:
-            raise MappingError("call_in_progress", f"status {raw_status}; next pull")
+            raise MappingError(Reason.CALL_IN_PROGRESS, f"status {raw_status}; next pull")
         if raw_status not in STATUS:
-            raise MappingError("unknown_disposition", f"status {raw_status!r}")
+            raise MappingError(Reason.UNKNOWN_DISPOSITION, f"status {raw_status!r}")
         started_at = parse_start(record.get("start_time"))
         if started_at is None:
-            raise MappingError("unparseable_time", f"start_time {record.get('start_time')!r}")
+            raise MappingError(Reason.UNPARSEABLE_TIME, f"start_time {record.get('start_time')!r}")
         direction = DIRECTION.get(str(record.get("direction") or "").lower())
         if direction is None:
-            raise MappingError("unknown_direction", f"direction {record.get('direction')!r}")
+            raise MappingError(Reason.UNKNOWN_DIRECTION, f"direction {record.get('direction')!r}")
         duration = to_int(record, "duration", default=0)
         status, talk = STATUS[raw_status], duration
         employee = None

@@ -26,6 +26,7 @@ import hmac
 from typing import Any
 from urllib.parse import urlencode
 
+from ringback.quarantine import Reason
 from ringback.sources.base import (
     NO_MARKETING,
     FetchResult,
@@ -174,7 +175,7 @@ class ZadarmaConnector(LegsConnector):
         disposition = str(record.get("disposition") or "").strip().lower()
         status = self.statuses.get(disposition)
         if status is None:
-            raise MappingError("unknown_disposition", f"disposition {disposition!r}")
+            raise MappingError(Reason.UNKNOWN_DISPOSITION, f"disposition {disposition!r}")
         return disposition, status
 
     def map_record(self, record: dict) -> dict:
@@ -184,15 +185,15 @@ class ZadarmaConnector(LegsConnector):
         disposition, status = self.status_of(head)
         started_at = parse_local(head.get("callstart"), self.source.tz)
         if started_at is None:
-            raise MappingError("unparseable_time", f"callstart {head.get('callstart')!r}")
+            raise MappingError(Reason.UNPARSEABLE_TIME, f"callstart {head.get('callstart')!r}")
         direction = direction_of(call_id)
         if direction is None:
-            raise MappingError("unknown_direction", f"pbx_call_id {call_id!r} is not in_/out_")
+            raise MappingError(Reason.UNKNOWN_DIRECTION, f"pbx_call_id {call_id!r} is not in_/out_")
         answered = []
         for leg in legs:
             seconds = to_int(leg, "seconds", default=0)
             if seconds < 0:
-                raise MappingError("invalid_number", f"seconds={seconds} in leg {leg}")
+                raise MappingError(Reason.INVALID_NUMBER, f"seconds={seconds} in leg {leg}")
             # A leg answered by the scenario itself (IVR, voicemail) has no extension: nobody
             # talked to the caller there.
             if self.status_of(leg)[1] == "answered" and seconds > 0 and extension(leg):

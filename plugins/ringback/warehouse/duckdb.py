@@ -194,7 +194,7 @@ def _column_ddl(table: Table) -> str:
 
 
 def _needs_business(table: Table, have: dict[str, Any]) -> bool:
-    """A table laid out before businesses existed (design.md §3 puts business_id first)."""
+    """A table laid out before businesses existed (the table contract puts business_id first)."""
     return bool(have) and "business_id" in table.column_names and "business_id" not in have
 
 
@@ -335,7 +335,7 @@ class DuckDBWarehouse(Warehouse):
 
     def _migrate_to_businesses(self, table: Table, have: dict[str, Any]) -> list[str]:
         """A table from before businesses: rebuild it with business_id first, every row in the
-        business ``default`` (design.md §3), in one transaction; nothing else changes."""
+        business ``default``, in one transaction; nothing else changes."""
         temp = f"_{table.name}_with_business"
         self.con.execute("BEGIN TRANSACTION")
         try:

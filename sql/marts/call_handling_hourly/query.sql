@@ -1,6 +1,6 @@
 -- Calls handled per business, local date and hour, and employee: the base of answer rates by
 -- hour x weekday and per employee. Unified calls (a call seen by both systems counts once);
--- answered = not missed (design.md §4: answered with talk time above 0). An inbound call
+-- answered = not missed (docs/rules.md: answered with talk time above 0). An inbound call
 -- nobody answered has no employee; an outbound attempt keeps the employee who placed it.
 WITH
 settings AS (

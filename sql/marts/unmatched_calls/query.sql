@@ -15,7 +15,7 @@ tracked AS (
 SELECT
     unified.business_id,
     unified.unified_call_key AS call_key,
-    -- `system` is the column name of the table contract (design.md §3).
+    -- `system` is the column name of the table contract.
     IF(
         unified.match_status = 'calltracking_only', 'calltracking', 'telephony'
     ) AS system,  -- noqa: RF04

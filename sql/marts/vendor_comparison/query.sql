@@ -1,4 +1,4 @@
--- The vendor's own screen against ringback's (issue 21), per business, date and vendor source:
+-- The vendor's own screen against ringback's, per business, date and vendor source:
 -- each inbound call is one row with the vendor's verdicts and ringback's, every disagreement
 -- gets one named cause, and a cause column sums (ringback - vendor) over its rows, so the
 -- causes add up to the difference by construction (checks.sql audits it).

@@ -1,4 +1,4 @@
--- Primacy, conversation, missed and recovery (design.md §4), inside each business and with its
+-- Primacy, conversation, missed and recovery (docs/rules.md), inside each business and with its
 -- own settings (staging.business_settings). A business with the default all-history uniqueness
 -- reads staging.customer_first_seen; one with a finite window compares each call with the
 -- number's previous inbound call (@history_start_date reaches back over the longest window).

@@ -1,9 +1,9 @@
 {%- from "macros/matching.sql" import nearest_first -%}
--- Cross-system matching (design.md §4 "Unified calls"), inside each business: one-to-one,
+-- Cross-system matching (docs/rules.md, \"Unified calls\"), inside each business: one-to-one,
 -- nearest start first (sql/macros/matching.sql; match_rounds rounds on the contested residue).
 -- Matching reads key columns only; the wide columns are joined once, at the end.
 -- Each business's tolerance and reporting zone come from staging.business_settings.
--- The business's spam rule (issue 21) marks calls here, where whole days of a number are seen.
+-- The business's spam rule marks calls here, where whole days of a number are seen.
 WITH
 settings AS (
     SELECT

@@ -79,7 +79,7 @@ class Profile:
     local_digits: int
     staff: tuple[Staff, ...] = ()
     # Robocallers a day: a number ringing a tracking line several times, never talking
-    # (issue 21's spam rule). Drawn from their own random stream: other calls stay the same.
+    # (the spam rule). Drawn from their own random stream: other calls stay the same.
     spam_callers_per_day: int = 0
 
 
@@ -119,7 +119,7 @@ PROFILES = {
         ),
         spam_callers_per_day=2,
     ),
-    # Two more Ukrainian businesses on other telephony (issue 20): a Lviv car service on Zadarma
+    # Two more Ukrainian businesses on other telephony: a Lviv car service on Zadarma
     # and an Odesa dental practice on its own Asterisk, both with Ringostat call tracking.
     "lviv": Profile(
         "lviv",
