@@ -149,6 +149,26 @@ def deep_repull(context: dict[str, Any], settings: Any, run_date: dt.date) -> bo
     return "backfill" not in run_type and settings.is_deep_repull_day(run_date)
 
 
+def _ingest_doc(
+    source: SourceConfig, asset: Asset, table: str, what: str, checkpoint: str, pulled: str
+) -> str:
+    return f"""
+### Ingest `{source.id}` ({source.provider}, {source.system})
+
+Pulls {pulled} plus the trailing re-pull window from {source.provider}
+(on `deep_repull_weekday`, outside backfills, the `deep_repull_days` window),
+writes the batch aside, validates it with the Great Expectations checkpoint
+`{checkpoint}`, and only then replaces the batch's {what} in `{table}` by key.
+
+* **extract**: provider API -> batch files (raw records, staged rows, quarantine, manifest).
+* **validate**: critical failures stop the run here; staging is untouched.
+* **publish**: raw, quarantine, staging, load log; updates Asset `{asset.name}`.
+
+Credentials: Airflow connection `{source.conn_id}` (or `AIRFLOW_CONN_{source.conn_id.upper()}`).
+Rerunning a day replaces that day's load: the tables come out the same.
+"""
+
+
 def ingest_dag(source: SourceConfig) -> DAG:
     asset = staging_asset(source.id)
     due = marts_due_asset(source.business_id)
@@ -174,21 +194,7 @@ def ingest_dag(source: SourceConfig) -> DAG:
                 None, type=["null", "string"], description="Override the day to pull (YYYY-MM-DD)."
             )
         },
-        doc_md=f"""
-### Ingest `{source.id}` ({source.provider}, {source.system})
-
-Pulls {pulled} plus the trailing re-pull window from {source.provider}
-(on `deep_repull_weekday`, outside backfills, the `deep_repull_days` window),
-writes the batch aside, validates it with the Great Expectations checkpoint
-`{checkpoint}`, and only then replaces the batch's {what} in `{table}` by key.
-
-* **extract**: provider API -> batch files (raw records, staged rows, quarantine, manifest).
-* **validate**: critical failures stop the run here; staging is untouched.
-* **publish**: raw, quarantine, staging, load log; updates Asset `{asset.name}`.
-
-Credentials: Airflow connection `{source.conn_id}` (or `AIRFLOW_CONN_{source.conn_id.upper()}`).
-Rerunning a day replaces that day's load: the tables come out the same.
-""",
+        doc_md=_ingest_doc(source, asset, table, what, checkpoint, pulled),
     )
     def ingest() -> None:
         @task
@@ -292,24 +298,7 @@ def marts_schedule(sources: list[SourceConfig]) -> Any:
     return groups[0] if len(groups) == 1 else AssetAny(*groups)
 
 
-def marts_dag(sources: list[SourceConfig]) -> DAG:
-
-    @dag(
-        dag_id="ringback_build_marts",
-        description="Models and marts for the dates the latest loads touched",
-        schedule=marts_schedule(sources),
-        **every_dag(),
-        tags=[*TAGS, "models", "marts"],
-        params={
-            "start": Param(None, type=["null", "string"], description="First date (YYYY-MM-DD)."),
-            "end": Param(None, type=["null", "string"], description="Last date (YYYY-MM-DD)."),
-            "businesses": Param(
-                [],
-                type="array",
-                description="Business ids to rebuild (empty: every business).",
-            ),
-        },
-        doc_md="""
+MARTS_DOC = """
 ### Build the marts
 
 Wakes when every source of a business has updated its staging Asset, for each business on its
@@ -339,7 +328,27 @@ all converge on the same tables; a run with nothing to build succeeds in seconds
   and rebuilds the Great Expectations Data Docs (off when `build_data_docs` is false).
 
 The same result as a full rebuild, whatever the number of runs.
-""",
+"""
+
+
+def marts_dag(sources: list[SourceConfig]) -> DAG:
+
+    @dag(
+        dag_id="ringback_build_marts",
+        description="Models and marts for the dates the latest loads touched",
+        schedule=marts_schedule(sources),
+        **every_dag(),
+        tags=[*TAGS, "models", "marts"],
+        params={
+            "start": Param(None, type=["null", "string"], description="First date (YYYY-MM-DD)."),
+            "end": Param(None, type=["null", "string"], description="Last date (YYYY-MM-DD)."),
+            "businesses": Param(
+                [],
+                type="array",
+                description="Business ids to rebuild (empty: every business).",
+            ),
+        },
+        doc_md=MARTS_DOC,
     )
     def build_marts() -> None:
         @task

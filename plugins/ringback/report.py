@@ -24,7 +24,7 @@ matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: smaller, search
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from ringback import figures, sensitivity  # noqa: E402
+from ringback import analyses, figures, sensitivity  # noqa: E402
 from ringback.runtime import Runtime  # noqa: E402
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html.j2"
@@ -331,168 +331,35 @@ def _answer_heatmap(cells: list[dict[str, Any]]) -> str:
     return _svg(fig)
 
 
+# What the report reads of one business: sql/analyses/report_<name>.sql, one query each.
+REPORT_QUERIES = (
+    "leads_by_source",
+    "campaigns",
+    "leads_per_day",
+    "missed_call_funnel",
+    "recovery_minutes",
+    "reconciliation",
+    "revenue",
+    "crm_reconciliation",
+    "callback_funnel",
+    "callback_delays",
+    "answer_heatmap",
+    "employees",
+)
+
+
 def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, Any]:
     """Everything the report shows of one business, read from the analytics views."""
-    by_source = _rows(
-        wh,
-        """
-        SELECT traffic_source, SUM(leads) AS leads, SUM(primary_leads) AS primary_leads,
-               SUM(retry_leads) AS retry_leads, SUM(callback_leads) AS callback_leads,
-               SUM(recovered_leads) AS recovered_leads
-        FROM analytics.leads_daily
-        WHERE attributed_date BETWEEN @start AND @end AND business_id = @business
-        GROUP BY traffic_source ORDER BY leads DESC, traffic_source""",
-        start,
-        end,
-        business,
+    q = {
+        name: _rows(wh, analyses.sql(f"report_{name}"), start, end, business)
+        for name in REPORT_QUERIES
+    }
+    funnel, revenue, callbacks = (
+        q["missed_call_funnel"][0],
+        q["revenue"][0],
+        q["callback_funnel"][0],
     )
-    campaigns = _rows(
-        wh,
-        """
-        SELECT traffic_source, traffic_medium, campaign, SUM(leads) AS leads,
-               SUM(recovered_leads) AS recovered_leads,
-               SUM(recovered_leads) / SUM(leads) AS recovered_share,
-               SUM(leads_in_crm) AS leads_in_crm, SUM(deals_won) AS deals_won,
-               IF(COUNT(DISTINCT won_currency) > 1, NULL, SUM(won_amount)) AS won_amount,
-               IF(COUNT(DISTINCT won_currency) > 1, 'mixed', MIN(won_currency)) AS won_currency
-        FROM analytics.leads_daily
-        WHERE attributed_date BETWEEN @start AND @end AND business_id = @business
-        GROUP BY traffic_source, traffic_medium, campaign
-        ORDER BY leads DESC, traffic_source, campaign LIMIT 15""",
-        start,
-        end,
-        business,
-    )
-    per_day = _rows(
-        wh,
-        """
-        SELECT attributed_date, SUM(leads) AS leads, SUM(primary_leads) AS primary_leads,
-               SUM(retry_leads) AS retry_leads, SUM(callback_leads) AS callback_leads
-        FROM analytics.leads_daily
-        WHERE attributed_date BETWEEN @start AND @end AND business_id = @business
-        GROUP BY attributed_date ORDER BY attributed_date""",
-        start,
-        end,
-        business,
-    )
-    funnel = _rows(
-        wh,
-        """
-        SELECT COALESCE(SUM(missed_calls), 0) AS missed_calls,
-               COALESCE(SUM(recovered_retry), 0) AS recovered_retry,
-               COALESCE(SUM(recovered_callback), 0) AS recovered_callback,
-               COALESCE(SUM(not_recovered), 0) AS not_recovered,
-               COALESCE(SUM(pending), 0) AS pending
-        FROM analytics.missed_call_recovery_daily
-        WHERE missed_date BETWEEN @start AND @end AND business_id = @business""",
-        start,
-        end,
-        business,
-    )[0]
-    lags = [
-        r["recovery_minutes"]
-        for r in _rows(
-            wh,
-            """
-            SELECT recovery_minutes FROM analytics.leads
-            WHERE is_recovered AND business_id = @business
-                AND attributed_date BETWEEN @start AND @end""",
-            start,
-            end,
-            business,
-        )
-    ]
-    reconciliation = _rows(
-        wh,
-        """
-        SELECT * FROM analytics.daily_reconciliation
-        WHERE report_date BETWEEN @start AND @end AND business_id = @business
-        ORDER BY report_date""",
-        start,
-        end,
-        business,
-    )
-    revenue = _rows(
-        wh,
-        """
-        SELECT SUM(deals_won) AS deals_won,
-               IF(COUNT(DISTINCT won_currency) > 1, NULL, SUM(won_amount)) AS won_amount,
-               IF(COUNT(DISTINCT won_currency) > 1, 'mixed', MIN(won_currency)) AS won_currency
-        FROM analytics.leads_daily
-        WHERE attributed_date BETWEEN @start AND @end AND business_id = @business""",
-        start,
-        end,
-        business,
-    )[0]
-    crm = _rows(
-        wh,
-        """
-        SELECT * FROM analytics.crm_reconciliation
-        WHERE report_date BETWEEN @start AND @end AND business_id = @business
-        ORDER BY report_date""",
-        start,
-        end,
-        business,
-    )
-    callbacks = _rows(
-        wh,
-        """
-        SELECT COALESCE(SUM(missed_calls), 0) AS missed_calls,
-               COALESCE(SUM(attempted), 0) AS attempted,
-               COALESCE(SUM(never_attempted), 0) AS never_attempted,
-               COALESCE(SUM(sla_met), 0) AS sla_met,
-               COALESCE(SUM(sla_missed), 0) AS sla_missed,
-               COALESCE(SUM(sla_not_needed), 0) AS sla_not_needed,
-               COALESCE(SUM(sla_pending), 0) AS sla_pending
-        FROM analytics.callback_sla_daily
-        WHERE missed_date BETWEEN @start AND @end AND business_id = @business""",
-        start,
-        end,
-        business,
-    )[0]
-    followups = _rows(
-        wh,
-        """
-        SELECT first_attempt_business_minutes, callback_sla_minutes,
-               COALESCE(attempt_employee_name, attempt_employee_id) AS employee,
-               sla_is_met
-        FROM analytics.callback_followups
-        WHERE missed_date BETWEEN @start AND @end AND business_id = @business
-            AND NOT never_attempted""",
-        start,
-        end,
-        business,
-    )
-    cells = _rows(
-        wh,
-        """
-        SELECT iso_weekday, call_hour, SUM(hourly.inbound_calls) AS inbound_calls,
-               SUM(hourly.inbound_answered) AS inbound_answered
-        FROM analytics.call_handling_hourly AS hourly
-        WHERE call_date BETWEEN @start AND @end AND business_id = @business
-        -- qualified: GoogleSQL would read a bare inbound_calls here as the SUM's alias
-        GROUP BY iso_weekday, call_hour HAVING SUM(hourly.inbound_calls) > 0
-        ORDER BY iso_weekday, call_hour""",
-        start,
-        end,
-        business,
-    )
-    employees = _rows(
-        wh,
-        """
-        SELECT COALESCE(employee_name, employee_id) AS employee,
-               SUM(inbound_answered) AS inbound_answered,
-               SUM(outbound_attempts) AS outbound_attempts,
-               SUM(outbound_answered) AS outbound_answered,
-               SUM(talk_seconds) / 60.0 AS talk_minutes
-        FROM analytics.call_handling_hourly
-        WHERE call_date BETWEEN @start AND @end AND business_id = @business
-            AND (employee_id IS NOT NULL OR employee_name IS NOT NULL)
-        GROUP BY employee ORDER BY inbound_answered DESC, employee""",
-        start,
-        end,
-        business,
-    )
+    followups, employees = q["callback_delays"], q["employees"]
     first_attempts: dict[str, list[int]] = {}
     for f in followups:
         made = first_attempts.setdefault(f["employee"] or "(unknown)", [0, 0])
@@ -501,18 +368,18 @@ def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, An
     for e in employees:
         e["first_attempts"], e["first_attempts_in_sla"] = first_attempts.get(e["employee"], (0, 0))
     return {
-        "by_source": by_source,
-        "campaigns": campaigns,
-        "per_day": per_day,
+        "by_source": q["leads_by_source"],
+        "campaigns": q["campaigns"],
+        "per_day": q["leads_per_day"],
         "funnel": {k: int(v) for k, v in funnel.items()},
-        "lags": lags,
-        "reconciliation": reconciliation,
-        "crm": crm,
+        "lags": [r["recovery_minutes"] for r in q["recovery_minutes"]],
+        "reconciliation": q["reconciliation"],
+        "crm": q["crm_reconciliation"],
         "revenue": revenue,
         "callbacks": {k: int(v) for k, v in callbacks.items()},
         "attempt_minutes": [f["first_attempt_business_minutes"] for f in followups],
         "sla_minutes": followups[0]["callback_sla_minutes"] if followups else None,
-        "answer_cells": cells,
+        "answer_cells": q["answer_heatmap"],
         "employees": employees,
     }
 

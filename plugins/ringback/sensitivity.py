@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ringback.settings import ConfigError, project_root
+from ringback import analyses
+from ringback.settings import ConfigError
 
 DEFAULT_TALK = (30, 45, 60)
 DEFAULT_WINDOW_HOURS = (12, 24, 48)
@@ -89,7 +90,7 @@ def compute(
         "all_businesses": not businesses,
         "business_ids": list(businesses or ()),
     }
-    sql = (project_root() / "sql" / "analyses" / "lead_sensitivity.sql").read_text()
+    sql = analyses.sql("lead_sensitivity")
     cells: dict[str, dict[tuple[int, float], Cell]] = {}
     for r in wh.query(sql, params).to_pylist():
         hours = r["recovery_window_seconds"] / 3600

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from ringback import catalog
 from ringback.batches import load_id_for
 from ringback.ingest.contracts import (
     CRM,
+    LoadContract,
     Manifest,
     contract_for,
     reason_counts,
@@ -45,6 +47,35 @@ class Batch:
 
     def quarantinereason_counts(self) -> dict[str, int]:
         return reason_counts(self.quarantine.to_pylist())
+
+
+def _fit_to_contract(
+    contract: LoadContract,
+    staged: dict[str, dict[str, Any]],
+    staged_index: dict[str, int],
+    to_quarantine: Callable[[int, str | None, Reason, str], None],
+) -> pa.Table:
+    """The staged rows as the staged table's types; a row whose mapped value does not fit
+    them is quarantined (``contract_type_mismatch``) instead of failing the batch."""
+    schema = staged_schema(contract)
+    try:
+        return pa.Table.from_pylist(list(staged.values()), schema=schema)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        pass
+    fitting = []
+    for key, row in staged.items():
+        try:
+            pa.Table.from_pylist([row], schema=schema)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+            to_quarantine(
+                staged_index[key],
+                row.get(contract.id_column),
+                Reason.CONTRACT_TYPE_MISMATCH,
+                f"a mapped value does not fit the {contract.staged_table} types ({exc})",
+            )
+            continue
+        fitting.append(row)
+    return pa.Table.from_pylist(fitting, schema=schema)
 
 
 def map_batch(
@@ -145,25 +176,7 @@ def map_batch(
         staged[key] = row
         staged_index[key] = index
 
-    schema = staged_schema(contract)
-    try:
-        staged_table = pa.Table.from_pylist(list(staged.values()), schema=schema)
-    except (pa.ArrowException, TypeError, ValueError, OverflowError):
-        # Some mapped value does not fit its contract type: find the rows, quarantine them.
-        fitting = []
-        for key, row in staged.items():
-            try:
-                pa.Table.from_pylist([row], schema=schema)
-            except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
-                to_quarantine(
-                    staged_index[key],
-                    row.get(contract.id_column),
-                    Reason.CONTRACT_TYPE_MISMATCH,
-                    f"a mapped value does not fit the {contract.staged_table} types ({exc})",
-                )
-                continue
-            fitting.append(row)
-        staged_table = pa.Table.from_pylist(fitting, schema=schema)
+    staged_table = _fit_to_contract(contract, staged, staged_index, to_quarantine)
     batch = Batch(
         load_id=load_id,
         raw=catalog.table(contract.raw_table).to_arrow(raw_rows),

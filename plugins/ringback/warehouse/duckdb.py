@@ -114,7 +114,7 @@ def _transpile(sql: str) -> tuple[str, frozenset[str]]:
 
 # DuckDB forms of BigQuery functions that sqlglot's default spelling makes slow or subtly
 # different. The sql/ files stay BigQuery; these are the only DuckDB-specific forms, each tested
-# equal to BigQuery's semantics in tests/test_warehouse.py and run by every SQL fixture case.
+# equal to BigQuery's semantics in tests/sql/test_warehouse.py and run by every SQL fixture case.
 # On TIMESTAMPTZ, DuckDB's DATE_TRUNC / DATE_DIFF go through ICU calendars: 10-30x slower than
 # integer arithmetic on epoch microseconds, which is exact for a UTC session.
 _DUCKDB_TEMPLATES = {

@@ -33,7 +33,7 @@ ringback AS (
         leads.business_id,
         leads.lead_date AS report_date,
         COUNT(*) AS ringback_leads,
-        -- "matched" is a keyword in MERGE, and the column name the CRM reconciliation's users asked for.
+        -- "matched" is a keyword in MERGE, and the column name the contract gives.
         COUNTIF(crm.lead_id IS NOT NULL) AS matched,  -- noqa: RF04
         COUNTIF(
             crm.lead_id IS NULL

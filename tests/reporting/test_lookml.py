@@ -11,7 +11,7 @@ import yaml
 
 from ringback import catalog
 
-LOOKML = Path(__file__).resolve().parents[1] / "lookml"
+LOOKML = Path(__file__).resolve().parents[2] / "lookml"
 TABLE_COLUMN = re.compile(r"\$\{TABLE\}\.(\w+)")
 FIELD_REF = re.compile(r"\$\{(?:(\w+)\.)?(\w+)\}")
 

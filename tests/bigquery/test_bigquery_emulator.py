@@ -31,7 +31,7 @@ from helpers import (
 )
 
 pytestmark = pytest.mark.bigquery
-CASES = Path(__file__).parent / "sql"
+CASES = Path(__file__).resolve().parents[1] / "sql"
 # Cases that exercise every model: matching, primacy, recovery, reconciliation, time zones.
 # The rules' semantics are judged by GoogleSQL's reference engine on all cases (make test);
 # these prove the client, the jobs, the DDL and the audits on every model and view.

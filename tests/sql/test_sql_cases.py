@@ -23,7 +23,9 @@ from ringback_dev.googlesql import reference_checked_builds
 
 from helpers import build, load_calls, load_crm, load_deleted, normalise, sql_case, table_rows
 
-CASES = sorted(p.parent for p in (Path(__file__).parent / "sql").glob("*/expect.yaml"))
+CASES = sorted(
+    p.parent for p in (Path(__file__).resolve().parents[1] / "sql").glob("*/expect.yaml")
+)
 
 
 def test_every_case_is_complete():

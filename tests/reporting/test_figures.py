@@ -15,8 +15,8 @@ from ringback.summary import summary_sections
 
 from helpers import build, load_calls, runtime_of, sql_case
 
-LOOKML = Path(__file__).resolve().parents[1] / "lookml" / "views"
-CASES = Path(__file__).parent / "sql"
+LOOKML = Path(__file__).resolve().parents[2] / "lookml" / "views"
+CASES = Path(__file__).resolve().parents[1] / "sql"
 FIELD = re.compile(r"\$\{(\w+)\}")
 
 

@@ -37,7 +37,7 @@ from ringback_dev.simulators.journeys import JourneyGenerator
 from ringback_dev.simulators.ringostat import RingostatSimulator
 from ringback_dev.simulators.twilio import DEMO_ACCOUNT_SID, TwilioSimulator
 
-SPEC = Path(__file__).parent / "contracts" / "twilio" / "calls_list.yaml"
+SPEC = Path(__file__).resolve().parents[1] / "contracts" / "twilio" / "calls_list.yaml"
 CALLS_PATH = "/2010-04-01/Accounts/{AccountSid}/Calls.json"
 NOW = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC)
 NY = zoneinfo.ZoneInfo("America/New_York")

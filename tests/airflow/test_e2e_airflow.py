@@ -19,7 +19,7 @@ from ringback_dev.simulators.journeys import JourneyGenerator
 
 from helpers import connect
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 

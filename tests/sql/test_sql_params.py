@@ -21,7 +21,7 @@ from helpers import runtime_of
 
 pytestmark = pytest.mark.reliability
 
-PACKAGE = Path(__file__).resolve().parents[1] / "plugins" / "ringback"
+PACKAGE = Path(__file__).resolve().parents[2] / "plugins" / "ringback"
 SQL_METHODS = {"execute", "sql", "query", "executemany", "_run", "_scalar"}
 # What an f-string handed to SQL may interpolate: identifiers from the catalog and SQL text that
 # the code built itself from those (never a value read from data, a setting or a user).

@@ -161,7 +161,7 @@ def test_the_commands_shown_in_the_docs_parse():
 
     from ringback_dev import cli as dev_cli
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     fill = {
         "URL": "duckdb:///tmp/x.duckdb",
         "ID": "binotel_main",
@@ -175,11 +175,16 @@ def test_the_commands_shown_in_the_docs_parse():
     }
     seen = 0
     for page in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
-        fenced = False
+        fenced = transcript = False
         for line in page.read_text().splitlines():
             if line.startswith("```"):
-                fenced = not fenced
+                fenced, transcript = not fenced, False
                 continue
+            # A block that starts with a `$ ` prompt is a transcript: the rest is output.
+            transcript = transcript or (fenced and line.startswith("$ "))
+            if transcript and not line.startswith("$ "):
+                continue
+            line = line.removeprefix("$ ")
             found = fenced and re.match(
                 r"^\s*(?:uv run )?(ringback(?:-dev)?) (\w.*?)(?:\s+#.*)?$", line
             )

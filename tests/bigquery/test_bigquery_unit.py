@@ -1,6 +1,7 @@
 """The BigQuery backend's job configurations, without a server: tables, SQL, parameters, ids.
 
-The same code runs against the emulator in tests/test_bigquery_emulator.py (make test-bigquery).
+The same code runs against the emulator in tests/bigquery/test_bigquery_emulator.py
+(make test-bigquery).
 """
 
 from __future__ import annotations

@@ -7,11 +7,11 @@ import datetime as dt
 import shutil
 
 import pytest
+from test_incremental import FIRST, LAST, TWO, snapshot, two_business_month
 
 from ringback import catalog, history, ingest, models
 from ringback.settings import load_settings
 from ringback.warehouse.duckdb import DuckDBWarehouse
-from test_incremental import FIRST, LAST, TWO, snapshot, two_business_month
 
 from helpers import (
     build,

@@ -21,7 +21,7 @@ from ringback_dev import browser
 
 from helpers import build, load_calls, runtime_of, staging_row
 
-CASE = Path(__file__).parent / "sql" / "analyst_views"
+CASE = Path(__file__).resolve().parents[1] / "sql" / "analyst_views"
 START, END = dt.date(2026, 11, 10), dt.date(2026, 11, 12)
 # What the case's calls give (see tests/sql/analyst_views/expect.yaml), counted as bars with an
 # area: leads by source 4 (google primary + retry, facebook callback, untracked primary), per day
@@ -139,7 +139,7 @@ def test_a_section_per_business_with_its_own_figures(warehouse, warehouse_url, t
     from helpers import sql_case
 
     settings, config, rows, start, end, _ = sql_case(
-        Path(__file__).parent / "sql" / "business_day_boundary_by_zone"
+        Path(__file__).resolve().parents[1] / "sql" / "business_day_boundary_by_zone"
     )
     load_calls(warehouse, rows)
     build(warehouse, settings, start, end, config=config)
@@ -167,7 +167,7 @@ def test_a_business_with_a_crm_gets_its_crm_chart_and_revenue(warehouse, warehou
     """The CRM chart, KPIs and revenue columns appear only for a business with CRM leads."""
     from helpers import load_crm, sql_case
 
-    case = Path(__file__).parent / "sql" / "crm_two_leads_one_number_late_deal"
+    case = Path(__file__).resolve().parents[1] / "sql" / "crm_two_leads_one_number_late_deal"
     settings, config, rows, start, end, _ = sql_case(case)
     load_calls(warehouse, rows)
     load_crm(warehouse, case, settings, config)

@@ -10,11 +10,11 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from ringback import catalog, models
+from ringback import analyses, catalog, models
 from ringback.settings import load_settings
 from ringback.warehouse.duckdb import to_duckdb_sql
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODELS = catalog.models_in_order()
 SETTINGS = {
     "all_history": load_settings(),
@@ -164,6 +164,23 @@ def test_models_parse_as_bigquery_and_transpile_to_duckdb(mode):
         day = dt.date(2026, 1, 1)
         window = models.RebuildWindow.for_run(day, day, SETTINGS[mode])
         assert duck and params <= set(models.query_params(window, SETTINGS[mode])), ref
+
+
+@pytest.mark.parametrize("name", analyses.names())
+def test_analyses_parse_as_bigquery_transpile_to_duckdb_and_read_the_contract(name):
+    """The summary's, the report's and the headline's queries: BigQuery SQL over the analytics
+    views and the operational tables, never over the marts or the restricted staging rows
+    (the quarantine counts and the per-day call counts excepted)."""
+    sql = analyses.sql(name)
+    tree = sqlglot.parse_one(sql, read="bigquery")
+    assert isinstance(tree, exp.Query), name
+    duck, params = to_duckdb_sql(sql)
+    assert duck and params, name
+    read = {f"{t.db}.{t.name}" for t in tree.find_all(exp.Table) if t.db}
+    allowed = {"staging.calls_quarantine", "staging.crm_leads_quarantine", "staging.calls"}
+    if name == "lead_sensitivity":  # the what-if grid recomputes the rules from staging
+        allowed |= {"staging.primary_calls", "staging.unified_calls", "staging.business_settings"}
+    assert {r for r in read if not r.startswith(("analytics.", "raw."))} <= allowed, name
 
 
 @pytest.mark.parametrize("mode", sorted(SETTINGS))

@@ -144,7 +144,7 @@ def test_the_settings_page_states_every_default_as_the_code_does():
 
     from ringback.settings import Settings
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     rows = re.findall(r"^\| `(\w+)` \| `([^`]*)` \|", (root / "docs/settings.md").read_text(), re.M)
     documented = dict(rows)
     defaults = {f.name: f.default for f in dataclasses.fields(Settings)}

@@ -10,7 +10,7 @@ import yaml
 
 from ringback.dag_factory import configured_sources
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -40,7 +40,7 @@ from helpers import (
     stop_simulators,
 )
 
-CASES = Path(__file__).parent / "sql"
+CASES = Path(__file__).resolve().parents[1] / "sql"
 # The statements' texts do not depend on the rows, only on the code path: cases that take the
 # CRM path, the report's and the history fold's.
 SCENARIO_CASES = (

@@ -1,0 +1,6 @@
+SELECT
+    checkpoint,
+    failed_expectations
+FROM raw.validation_results
+WHERE checked_date >= @start AND warnings > 0
+ORDER BY checkpoint
