@@ -30,14 +30,18 @@ log = logging.getLogger(__name__)
 # staging.calls requires a partition filter on BigQuery; this one admits every date.
 EVERY_DATE = dt.date(1900, 1, 1)
 
-CHANGED = """
-WITH
+# Staging's rows per business and date: what a build is compared with.
+STAGED = """
 staged AS (
     SELECT business_id, call_date, COUNT(*) AS staged_rows
     FROM staging.calls
     WHERE call_date >= @every_date
     GROUP BY business_id, call_date
-)
+)"""
+
+CHANGED = f"""
+WITH
+{STAGED}
 
 SELECT
     COALESCE(staged.business_id, folded.business_id) AS business_id,
@@ -158,14 +162,9 @@ def record(warehouse: Warehouse, fold: PendingFold, planned_at: dt.datetime) -> 
 # Every (business, date) staged when the run was planned must be built from its current rows,
 # and each with inbound calls must have its reconciliation row. Dates a load touched after the
 # plan are the next run's.
-GAPS = """
+GAPS = f"""
 WITH
-staged AS (
-    SELECT business_id, call_date, COUNT(*) AS staged_rows
-    FROM staging.calls
-    WHERE call_date >= @every_date
-    GROUP BY business_id, call_date
-),
+{STAGED},
 
 inbound AS (
     SELECT DISTINCT business_id, call_date

@@ -232,4 +232,6 @@ def validate_staged_crm_leads(df: pd.DataFrame, settings: Settings, load_id: str
 # -- raw ---------------------------------------------------------------------------------------
 def validate_raw(view: pd.DataFrame, provider: str, load_id: str) -> dict[str, Any]:
     """The ``raw_<provider>_load`` checkpoint on the normalised view of the raw records."""
-    return run_checkpoint(f"raw_{provider}_load", view, load_id)
+    from ringback.sources import connector_class
+
+    return run_checkpoint(connector_class(provider).raw_checkpoint(), view, load_id)

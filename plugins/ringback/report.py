@@ -331,27 +331,27 @@ def _answer_heatmap(cells: list[dict[str, Any]]) -> str:
     return _svg(fig)
 
 
-# What the report reads of one business: sql/analyses/report_<name>.sql, one query each.
+# What the report reads of one business: sql/analyses/<name>.sql, one query each.
 REPORT_QUERIES = (
-    "leads_by_source",
-    "campaigns",
-    "leads_per_day",
-    "missed_call_funnel",
-    "recovery_minutes",
-    "reconciliation",
-    "revenue",
-    "crm_reconciliation",
-    "callback_funnel",
-    "callback_delays",
-    "answer_heatmap",
-    "employees",
+    "report_leads_by_source",
+    "report_campaigns",
+    "report_leads_per_day",
+    "report_missed_call_funnel",
+    "report_recovery_minutes",
+    "report_reconciliation",
+    "report_revenue",
+    "report_crm_reconciliation",
+    "report_callback_funnel",
+    "report_callback_delays",
+    "report_answer_heatmap",
+    "report_employees",
 )
 
 
 def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, Any]:
     """Everything the report shows of one business, read from the analytics views."""
     q = {
-        name: _rows(wh, analyses.sql(f"report_{name}"), start, end, business)
+        name.removeprefix("report_"): _rows(wh, analyses.sql(name), start, end, business)
         for name in REPORT_QUERIES
     }
     funnel, revenue, callbacks = (

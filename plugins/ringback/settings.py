@@ -25,17 +25,6 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 SYSTEMS = ("calltracking", "telephony", "crm")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-PROVIDER_SYSTEMS = {
-    "ringostat": "calltracking",
-    "callrail": "calltracking",
-    "binotel": "telephony",
-    "twilio": "telephony",
-    "zadarma": "telephony",
-    "asterisk_csv": "telephony",
-    "asterisk_db": "telephony",
-    "hubspot": "crm",
-    "crm_csv": "crm",
-}
 
 # Used only when RINGBACK_HASH_SALT is unset, so a laptop demo works; logged as a warning.
 DEVELOPMENT_SALT = "ringback-development-salt-not-secret"
@@ -489,6 +478,9 @@ def load_config(base: Settings) -> Config:
         if not isinstance(entry, dict) or not entry.get("id") or not entry.get("provider"):
             raise ConfigError(f"{path}: source #{i + 1} needs at least 'id' and 'provider'")
         provider = str(entry["provider"]).lower()
+        # The connectors declare their providers (imported here: they import this module).
+        from ringback.sources import PROVIDER_SYSTEMS
+
         if provider not in PROVIDER_SYSTEMS:
             raise ConfigError(
                 f"{path}: source {entry['id']!r} has provider {provider!r}; "

@@ -1,10 +1,7 @@
-{% from "macros/figures.sql" import won_amount, won_currency %}
+{% from "macros/figures.sql" import channel, won_amount, won_currency %}
 SELECT
     business_id,
-    CONCAT(
-        COALESCE(traffic_source, '(untracked)'), ' / ',
-        COALESCE(traffic_medium, '-')
-    ) AS channel,
+    {{ channel() }} AS channel,
     COALESCE(campaign, '-') AS campaign_name,
     SUM(leads) AS leads,
     SUM(leads_in_crm) AS in_crm,

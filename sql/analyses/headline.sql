@@ -1,12 +1,9 @@
+{% from "macros/figures.sql" import lead_sums %}
 WITH
 leads AS (
     SELECT
         business_id,
-        SUM(leads) AS leads,
-        SUM(primary_leads) AS primary_leads,
-        SUM(retry_leads) AS retry_leads,
-        SUM(callback_leads) AS callback_leads,
-        SUM(recovered_leads) AS recovered_leads
+        {{ lead_sums() | indent(8) }}
     FROM analytics.leads_daily
     WHERE attributed_date BETWEEN @start AND @end
     GROUP BY business_id

@@ -1,10 +1,7 @@
-{% from "macros/figures.sql" import recovered_share %}
+{% from "macros/figures.sql" import channel, recovered_share %}
 SELECT
     business_id,
-    CONCAT(
-        COALESCE(traffic_source, '(untracked)'), ' / ',
-        COALESCE(traffic_medium, '-')
-    ) AS channel,
+    {{ channel() }} AS channel,
     SUM(leads) AS leads,
     SUM(recovered_leads) AS recovered,
     {{ recovered_share() }} AS recovered_share

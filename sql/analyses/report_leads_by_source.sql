@@ -1,10 +1,7 @@
+{% from "macros/figures.sql" import lead_sums %}
 SELECT
     traffic_source,
-    SUM(leads) AS leads,
-    SUM(primary_leads) AS primary_leads,
-    SUM(retry_leads) AS retry_leads,
-    SUM(callback_leads) AS callback_leads,
-    SUM(recovered_leads) AS recovered_leads
+    {{ lead_sums() | indent(4) }}
 FROM analytics.leads_daily
 WHERE attributed_date BETWEEN @start AND @end AND business_id = @business
 GROUP BY traffic_source

@@ -1,8 +1,7 @@
+{% from "macros/figures.sql" import counts %}
 SELECT
-    COALESCE(SUM(missed_calls), 0) AS missed_calls,
-    COALESCE(SUM(recovered_retry), 0) AS recovered_retry,
-    COALESCE(SUM(recovered_callback), 0) AS recovered_callback,
-    COALESCE(SUM(not_recovered), 0) AS not_recovered,
-    COALESCE(SUM(pending), 0) AS pending
+    {{ counts([
+        'missed_calls', 'recovered_retry', 'recovered_callback', 'not_recovered', 'pending',
+    ]) | indent(4) }}
 FROM analytics.missed_call_recovery_daily
 WHERE missed_date BETWEEN @start AND @end AND business_id = @business

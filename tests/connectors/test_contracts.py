@@ -506,3 +506,21 @@ def test_callrail_ga_client_id_and_429_without_retry_after(us_gen):
         )
         assert ok.status_code == 200 and limited.status_code == 429
         assert "retry-after" not in limited.headers
+
+
+def test_a_providers_identity_is_declared_once_on_its_connector_class():
+    """provider, system, where its batches go and its raw suite: the registries, the sources
+    file's check and the load contracts all read the class."""
+    from ringback.ingest import CALLS, CDR_FILES, CRM, contract_for
+    from ringback.sources import CONNECTOR_CLASSES, CONNECTORS, CRM_CONNECTORS, PROVIDER_SYSTEMS
+
+    root = Path(__file__).resolve().parents[2] / "expectations"
+    assert set(CONNECTORS) | set(CRM_CONNECTORS) == set(PROVIDER_SYSTEMS)
+    for cls in CONNECTOR_CLASSES:
+        assert cls.system in ("calltracking", "telephony", "crm"), cls
+        assert (
+            contract_for(cls.provider)
+            is {"calls": CALLS, "cdr_files": CDR_FILES, "crm": CRM}[cls.load]
+        )
+        assert (root / "expectations" / f"raw_{cls.provider}.json").is_file(), cls
+        assert (root / "checkpoints" / f"{cls.raw_checkpoint()}.json").is_file(), cls

@@ -11,8 +11,7 @@ import pyarrow as pa
 from ringback import catalog
 from ringback.batches import BatchStore
 from ringback.quarantine import Reason
-from ringback.settings import PROVIDER_SYSTEMS
-from ringback.sources.asterisk import AsteriskCsvConnector
+from ringback.sources import connector_class
 
 # Columns the batch carries for validation and quarantine that staging.calls does not have.
 STAGED_EXTRAS = {
@@ -66,13 +65,12 @@ CRM = LoadContract(
 )
 # A drop folder is read from where the last load stopped: lines of any day, never the whole day.
 CDR_FILES = dataclasses.replace(CALLS, time_column=None, window_is_complete=False)
-FILE_DROP_PROVIDERS = {AsteriskCsvConnector.provider}
+CONTRACTS = {"calls": CALLS, "cdr_files": CDR_FILES, "crm": CRM}
 
 
 def contract_for(provider: str) -> LoadContract:
-    if PROVIDER_SYSTEMS.get(provider) == "crm":
-        return CRM
-    return CDR_FILES if provider in FILE_DROP_PROVIDERS else CALLS
+    """Where a provider's batches go, as its connector class declares (``load``)."""
+    return CONTRACTS[connector_class(provider).load]
 
 
 @dataclass

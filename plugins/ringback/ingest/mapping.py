@@ -29,7 +29,6 @@ from ringback.quarantine import Reason, quarantine_row
 from ringback.runtime import Runtime
 from ringback.settings import SourceConfig
 from ringback.sources import connector_for
-from ringback.sources.asterisk import AsteriskCsvConnector
 from ringback.sources.base import Connector, MappingError, Window
 from ringback.sources.crm import CrmConnector
 
@@ -206,7 +205,7 @@ def extract(
         "%s: pulling %s..%s (%s)", source.id, window.first_day, window.last_day, source.time_zone
     )
     load_id = load_id_for(source.id, run_date)
-    file_drop = isinstance(connector, AsteriskCsvConnector)
+    file_drop = connector.load == "cdr_files"
     if file_drop:
         connector.offsets = file_offsets(runtime, source.id, run_date)
     fetched = connector.fetch(window)

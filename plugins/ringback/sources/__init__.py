@@ -15,20 +15,31 @@ from ringback.sources.ringostat import RingostatConnector
 from ringback.sources.twilio import TwilioConnector
 from ringback.sources.zadarma import ZadarmaConnector
 
+# Every connector of this release; the registries below are derived from their classes.
+CONNECTOR_CLASSES: tuple[type[Connector] | type[CrmConnector], ...] = (
+    RingostatConnector,
+    CallRailConnector,
+    BinotelConnector,
+    TwilioConnector,
+    ZadarmaConnector,
+    AsteriskCsvConnector,
+    AsteriskDbConnector,
+    HubSpotConnector,
+    CsvCrmConnector,
+)
 CONNECTORS: dict[str, type[Connector]] = {
-    "ringostat": RingostatConnector,
-    "binotel": BinotelConnector,
-    "callrail": CallRailConnector,
-    "twilio": TwilioConnector,
-    "zadarma": ZadarmaConnector,
-    "asterisk_csv": AsteriskCsvConnector,
-    "asterisk_db": AsteriskDbConnector,
+    c.provider: c for c in CONNECTOR_CLASSES if issubclass(c, Connector)
 }
 # CRM sources (system: crm) load staging.crm_leads instead of staging.calls.
 CRM_CONNECTORS: dict[str, type[CrmConnector]] = {
-    "hubspot": HubSpotConnector,
-    "crm_csv": CsvCrmConnector,
+    c.provider: c for c in CONNECTOR_CLASSES if issubclass(c, CrmConnector)
 }
+PROVIDER_SYSTEMS: dict[str, str] = {c.provider: c.system for c in CONNECTOR_CLASSES}
+
+
+def connector_class(provider: str) -> type[Connector] | type[CrmConnector]:
+    """The connector class of a provider name (a KeyError names the unknown provider)."""
+    return {c.provider: c for c in CONNECTOR_CLASSES}[provider]
 
 
 def connector_for(source: SourceConfig, settings: Settings) -> Connector | CrmConnector:

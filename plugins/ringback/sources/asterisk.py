@@ -363,6 +363,7 @@ def channel_group(row: dict) -> str:
 
 class AsteriskCsvConnector(AsteriskConnector):
     provider = "asterisk_csv"
+    load = "cdr_files"
     default_base_url = ""  # a folder, no connection
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -150,6 +150,20 @@ def gclid_from_url(url: str | None) -> str | None:
     return values[0] if values else None
 
 
+def utm_fields(utm: dict[str, Any], landing_page: str | None, client_id: Any) -> dict[str, Any]:
+    """The staged marketing columns from a vendor's UTM tags (``utm_source`` ...), its landing
+    page (whose ``gclid`` parameter is the Google Ads click) and its GA client id."""
+    return {
+        "traffic_source": marketing_value(utm.get("utm_source")),
+        "traffic_medium": marketing_value(utm.get("utm_medium")),
+        "campaign": marketing_value(utm.get("utm_campaign")),
+        "keyword": marketing_value(utm.get("utm_term")),
+        "landing_page": landing_page,
+        "gclid": gclid_from_url(landing_page),
+        "ga_client_id": marketing_value(client_id),
+    }
+
+
 def to_int(record: dict, field: str, *, default: int | None = None) -> int | None:
     """An integer field that may arrive as a number, a numeric string or be missing."""
     value = record.get(field)
@@ -212,10 +226,23 @@ class FetchResult:
 
 
 class SourceConnector(abc.ABC):
-    """What every connector holds: its source, its connection and the run's settings."""
+    """What every connector holds: its source, its connection and the run's settings.
+
+    A provider's identity is declared here, on its class, and nowhere else: ``provider`` (the
+    sources file's name for it), ``system`` (calltracking, telephony or crm), ``load`` (where
+    its batches go: ``calls``, ``cdr_files`` for a drop folder read from where the last load
+    stopped, or ``crm``) and, derived, the raw suite its records are checked with.
+    """
 
     provider: str
+    system: str
+    load: str = "calls"
     default_base_url: str = ""  # empty: the source needs no connection (an export folder)
+
+    @classmethod
+    def raw_checkpoint(cls) -> str:
+        """The Great Expectations checkpoint of its raw records (suite ``raw_<provider>``)."""
+        return f"raw_{cls.provider}_load"
 
     def __init__(
         self, source: SourceConfig, connection: ProviderConnection, settings: Settings
@@ -243,7 +270,6 @@ class SourceConnector(abc.ABC):
 class Connector(SourceConnector):
     """One provider account: fetch a window of raw records and map each to staging.calls."""
 
-    system: str
     id_field: str  # the record field holding the provider's call id
     statuses: dict[str, str]  # provider disposition -> staging status
     live_dispositions: frozenset[str]  # calls still going on at export time

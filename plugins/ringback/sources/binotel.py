@@ -25,11 +25,11 @@ from ringback.sources.base import (
     FetchResult,
     MappingError,
     Window,
-    gclid_from_url,
     marketing_value,
     to_bool,
     to_e164,
     to_int,
+    utm_fields,
 )
 from ringback.sources.transport import (
     ProviderError,
@@ -189,13 +189,7 @@ class BinotelConnector(Connector):
             # billsec of a voicemail is the message, not a conversation.
             "talk_seconds": talk if status == "answered" else 0,
             "status": status,
-            "traffic_source": marketing_value(tracking.get("utm_source")),
-            "traffic_medium": marketing_value(tracking.get("utm_medium")),
-            "campaign": marketing_value(tracking.get("utm_campaign")),
-            "keyword": marketing_value(tracking.get("utm_term")),
-            "landing_page": full_url,
-            "gclid": gclid_from_url(full_url),
-            "ga_client_id": marketing_value(tracking.get("gaClientId")),
+            **utm_fields(tracking, full_url, tracking.get("gaClientId")),
             "provider_status": disposition,
             "total_seconds": (wait or 0) + talk,
             **binotel_employee(record),

@@ -22,6 +22,9 @@ CREATED_VIA = ("manual", "form", "import", "integration", "other")
 class CrmConnector(SourceConnector):
     """One CRM account (or export folder): fetch a window of records, map each to a lead."""
 
+    system = "crm"
+    load = "crm"
+
     @abc.abstractmethod
     def fetch(self, window: Window) -> FetchResult:
         """Every raw record the CRM has for the window."""

@@ -28,11 +28,11 @@ from ringback.sources.base import (
     FetchResult,
     MappingError,
     Window,
-    gclid_from_url,
     marketing_value,
     to_bool,
     to_e164,
     to_int,
+    utm_fields,
 )
 from ringback.sources.transport import ProviderError, ProviderHttp, parse_json
 
@@ -179,13 +179,7 @@ class RingostatConnector(Connector):
             "wait_seconds": wait,
             "talk_seconds": talk if status == "answered" else 0,
             "status": status,
-            "traffic_source": marketing_value(record.get("utm_source")),
-            "traffic_medium": marketing_value(record.get("utm_medium")),
-            "campaign": marketing_value(record.get("utm_campaign")),
-            "keyword": marketing_value(record.get("utm_term")),
-            "landing_page": landing,
-            "gclid": gclid_from_url(landing),
-            "ga_client_id": marketing_value(record.get("client_id")),
+            **utm_fields(record, landing, record.get("client_id")),
             "provider_status": disposition,
             "total_seconds": total,
             **ringostat_employee(record),

@@ -1,19 +1,11 @@
+{% from "macros/reconciliation.sql" import tracked_numbers %}
 -- One row per business and report date (inbound calls), with the business's own thresholds and
 -- tracked numbers (staging.business_settings). A date one of the business's call sources has not
 -- loaded yet (staging.source_coverage) names it in missing_sources and is not flagged: its gap
 -- is the source's absence, and the date is rebuilt when the source loads it.
 WITH
 tracked AS (
-    SELECT
-        business_id,
-        company_number
-    FROM staging.tracked_numbers
-    UNION DISTINCT
-    SELECT
-        settings.business_id,
-        listed_number AS company_number
-    FROM staging.business_settings AS settings
-    CROSS JOIN UNNEST(SPLIT(settings.tracked_numbers, ',')) AS listed_number
+    {{ tracked_numbers() | indent(4) }}
 ),
 
 daily AS (

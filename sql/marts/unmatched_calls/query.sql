@@ -1,15 +1,7 @@
+{% from "macros/reconciliation.sql" import tracked_numbers %}
 WITH
 tracked AS (
-    SELECT
-        business_id,
-        company_number
-    FROM staging.tracked_numbers
-    UNION DISTINCT
-    SELECT
-        settings.business_id,
-        listed_number AS company_number
-    FROM staging.business_settings AS settings
-    CROSS JOIN UNNEST(SPLIT(settings.tracked_numbers, ',')) AS listed_number
+    {{ tracked_numbers() | indent(4) }}
 )
 
 SELECT
