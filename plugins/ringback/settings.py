@@ -13,6 +13,7 @@ import json
 import os
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,62 +46,82 @@ def project_root() -> Path:
     return PACKAGE_DIR.parent.parent
 
 
+def setting(
+    default: Any, *, valid: Callable[[Any], bool] | None = None, business: bool = False
+) -> Any:
+    """A field of Settings with its rules declared beside it: ``valid`` is its range (checked
+    when settings are made), ``business`` lets a business override it under its ``settings:``
+    in the sources file."""
+    metadata: dict[str, Any] = {"business": business}
+    if valid is not None:
+        metadata["valid"] = valid
+    return field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every tunable of the pipeline; docs/rules.md states the rule behind each."""
 
     reporting_time_zone: str = "Europe/Kyiv"
-    talk_threshold_seconds: int = 30
-    recovery_window_hours: float = 24
-    uniqueness_window_days: int | None = None
-    match_tolerance_seconds: int = 120
-    match_rounds: int = 6
-    mismatch_min_unmatched: int = 3
-    mismatch_min_ratio: float = 0.05
-    tracked_numbers: tuple[str, ...] = ()
+    talk_threshold_seconds: int = setting(30, valid=lambda v: v >= 0, business=True)
+    recovery_window_hours: float = setting(24, valid=lambda v: v > 0, business=True)
+    uniqueness_window_days: int | None = setting(
+        None, valid=lambda v: v is None or v >= 1, business=True
+    )
+    match_tolerance_seconds: int = setting(120, valid=lambda v: v >= 0, business=True)
+    match_rounds: int = setting(6, valid=lambda v: v >= 1)
+    mismatch_min_unmatched: int = setting(3, valid=lambda v: v >= 0, business=True)
+    mismatch_min_ratio: float = setting(0.05, valid=lambda v: 0 <= v <= 1, business=True)
+    tracked_numbers: tuple[str, ...] = setting((), business=True)
     # Spam: a call the vendor flags as spam, or any call of a number that rang more
     # than spam_calls_per_day times in one day without a conversation, is no lead and no missed
     # call; a telephony-only call to a tracked number from it is `spam_filtered`. None = off.
-    spam_calls_per_day: int | None = None
-    spam_vendor_flag: bool = True
+    spam_calls_per_day: int | None = setting(
+        None, valid=lambda v: v is None or v >= 1, business=True
+    )
+    spam_vendor_flag: bool = setting(True, business=True)
     # Callbacks (marts.missed_call_followups): the first attempt to call a missed customer back
     # is due within this many minutes of business time. business_hours (weekday: "HH:MM-HH:MM")
     # and holidays (ISO dates) define that time in the business's zone; none = always open.
-    callback_sla_minutes: int = 15
-    business_hours: tuple[tuple[str, str], ...] = ()
-    holidays: tuple[str, ...] = ()
+    callback_sla_minutes: int = setting(15, valid=lambda v: v >= 1, business=True)
+    business_hours: tuple[tuple[str, str], ...] = setting((), business=True)
+    holidays: tuple[str, ...] = setting((), business=True)
     # Employee names and ids are staff data and stay in the marts unless a business has them
     # hashed (ids too: an id is often an email that names the person).
-    hash_employee_names: bool = False
+    hash_employee_names: bool = setting(False, business=True)
     # CRM leads (marts.crm_leads, crm_reconciliation): a CRM lead matches a ringback lead of the
     # same number whose call started from this many hours before the CRM created it ...
-    crm_match_before_hours: float = 168
+    crm_match_before_hours: float = setting(168, valid=lambda v: v > 0, business=True)
     # ... to this many minutes after (a manager may type the lead in before the call ends).
-    crm_match_after_minutes: float = 60
-    rebuild_lookback_days: int = 3
+    crm_match_after_minutes: float = setting(60, valid=lambda v: v >= 0, business=True)
+    rebuild_lookback_days: int = setting(3, valid=lambda v: v >= 0)
     # The hour (0-23, the business's zone) by which its marts are built for the previous day
     # with whichever sources have loaded; a date built without one is marked and rebuilt when
     # the source arrives. None = no deadline (the marts wait for every source).
-    marts_deadline_hour: int | None = 6
+    marts_deadline_hour: int | None = setting(
+        6, valid=lambda v: v is None or 0 <= v <= 23, business=True
+    )
     # A range holding more staging rows than this (a full rebuild, a backfill's history fold) is
     # built in date chunks of at most this many rows (a day at least), in date order: the same
     # tables, with memory bounded by a chunk instead of the range.
-    models_chunk_rows: int = 3_500_000
-    repull_days: int = 3
+    models_chunk_rows: int = setting(3_500_000, valid=lambda v: v >= 1)
+    repull_days: int = setting(3, valid=lambda v: v >= 0)
     # Once a week a scheduled run's pull reaches further back, for edits older than the
     # trailing window (backfill runs and plain `ringback extract` do not; `extract --deep` does).
     deep_repull_days: int = 30
-    deep_repull_weekday: str = "sunday"  # a weekday name, or "never"
+    deep_repull_weekday: str = setting(
+        "sunday", valid=lambda v: v.lower() in (*WEEKDAYS, "never")
+    )  # a weekday name, or "never"
     # A re-pull lacking more than this share of a window's staged calls soft-deletes none.
-    max_soft_delete_ratio: float = 0.2
-    max_quarantine_ratio: float = 0.1
+    max_soft_delete_ratio: float = setting(0.2, valid=lambda v: 0 <= v <= 1)
+    max_quarantine_ratio: float = setting(0.1, valid=lambda v: 0 <= v <= 1)
     validate_marts: bool = True
     build_data_docs: bool = True
     # Stored Great Expectations results (one file per load check) older than this are deleted
     # before each Data Docs build and after each load's validation.
-    validation_results_retention_days: int = 30
-    task_retries: int = 3
-    task_retry_delay_seconds: int = 120
+    validation_results_retention_days: int = setting(30, valid=lambda v: v >= 1)
+    task_retries: int = setting(3, valid=lambda v: v >= 0)
+    task_retry_delay_seconds: int = setting(120, valid=lambda v: v >= 0)
     warehouse_url: str = "duckdb:///data/ringback.duckdb"
     # Where batches wait between extract, validate and publish: a folder (relative to the
     # project) or an Airflow ObjectStoragePath URL such as gs://bucket/ringback/batches.
@@ -115,7 +136,9 @@ class Settings:
     bigquery_staging_dataset: str = "ringback_staging"
     bigquery_marts_dataset: str = "ringback_marts"
     bigquery_analytics_dataset: str = "ringback_analytics"
-    bigquery_maximum_bytes_billed: int = 100_000_000_000  # per query job: a runaway scan fails
+    bigquery_maximum_bytes_billed: int = setting(
+        100_000_000_000, valid=lambda v: v > 0
+    )  # per query job: a runaway scan fails
     bigquery_key_path: str = ""  # service-account key file; else connection, else ADC
     bigquery_connection_id: str = "ringback_bigquery"  # extra: key_path or keyfile_dict
     # Principals who see every business's rows once businesses have viewers (row access
@@ -123,19 +146,25 @@ class Settings:
     # ["serviceAccount:ringback@p.iam.gserviceaccount.com", "group:data@agency.com"].
     bigquery_row_access_all: tuple[str, ...] = ()
     # Sending recovered leads onward (ringback export); both off until a deployment opts in.
-    export_ga4_enabled: bool = False
-    ga4_connection_id: str = "ringback_ga4"  # login = measurement id, password = API secret
-    ga4_event_name: str = "recovered_call_lead"
+    export_ga4_enabled: bool = setting(False, business=True)
+    ga4_connection_id: str = setting(
+        "ringback_ga4", business=True
+    )  # login = measurement id, password = API secret
+    ga4_event_name: str = setting("recovered_call_lead", business=True)
     # GA4 drops events backdated by more than 72 h (answering 2xx): keep an hour's margin.
-    ga4_max_age_hours: float = 71
-    export_google_ads_enabled: bool = False
-    google_ads_conversion_name: str = "Recovered missed call"
-    google_ads_source_mediums: tuple[str, ...] = ("google/cpc", "google/ppc")
+    ga4_max_age_hours: float = setting(71, valid=lambda v: 0 < v <= 72)
+    export_google_ads_enabled: bool = setting(False, business=True)
+    google_ads_conversion_name: str = setting("Recovered missed call", business=True)
+    google_ads_source_mediums: tuple[str, ...] = setting(
+        ("google/cpc", "google/ppc"), business=True
+    )
     # "off": write upload files; "data_manager": send through Google's Data Manager API.
-    google_ads_upload: str = "off"
+    google_ads_upload: str = setting(
+        "off", valid=lambda v: v in ("off", "data_manager"), business=True
+    )
     # login = Google Ads customer id, extra conversion_action_id (and login_account_id for a
     # manager account); password = a bearer token, else Application Default Credentials.
-    google_ads_connection_id: str = "ringback_google_ads"
+    google_ads_connection_id: str = setting("ringback_google_ads", business=True)
     export_dir: str = "data/exports"
     hash_salt: str = field(default="", repr=False)
 
@@ -148,34 +177,12 @@ class Settings:
                 "(expected something like Europe/Kyiv)"
             ) from exc
         checks = {
-            "talk_threshold_seconds": self.talk_threshold_seconds >= 0,
-            "recovery_window_hours": self.recovery_window_hours > 0,
-            "match_tolerance_seconds": self.match_tolerance_seconds >= 0,
-            "match_rounds": self.match_rounds >= 1,
-            "mismatch_min_unmatched": self.mismatch_min_unmatched >= 0,
-            "mismatch_min_ratio": 0 <= self.mismatch_min_ratio <= 1,
-            "rebuild_lookback_days": self.rebuild_lookback_days >= 0,
-            "callback_sla_minutes": self.callback_sla_minutes >= 1,
-            "crm_match_before_hours": self.crm_match_before_hours > 0,
-            "crm_match_after_minutes": self.crm_match_after_minutes >= 0,
-            "models_chunk_rows": self.models_chunk_rows >= 1,
-            "repull_days": self.repull_days >= 0,
-            "deep_repull_days": self.deep_repull_days >= self.repull_days,
-            "deep_repull_weekday": self.deep_repull_weekday.lower() in (*WEEKDAYS, "never"),
-            "max_soft_delete_ratio": 0 <= self.max_soft_delete_ratio <= 1,
-            "max_quarantine_ratio": 0 <= self.max_quarantine_ratio <= 1,
-            "validation_results_retention_days": self.validation_results_retention_days >= 1,
-            "task_retries": self.task_retries >= 0,
-            "task_retry_delay_seconds": self.task_retry_delay_seconds >= 0,
-            "ga4_max_age_hours": 0 < self.ga4_max_age_hours <= 72,
-            "google_ads_upload": self.google_ads_upload in ("off", "data_manager"),
-            "bigquery_maximum_bytes_billed": self.bigquery_maximum_bytes_billed > 0,
-            "uniqueness_window_days": self.uniqueness_window_days is None
-            or self.uniqueness_window_days >= 1,
-            "spam_calls_per_day": self.spam_calls_per_day is None or self.spam_calls_per_day >= 1,
-            "marts_deadline_hour": self.marts_deadline_hour is None
-            or 0 <= self.marts_deadline_hour <= 23,
+            f.name: f.metadata["valid"](getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if "valid" in f.metadata
         }
+        # The one rule that relates two settings.
+        checks["deep_repull_days"] = self.deep_repull_days >= self.repull_days
         if bad := [name for name, ok in checks.items() if not ok]:
             shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
             raise ConfigError(f"settings out of range: {shown}")
@@ -297,31 +304,8 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
 
 # Settings a business may override under its `settings:` in the sources file: the rules of
 # docs/rules.md, the reconciliation thresholds and tracked numbers, and where its leads go.
-BUSINESS_SETTING_KEYS = (
-    "talk_threshold_seconds",
-    "recovery_window_hours",
-    "uniqueness_window_days",
-    "match_tolerance_seconds",
-    "mismatch_min_unmatched",
-    "mismatch_min_ratio",
-    "tracked_numbers",
-    "spam_calls_per_day",
-    "spam_vendor_flag",
-    "callback_sla_minutes",
-    "business_hours",
-    "holidays",
-    "hash_employee_names",
-    "crm_match_before_hours",
-    "crm_match_after_minutes",
-    "marts_deadline_hour",
-    "export_ga4_enabled",
-    "ga4_connection_id",
-    "ga4_event_name",
-    "export_google_ads_enabled",
-    "google_ads_conversion_name",
-    "google_ads_source_mediums",
-    "google_ads_upload",
-    "google_ads_connection_id",
+BUSINESS_SETTING_KEYS = tuple(
+    f.name for f in dataclasses.fields(Settings) if f.metadata.get("business")
 )
 DEFAULT_BUSINESS_ID = "default"
 _BUSINESS_ID = re.compile(r"[a-z0-9_]+")
