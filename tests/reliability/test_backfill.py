@@ -44,10 +44,12 @@ LAST = dt.date(2026, 11, 1)
 FIRST = LAST - dt.timedelta(days=DAYS - 1)
 TIMEOUT_SECONDS = float(os.environ.get("BACKFILL_TIMEOUT", "5400"))
 LOAD_PROCESSES = int(os.environ.get("BACKFILL_LOAD", "1"))
-# A bounded load: busy 60 ms, idle 40 ms, until killed.
+# A bounded load: busy 60 ms, idle 40 ms, until killed or orphaned (a killed pytest runs no
+# finally: the burner notices its parent is gone and stops).
 BURN = """
-import time
-while True:
+import os, time
+parent = os.getppid()
+while os.getppid() == parent:
     end = time.perf_counter() + 0.06
     while time.perf_counter() < end:
         pass
