@@ -234,6 +234,7 @@ def test_a_partition_write_outside_its_range_changes_nothing(emulator):
             "unmatched_ratio": 0.0,
             "is_mismatch": False,
             "mismatch_reason": None,
+            "missing_sources": None,
         }
         day = PartitionRange(dt.date(2026, 11, 10), dt.date(2026, 11, 10))
         bq.write(table, table.to_arrow([row]), partitions=day)
