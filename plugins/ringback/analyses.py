@@ -9,22 +9,22 @@ and the recovered share, each written once); every value still reaches SQL as a 
 from __future__ import annotations
 
 import functools
+from typing import Any
 
+from ringback import catalog
 from ringback.settings import project_root
 
 
 @functools.cache
 def sql(name: str) -> str:
     """``sql/analyses/<name>.sql`` with its macros resolved."""
-    import jinja2
+    templates = catalog.sql_templates(project_root() / "sql")
+    return templates.get_template(f"analyses/{name}.sql").render()
 
-    root = project_root() / "sql"
-    env = jinja2.Environment(  # noqa: S701 - SQL, not HTML; no value reaches a template
-        loader=jinja2.FileSystemLoader(str(root)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    return env.get_template(f"analyses/{name}.sql").render()
+
+def rows(wh: Any, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of an analysis over the warehouse, with its parameters."""
+    return wh.query(sql(name), params).to_pylist()
 
 
 def names() -> list[str]:

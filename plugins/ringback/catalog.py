@@ -29,6 +29,20 @@ ARROW_TYPES = {
 }
 
 
+@functools.cache
+def sql_templates(sql_root: Path) -> Any:
+    """The Jinja environment of ``sql/``: models and analyses may import the macros of
+    ``sql/macros/`` (``{% from "macros/x.sql" import m %}``). SQL, not HTML: autoescaping
+    would corrupt queries, and no value ever reaches a template."""
+    import jinja2
+
+    return jinja2.Environment(  # noqa: S701
+        loader=jinja2.FileSystemLoader(str(sql_root)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
 @dataclass(frozen=True)
 class Column:
     name: str

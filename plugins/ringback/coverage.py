@@ -27,15 +27,6 @@ WHERE validation_success AND source_id IN UNNEST(@source_ids)"""
 Window = tuple[dt.datetime, dt.datetime]
 
 
-def call_sources(config: Config, business_id: str | None = None) -> list[SourceConfig]:
-    """The call sources (not CRM) of the sources file, or of one business."""
-    return [
-        s
-        for s in config.sources
-        if s.system != "crm" and (business_id is None or s.business_id == business_id)
-    ]
-
-
 def loaded_windows(warehouse: Warehouse, source_ids: list[str]) -> dict[str, list[Window]]:
     """Every validated load's window, per source."""
     if not source_ids:
@@ -74,11 +65,14 @@ def covered_dates(windows: list[Window], tz: zoneinfo.ZoneInfo) -> list[tuple[dt
     return merged
 
 
-def source_coverage_rows(warehouse: Warehouse, config: Config) -> list[dict[str, Any]]:
-    """staging.source_coverage rows: each call source's covered local dates (its business's
-    zone), one row per unbroken range."""
-    sources = call_sources(config)
-    windows = loaded_windows(warehouse, sorted(s.id for s in sources))
+def call_windows(warehouse: Warehouse, config: Config) -> dict[str, list[Window]]:
+    """Every validated load's window of every call source of the sources file."""
+    return loaded_windows(warehouse, sorted(s.id for s in config.call_sources()))
+
+
+def source_coverage_rows(config: Config, windows: dict[str, list[Window]]) -> list[dict[str, Any]]:
+    """staging.source_coverage rows from the call sources' load windows (``call_windows``):
+    each source's covered local dates (its business's zone), one row per unbroken range."""
     return [
         {
             "business_id": s.business_id,
@@ -87,7 +81,7 @@ def source_coverage_rows(warehouse: Warehouse, config: Config) -> list[dict[str,
             "covered_from_date": first,
             "covered_until_date": last,
         }
-        for s in sorted(sources, key=lambda s: (s.business_id, s.id))
+        for s in sorted(config.call_sources(), key=lambda s: (s.business_id, s.id))
         for first, last in covered_dates(windows.get(s.id, []), s.business_tz)
     ]
 
@@ -98,7 +92,7 @@ def missing_sources(
     """The business's call sources that have loaded some date up to ``day`` but not ``day``
     itself (the rule the call reconciliation marks by). A source that has never loaded that
     far back is not awaited: it did not exist yet, or its history was never pulled."""
-    sources = call_sources(config, business_id)
+    sources = config.call_sources(business_id)
     windows = loaded_windows(warehouse, sorted(s.id for s in sources))
     missing = []
     for s in sources:
@@ -118,11 +112,11 @@ def _per_business(windows: dict[str, Window], business_of: dict[str, str]) -> di
     return out
 
 
-def calls_coverage(warehouse: Warehouse, config: Config) -> dict[str, Window]:
-    """Per business: from the first window its call sources loaded (validated) to the end of
-    the last: the dates its calls were read for."""
-    business_of = {s.id: s.business_id for s in call_sources(config)}
-    windows = loaded_windows(warehouse, sorted(business_of))
+def calls_coverage(config: Config, windows: dict[str, list[Window]]) -> dict[str, Window]:
+    """Per business, from the call sources' load windows (``call_windows``): from the first
+    window its call sources loaded (validated) to the end of the last: the dates its calls
+    were read for."""
+    business_of = {s.id: s.business_id for s in config.call_sources()}
     spans = {sid: (min(lo for lo, _ in ws), max(hi for _, hi in ws)) for sid, ws in windows.items()}
     return _per_business(spans, business_of)
 
@@ -169,33 +163,28 @@ FROM marts.call_reconciliation
 WHERE business_id = @business_id AND report_date >= @since AND missing_sources IS NOT NULL"""
 
 
-def awaited_dates(
-    warehouse: Warehouse, config: Config, source_id: str, since: dt.date
-) -> list[dt.date]:
-    """Dates from ``since`` on that the marts built without ``source_id`` and that its loads
+def awaited_dates(warehouse: Warehouse, source: SourceConfig, since: dt.date) -> list[dt.date]:
+    """Dates from ``since`` on that the marts built without ``source`` and that its loads
     now cover: the dates its late arrival must have rebuilt."""
-    source = next(s for s in config.sources if s.id == source_id)
     rows = warehouse.query(AWAITING, {"business_id": source.business_id, "since": since})
     marked = [
-        r["report_date"] for r in rows.to_pylist() if source_id in r["missing_sources"].split(",")
+        r["report_date"] for r in rows.to_pylist() if source.id in r["missing_sources"].split(",")
     ]
     if not marked:
         return []
     ranges = covered_dates(
-        loaded_windows(warehouse, [source_id]).get(source_id, []), source.business_tz
+        loaded_windows(warehouse, [source.id]).get(source.id, []), source.business_tz
     )
     return sorted(d for d in marked if any(lo <= d <= hi for lo, hi in ranges))
 
 
-def mark_awaited(
-    warehouse: Warehouse, config: Config, source_id: str, since: dt.date
-) -> list[dt.date]:
+def mark_awaited(warehouse: Warehouse, source: SourceConfig, since: dt.date) -> list[dt.date]:
     """Mark the ``awaited_dates`` of a source that just loaded for the next models run
     (``staging.folded_partitions``); returns them."""
-    late = awaited_dates(warehouse, config, source_id, since)
+    late = awaited_dates(warehouse, source, since)
     if late:
-        business_id = next(s.business_id for s in config.sources if s.id == source_id)
         history.forget(
-            warehouse, pa.table({"business_id": [business_id] * len(late), "call_date": late})
+            warehouse,
+            pa.table({"business_id": [source.business_id] * len(late), "call_date": late}),
         )
     return late

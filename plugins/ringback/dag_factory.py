@@ -240,10 +240,7 @@ def ingest_dag(source: SourceConfig) -> DAG:
                 "business_id": source.business_id,
                 "source_id": manifest.source_id,
                 "run_date": manifest.run_date,
-                "window_start_date": dt.datetime.fromisoformat(manifest.window_start_at)
-                .astimezone(source.business_tz)
-                .date()
-                .isoformat(),
+                "awaited_dates": manifest.awaited_dates,
                 "received": manifest.received_records,
                 "staged": manifest.staged_records,
                 "quarantined": manifest.quarantined_records,
@@ -252,22 +249,16 @@ def ingest_dag(source: SourceConfig) -> DAG:
             context["outlet_events"][asset].extra = summary
             return summary
 
-        # In the pool: a short read of the warehouse file, which a writer may hold.
-        @task(outlets=[due], pool=WAREHOUSE_POOL)
+        # Off the pool: publish found and marked the dates; this only announces them.
+        @task(outlets=[due])
         def wake_marts_if_late(summary: dict[str, Any], **context: Any) -> list[str]:
             """Rebuild the dates the marts built without this source, now that it loaded them
             (publish marked them): updates the business's marts-due Asset, else skips."""
             from airflow.sdk.exceptions import AirflowSkipException
 
-            from ringback import coverage
-
-            runtime = _runtime()
-            since = dt.date.fromisoformat(summary["window_start_date"])
-            with runtime.connect(read_only=True) as wh:
-                late = coverage.awaited_dates(wh, runtime.config, source.id, since)
-            if not late:
+            dates = list(summary.get("awaited_dates") or [])
+            if not dates:
                 raise AirflowSkipException("the marts built no date without this source")
-            dates = [d.isoformat() for d in late]
             context["outlet_events"][due].extra = {
                 "business_id": source.business_id,
                 "dates": dates,
@@ -624,9 +615,7 @@ def deadline_dags() -> dict[str, DAG]:
     out: dict[str, DAG] = {}
     for business in config.businesses:
         own = per_business.get(business.id, settings)
-        sources = [
-            s.id for s in config.sources if s.business_id == business.id and s.system != "crm"
-        ]
+        sources = [s.id for s in config.call_sources(business.id)]
         if sources and own.marts_deadline_hour is not None:
             d = deadline_dag(business.id, own.marts_deadline_hour, own.reporting_time_zone, sources)
             out[d.dag_id] = d

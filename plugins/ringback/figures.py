@@ -63,7 +63,7 @@ class Headline:
 
 def headlines(wh: Any, start: dt.date, end: dt.date) -> dict[str, Headline]:
     """Every business with rows in the range, by id."""
-    rows = wh.query(analyses.sql("headline"), {"start": start, "end": end}).to_pylist()
+    rows = analyses.rows(wh, "headline", {"start": start, "end": end})
     return {
         r["business_id"]: Headline(
             **{k: (v if k == "business_id" else int(v)) for k, v in r.items()}
@@ -108,9 +108,7 @@ def vendor_comparison(wh: Any, start: dt.date, end: dt.date) -> list[dict[str, A
             "first_call_causes": causes_text(row, FIRST_CALL_CAUSES),
             "lead_causes": causes_text(row, LEAD_CAUSES),
         }
-        for row in wh.query(
-            analyses.sql("vendor_comparison_totals"), {"start": start, "end": end}
-        ).to_pylist()
+        for row in analyses.rows(wh, "vendor_comparison_totals", {"start": start, "end": end})
     ]
 
 

@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import json
 import logging
 import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from ringback import audits, business_hours, catalog, coverage, history
 from ringback.catalog import Table
@@ -35,17 +31,6 @@ log = logging.getLogger(__name__)
 OPENING_HORIZON_DAYS = 31
 
 
-@functools.cache
-def _jinja(sql_root: Path) -> jinja2.Environment:
-    """Queries may import macros of ``sql/macros/`` (``{% from "macros/x.sql" import m %}``).
-    SQL, not HTML: autoescaping would corrupt queries, and no value ever reaches a template."""
-    return jinja2.Environment(  # noqa: S701
-        loader=jinja2.FileSystemLoader(str(sql_root)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-
-
 def template_context(settings: Settings) -> dict[str, Any]:
     """Structural choices a query's shape depends on (never data values)."""
     return {"match_rounds": settings.match_rounds}
@@ -53,7 +38,9 @@ def template_context(settings: Settings) -> dict[str, Any]:
 
 def render(table: Table, settings: Settings) -> str:
     """The model's query.sql with its Jinja structure resolved; still BigQuery SQL."""
-    template = _jinja(table.folder.parents[1]).from_string(table.query_path.read_text())
+    template = catalog.sql_templates(table.folder.parents[1]).from_string(
+        table.query_path.read_text()
+    )
     return template.render(**template_context(settings))
 
 
@@ -424,16 +411,18 @@ def prepare(
     scope = business_scope(
         warehouse, settings, config, configured, businesses, span, fold.businesses
     )
+    # One read of the call loads' windows serves the CRM's coverage and staging.source_coverage.
+    call_windows = coverage.call_windows(warehouse, config)
     scope = dataclasses.replace(
         scope,
         crm_coverage=coverage.crm_coverage(warehouse, config),
-        calls_coverage=coverage.calls_coverage(warehouse, config),
+        calls_coverage=coverage.calls_coverage(config, call_windows),
     )
     settings_table = catalog.table("staging.business_settings")
     warehouse.write(settings_table, settings_table.to_arrow(scope.rows()))
     coverage_table = catalog.table("staging.source_coverage")
     warehouse.write(
-        coverage_table, coverage_table.to_arrow(coverage.source_coverage_rows(warehouse, config))
+        coverage_table, coverage_table.to_arrow(coverage.source_coverage_rows(config, call_windows))
     )
     # Open intervals from before the first missed call the run can read to past the last
     # deadline it can meet: a callback SLA's deadline may fall after a long closure.

@@ -66,10 +66,6 @@ class Chart:
     svg: str
 
 
-def _rows(wh: Any, sql: str, start: dt.date, end: dt.date, business: str) -> list[dict[str, Any]]:
-    return wh.query(sql, {"start": start, "end": end, "business": business}).to_pylist()
-
-
 def _label(value: str | None, empty: str = "(untracked)") -> str:
     return value if value else empty
 
@@ -350,10 +346,8 @@ REPORT_QUERIES = (
 
 def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, Any]:
     """Everything the report shows of one business, read from the analytics views."""
-    q = {
-        name.removeprefix("report_"): _rows(wh, analyses.sql(name), start, end, business)
-        for name in REPORT_QUERIES
-    }
+    params = {"start": start, "end": end, "business": business}
+    q = {name.removeprefix("report_"): analyses.rows(wh, name, params) for name in REPORT_QUERIES}
     funnel, revenue, callbacks = (
         q["missed_call_funnel"][0],
         q["revenue"][0],

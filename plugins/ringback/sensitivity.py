@@ -90,9 +90,8 @@ def compute(
         "all_businesses": not businesses,
         "business_ids": list(businesses or ()),
     }
-    sql = analyses.sql("lead_sensitivity")
     cells: dict[str, dict[tuple[int, float], Cell]] = {}
-    for r in wh.query(sql, params).to_pylist():
+    for r in analyses.rows(wh, "lead_sensitivity", params):
         hours = r["recovery_window_seconds"] / 3600
         cell = Cell(
             r["business_id"],

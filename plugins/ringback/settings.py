@@ -373,6 +373,14 @@ class Config:
         """Each configured business's effective settings for a run with ``base``."""
         return {b.id: b.settings_for(base) for b in self.businesses}
 
+    def call_sources(self, business_id: str | None = None) -> list[SourceConfig]:
+        """The call sources (not CRM), of every business or of one."""
+        return [
+            s
+            for s in self.sources
+            if s.system != "crm" and (business_id is None or s.business_id == business_id)
+        ]
+
 
 def _zone(value: Any, where: str) -> str:
     try:

@@ -51,9 +51,7 @@ class Reader:
     def rows(self, analysis: str) -> list[tuple[Any, ...]]:
         """The rows of ``sql/analyses/<analysis>.sql`` over the range, as tuples."""
         params = {"start": self.start, "end": self.end}
-        return [
-            tuple(r.values()) for r in self.wh.query(analyses.sql(analysis), params).to_pylist()
-        ]
+        return [tuple(r.values()) for r in analyses.rows(self.wh, analysis, params)]
 
 
 @dataclass(frozen=True)

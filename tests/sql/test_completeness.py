@@ -503,7 +503,8 @@ def test_a_date_built_without_a_source_is_marked_not_flagged_and_rebuilt_when_it
         # Telephony's load of `day` holds no call of it: no staging count changes.
         next_day = _midnight(day + dt.timedelta(days=1))
         wh.write(loads, loaded("tel_kyiv", "binotel", _midnight(day), next_day))
-        assert coverage.mark_awaited(wh, config, "tel_kyiv", day) == [day]
+        tel_source = next(s for s in config.sources if s.id == "tel_kyiv")
+        assert coverage.mark_awaited(wh, tel_source, day) == [day]
         models.run_models(wh, runtime, None, None)
         got = _recon(wh)[day]
         assert got["missing_sources"] is None
@@ -513,7 +514,7 @@ def test_a_date_built_without_a_source_is_marked_not_flagged_and_rebuilt_when_it
         rest = [r for r in tel if r["call_date"] > day]
         staged_like_a_load(wh, rest)
         wh.write(loads, loaded("tel_kyiv", "binotel", next_day, end))
-        coverage.mark_awaited(wh, config, "tel_kyiv", day + dt.timedelta(days=1))
+        coverage.mark_awaited(wh, tel_source, day + dt.timedelta(days=1))
         models.run_models(wh, runtime, None, None)
         assert all(r["missing_sources"] is None for r in _recon(wh).values())
         got = snapshot(wh)
@@ -612,18 +613,24 @@ def test_the_deadline_and_a_late_source_wake_the_marts_only_when_something_waits
         assert _recon(wh)[day]["missing_sources"] == "binotel_main"
     with pytest.raises(AirflowSkipException):
         wake(params={"run_date": day.isoformat()}, outlet_events=events())
-    # Binotel loads the day: publish marks it, the ingest DAG's last task wakes the marts.
+    # Binotel loads the day: publish marks it (and hands the dates on in its summary), the
+    # ingest DAG's last task wakes the marts.
+    from ringback import coverage
+
+    since = day - dt.timedelta(days=3)
     with runtime.connect() as wh:
         wh.write(loads, loaded("binotel_main", "binotel", _midnight(day), end))
-        from ringback import coverage
-
-        assert coverage.mark_awaited(wh, runtime.config, "binotel_main", day) == [day, LAST]
+        marked = coverage.mark_awaited(wh, source, since)
+    assert marked == [day, LAST]
     out = events()
-    summary = {"window_start_date": (day - dt.timedelta(days=3)).isoformat()}
+    summary = {"awaited_dates": [d.isoformat() for d in marked]}
     assert late(summary, outlet_events=out) == [day.isoformat(), LAST.isoformat()]
     assert len(out) == 1
     with runtime.connect() as wh:
         models.run_models(wh, runtime, None, None)
         assert _recon(wh)[day]["missing_sources"] is None
+        # Rebuilt: a later load of the same window marks nothing, and wakes nothing.
+        marked = coverage.mark_awaited(wh, source, since)
+    assert marked == []
     with pytest.raises(AirflowSkipException):
-        late(summary, outlet_events=events())
+        late({"awaited_dates": []}, outlet_events=events())

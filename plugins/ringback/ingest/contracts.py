@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -88,6 +88,9 @@ class Manifest:
     staged_records: int
     quarantined_records: int
     quarantine_reasons: dict[str, int]
+    # Set by publish: the dates the marts built without this source that its load now covers,
+    # marked for rebuilding (ISO dates).
+    awaited_dates: list[str] = field(default_factory=list)
 
 
 def staged_schema(contract: LoadContract = CALLS) -> pa.Schema:

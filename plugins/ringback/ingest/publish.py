@@ -110,9 +110,9 @@ def publish(runtime: Runtime, load_id: str, *, require_validation: bool = True) 
             # Dates the marts built before this source loaded them are built again, even where
             # the load wrote no row on them (their counts did not change).
             window_start = dt.datetime.fromisoformat(manifest.window_start_at)
-            coverage.mark_awaited(
-                wh, runtime.config, source.id, window_start.astimezone(source.business_tz).date()
-            )
+            since = window_start.astimezone(source.business_tz).date()
+            late = coverage.mark_awaited(wh, source, since)
+            manifest.awaited_dates = [d.isoformat() for d in late]
     if not report["success"]:
         from ringback.quality import failure_message
 
