@@ -1,9 +1,11 @@
 """Great Expectations checkpoints on the loads.
 
-The GX project is ``expectations/`` (a GX 1.x file context under version control): one suite and
-one checkpoint per raw provider (``raw_<provider>_load``) and for staging loads
-(``staging_calls_load``, ``staging_crm_leads_load``), run on a load's batch in its validate step,
-the only place GX is imported. The marts' suites are files of the same project, evaluated by the
+The GX project is ``expectations/`` (a GX 1.x file context under version control): one suite file
+per raw provider (``raw_<provider>``) and per staged table (``staging_calls``,
+``staging_crm_leads``). Their checkpoints (``<suite>_load``) and validation definitions are not
+files: each process derives them from the suite files when it opens the context (in-memory stores),
+so a new suite needs nothing else. They run on a load's batch in its validate step, the only place
+GX is imported. The marts' suites are files of the same project, evaluated by the
 warehouse (``audits.py``). Each expectation has a severity: ``critical`` failures stop the load
 (nothing is published), ``warning`` failures are recorded and shown. An expectation whose ``meta``
 names a ``quarantine_reason`` is row-level: its failing rows are quarantined with that reason and
@@ -49,11 +51,51 @@ def data_docs_index() -> str:
     return str(project_root() / "expectations/uncommitted/data_docs/local_site/index.html")
 
 
+# A load suite validates a DataFrame asset of the ``ringback_runtime`` datasource and names its
+# failing rows by a key column: the staged tables by their own asset and key, raw records by
+# their position in the pulled batch.
+DATASOURCE = "ringback_runtime"
+STAGED_ROW_KEYS = {"staging_calls": "call_key", "staging_crm_leads": "crm_lead_key"}
+RAW_ASSET, RAW_ROW_KEY = "raw_records", "record_index"
+
+
+def load_suites() -> list[str]:
+    """The suites a load validates with: every ``raw_*`` and ``staging_*`` suite file."""
+    folder = Path(gx_root()) / "expectations"
+    return sorted(p.stem for p in folder.glob("*.json") if p.stem.startswith(("raw_", "staging_")))
+
+
+def checkpoint_name(suite: str) -> str:
+    return f"{suite}_load"
+
+
 @functools.cache
 def _context():
     import great_expectations as gx
 
-    return gx.get_context(mode="file", context_root_dir=gx_root())
+    context = gx.get_context(mode="file", context_root_dir=gx_root())
+    datasource = context.data_sources.get(DATASOURCE)
+    for suite in load_suites():
+        asset = suite if suite in STAGED_ROW_KEYS else RAW_ASSET
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(
+                name=checkpoint_name(suite),
+                data=datasource.get_asset(asset).get_batch_definition("batch"),
+                suite=context.suites.get(suite),
+            )
+        )
+        context.checkpoints.add(
+            gx.Checkpoint(
+                name=checkpoint_name(suite),
+                validation_definitions=[definition],
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": [STAGED_ROW_KEYS.get(suite, RAW_ROW_KEY)],
+                    "partial_unexpected_count": 5,
+                },
+            )
+        )
+    return context
 
 
 def validations_dir() -> Path:
@@ -210,11 +252,11 @@ def validate_staged_calls(
     """The ``staging_calls_load`` checkpoint on a batch of staged calls."""
     low, high = volume or (0, UNBOUNDED_ROWS)
     return run_checkpoint(
-        "staging_calls_load",
+        checkpoint_name("staging_calls"),
         prepare_staged_calls(df, settings),
         load_id,
         {"volume_min_rows": low, "volume_max_rows": high},
-        "call_key",
+        STAGED_ROW_KEYS["staging_calls"],
     )
 
 
@@ -226,7 +268,8 @@ def validate_staged_crm_leads(df: pd.DataFrame, settings: Settings, load_id: str
     out["created_date_matches_created_at"] = [
         bool(a == b) for a, b in zip(local_dates, out["created_date"], strict=True)
     ]
-    return run_checkpoint("staging_crm_leads_load", out, load_id, None, "crm_lead_key")
+    suite = "staging_crm_leads"
+    return run_checkpoint(checkpoint_name(suite), out, load_id, None, STAGED_ROW_KEYS[suite])
 
 
 # -- raw ---------------------------------------------------------------------------------------
@@ -234,4 +277,4 @@ def validate_raw(view: pd.DataFrame, provider: str, load_id: str) -> dict[str, A
     """The ``raw_<provider>_load`` checkpoint on the normalised view of the raw records."""
     from ringback.sources import connector_class
 
-    return run_checkpoint(connector_class(provider).raw_checkpoint(), view, load_id)
+    return run_checkpoint(checkpoint_name(connector_class(provider).raw_suite()), view, load_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -327,6 +328,78 @@ def _answer_heatmap(cells: list[dict[str, Any]]) -> str:
     return _svg(fig)
 
 
+@dataclass(frozen=True)
+class ChartSpec:
+    """One chart of a business's section: the question it answers and how it is drawn from the
+    gathered data. ``crm_only`` charts appear only for a business with a CRM source."""
+
+    key: str
+    title: str
+    question: str
+    draw: Callable[[dict[str, Any]], str]
+    crm_only: bool = False
+
+
+# The charts of a business's section, in the order they appear.
+CHARTS = (
+    ChartSpec(
+        "leads_by_source",
+        "Leads by source",
+        "Which sources bring leads, and how many of them came from missed calls?",
+        lambda d: _leads_by_source(d["by_source"]),
+    ),
+    ChartSpec(
+        "leads_per_day",
+        "Leads per day",
+        "How do leads develop over the range, by how they were won?",
+        lambda d: _leads_per_day(d["per_day"]),
+    ),
+    ChartSpec(
+        "recovery_funnel",
+        "Missed-call recovery funnel",
+        "Of the missed first calls, how many turned into a conversation within the window?",
+        lambda d: _recovery_funnel(d["funnel"]),
+    ),
+    ChartSpec(
+        "recovery_lag",
+        "Recovery lag",
+        "How long after the missed call did the conversation happen?",
+        lambda d: _recovery_lag(d["lags"]),
+    ),
+    ChartSpec(
+        "reconciliation",
+        "Daily reconciliation",
+        "On which days do call tracking and telephony disagree, and why?",
+        lambda d: _reconciliation(d["reconciliation"]),
+    ),
+    ChartSpec(
+        "callback_funnel",
+        "Callbacks after missed calls",
+        "Of the missed first calls, how many did we call back, and how many within the SLA?",
+        lambda d: _callback_funnel(d["callbacks"]),
+    ),
+    ChartSpec(
+        "callback_lag",
+        "Time to the first callback attempt",
+        "How long (in opening hours) did missed customers wait for our first call?",
+        lambda d: _attempt_lag(d["attempt_minutes"], d["sla_minutes"]),
+    ),
+    ChartSpec(
+        "answer_heatmap",
+        "Answer rate by weekday and hour",
+        "At which hours and weekdays do inbound calls go unanswered?",
+        lambda d: _answer_heatmap(d["answer_cells"]),
+    ),
+    ChartSpec(
+        "crm_reconciliation",
+        "Leads against the CRM",
+        "Which conversations never reached the CRM, and which CRM leads did no call bring?",
+        lambda d: _crm_reconciliation(d["crm"]),
+        crm_only=True,
+    ),
+)
+
+
 # What the report reads of one business: sql/analyses/<name>.sql, one query each.
 REPORT_QUERIES = (
     "report_leads_by_source",
@@ -409,54 +482,9 @@ def _section(
         ("missed calls never called back", f"{k['never_called_back']}"),
     ]
     charts = [
-        Chart(
-            "leads_by_source",
-            "Leads by source",
-            "Which sources bring leads, and how many of them came from missed calls?",
-            _leads_by_source(data["by_source"]),
-        ),
-        Chart(
-            "leads_per_day",
-            "Leads per day",
-            "How do leads develop over the range, by how they were won?",
-            _leads_per_day(data["per_day"]),
-        ),
-        Chart(
-            "recovery_funnel",
-            "Missed-call recovery funnel",
-            "Of the missed first calls, how many turned into a conversation within the window?",
-            _recovery_funnel(data["funnel"]),
-        ),
-        Chart(
-            "recovery_lag",
-            "Recovery lag",
-            "How long after the missed call did the conversation happen?",
-            _recovery_lag(data["lags"]),
-        ),
-        Chart(
-            "reconciliation",
-            "Daily reconciliation",
-            "On which days do call tracking and telephony disagree, and why?",
-            _reconciliation(data["reconciliation"]),
-        ),
-        Chart(
-            "callback_funnel",
-            "Callbacks after missed calls",
-            "Of the missed first calls, how many did we call back, and how many within the SLA?",
-            _callback_funnel(data["callbacks"]),
-        ),
-        Chart(
-            "callback_lag",
-            "Time to the first callback attempt",
-            "How long (in opening hours) did missed customers wait for our first call?",
-            _attempt_lag(data["attempt_minutes"], data["sla_minutes"]),
-        ),
-        Chart(
-            "answer_heatmap",
-            "Answer rate by weekday and hour",
-            "At which hours and weekdays do inbound calls go unanswered?",
-            _answer_heatmap(data["answer_cells"]),
-        ),
+        Chart(spec.key, spec.title, spec.question, spec.draw(data))
+        for spec in CHARTS
+        if not spec.crm_only or data["crm"]
     ]
     if data["crm"]:
         # Only for a business with a CRM source: the CRM's side of its leads.
@@ -471,14 +499,6 @@ def _section(
                 else "-",
             ),
         ]
-        charts.append(
-            Chart(
-                "crm_reconciliation",
-                "Leads against the CRM",
-                "Which conversations never reached the CRM, and which CRM leads did no call bring?",
-                _crm_reconciliation(crm),
-            )
-        )
     return {
         "id": business,
         "name": name,

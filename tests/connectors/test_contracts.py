@@ -511,6 +511,7 @@ def test_callrail_ga_client_id_and_429_without_retry_after(us_gen):
 def test_a_providers_identity_is_declared_once_on_its_connector_class():
     """provider, system, where its batches go and its raw suite: the registries, the sources
     file's check and the load contracts all read the class."""
+    from ringback import quality
     from ringback.ingest import CALLS, CDR_FILES, CRM, contract_for
     from ringback.sources import CONNECTOR_CLASSES, CONNECTORS, CRM_CONNECTORS, PROVIDER_SYSTEMS
 
@@ -522,5 +523,5 @@ def test_a_providers_identity_is_declared_once_on_its_connector_class():
             contract_for(cls.provider)
             is {"calls": CALLS, "cdr_files": CDR_FILES, "crm": CRM}[cls.load]
         )
-        assert (root / "expectations" / f"raw_{cls.provider}.json").is_file(), cls
-        assert (root / "checkpoints" / f"{cls.raw_checkpoint()}.json").is_file(), cls
+        assert (root / "expectations" / f"{cls.raw_suite()}.json").is_file(), cls
+        assert cls.raw_suite() in quality.load_suites(), cls

@@ -62,6 +62,21 @@ def test_raw_suites_accept_good_records(provider, disposition):
     assert report["success"] and report["failed"] == []
 
 
+def test_every_load_suite_has_a_derived_checkpoint_and_none_is_written_to_the_project():
+    context = quality._context()
+    suites = quality.load_suites()
+    assert {"staging_calls", "staging_crm_leads", "raw_binotel"} <= set(suites)
+    assert sorted(cp.name for cp in context.checkpoints.all()) == sorted(
+        quality.checkpoint_name(s) for s in suites
+    )
+    for suite in suites:
+        checkpoint = context.checkpoints.get(quality.checkpoint_name(suite))
+        (definition,) = checkpoint.validation_definitions
+        assert definition.suite.name == suite
+    root = Path(quality.gx_root())
+    assert not (root / "checkpoints").exists() and not (root / "validation_definitions").exists()
+
+
 def test_raw_suite_families():
     frame = raw_frame()
     frame.loc[:9, "provider_call_id"] = None  # 5 % without an id: the format changed

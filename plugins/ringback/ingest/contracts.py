@@ -33,7 +33,6 @@ class LoadContract:
     time_column: str | None  # a staged time that must fall in the pulled window
     duplicate_reason: str  # an earlier copy of a key in the same pull
     extras: dict[str, pa.DataType]  # batch columns the staged table does not have
-    staged_checkpoint: str
     # A complete re-pull of the window: a staged call it no longer returns was deleted.
     window_is_complete: bool = True
 
@@ -47,7 +46,6 @@ CALLS = LoadContract(
     "started_at",
     Reason.DUPLICATE_IN_BATCH,
     STAGED_EXTRAS,
-    "staging_calls_load",
 )
 # A CRM pull is by modification time, not by creation: no window check on created_at. An export
 # folder holds a lead once per file: the newest copy stages, the older are superseded.
@@ -60,7 +58,6 @@ CRM = LoadContract(
     None,
     Reason.SUPERSEDED_BY_NEWER_ROW,
     {"record_index": pa.int64()},
-    "staging_crm_leads_load",
     window_is_complete=False,
 )
 # A drop folder is read from where the last load stopped: lines of any day, never the whole day.

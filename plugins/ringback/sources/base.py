@@ -240,9 +240,9 @@ class SourceConnector(abc.ABC):
     default_base_url: str = ""  # empty: the source needs no connection (an export folder)
 
     @classmethod
-    def raw_checkpoint(cls) -> str:
-        """The Great Expectations checkpoint of its raw records (suite ``raw_<provider>``)."""
-        return f"raw_{cls.provider}_load"
+    def raw_suite(cls) -> str:
+        """The Great Expectations suite of its raw records (``expectations/expectations/``)."""
+        return f"raw_{cls.provider}"
 
     def __init__(
         self, source: SourceConfig, connection: ProviderConnection, settings: Settings
