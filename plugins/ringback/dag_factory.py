@@ -304,8 +304,8 @@ all converge on the same tables; a run with nothing to build succeeds in seconds
 * **prepare**: the businesses in scope, `staging.business_settings` and
   `staging.business_hours` (opening intervals), and the date ranges to build.
 * **one task per model** of `sql/` (`unified_calls`, `customer_first_seen`, `tracked_numbers`,
-  `primary_calls`, the marts `attributed_leads`, `missed_calls`, `call_reconciliation`,
-  `unmatched_calls`, `missed_call_followups`, `call_handling_hourly`, and `crm_leads` and
+  `primary_calls`, the marts `attributed_leads`, `missed_calls`, `unmatched_calls`,
+  `call_reconciliation`, `missed_call_followups`, `call_handling_hourly`, and `crm_leads` and
   `crm_reconciliation`, rebuilt whole each run: a CRM load may change a week-old match or a
   month-old deal), wired by each model's
   `depends_on`: a failed model is the red square, and clearing it reruns that model and what

@@ -19,27 +19,6 @@ counted_pairs AS (
         COUNT(*) OVER (PARTITION BY business_id, {{ right }}) AS right_candidates
     FROM {{ pairs }}
 ),
-
-uncontested AS (
-    SELECT
-        business_id,
-        {{ left }},
-        {{ right }},
-        {{ gap }}
-    FROM counted_pairs
-    WHERE left_candidates = 1 AND right_candidates = 1
-),
-
-candidate_pairs AS (
-    -- The contested residue: pairs sharing a key with another pair.
-    SELECT
-        business_id,
-        {{ left }},
-        {{ right }},
-        {{ gap }}
-    FROM counted_pairs
-    WHERE left_candidates > 1 OR right_candidates > 1
-),
 {% for round in range(rounds) %}
 
     round_{{ round }}_ranked AS (
@@ -56,7 +35,7 @@ candidate_pairs AS (
                 PARTITION BY pairs.business_id, pairs.{{ right }}
                 ORDER BY pairs.{{ gap }} ASC, pairs.{{ left }} ASC
             ) AS right_rank
-        FROM candidate_pairs AS pairs
+        FROM counted_pairs AS pairs
         {%- if round > 0 %}
         LEFT JOIN matched_before_{{ round }} AS done_left
             ON
@@ -66,8 +45,13 @@ candidate_pairs AS (
             ON
                 pairs.business_id = done_right.business_id
                 AND pairs.{{ right }} = done_right.{{ right }}
-        WHERE done_left.{{ left }} IS NULL AND done_right.{{ right }} IS NULL
         {%- endif %}
+        -- The contested residue: pairs sharing a key with another pair.
+        WHERE
+            (pairs.left_candidates > 1 OR pairs.right_candidates > 1)
+            {%- if round > 0 %}
+            AND done_left.{{ left }} IS NULL AND done_right.{{ right }} IS NULL
+            {%- endif %}
     ),
 
     matched_before_{{ round + 1 }} AS (
@@ -91,7 +75,14 @@ candidate_pairs AS (
 {% endfor %}
 
 matched AS (
-    SELECT * FROM uncontested
+    -- Uncontested pairs (neither key has another candidate) match as they are.
+    SELECT
+        business_id,
+        {{ left }},
+        {{ right }},
+        {{ gap }}
+    FROM counted_pairs
+    WHERE left_candidates = 1 AND right_candidates = 1
     UNION ALL
     SELECT * FROM matched_before_{{ rounds }}
 )

@@ -75,18 +75,19 @@ def test_templates_shape_queries_only_with_structural_settings():
     settings = load_settings()
     assert set(models.template_context(settings)) == {"match_rounds"}
     structural = r"round( \+ 1)?|match_rounds"
-    # A query may call a macro of sql/macros/ with column names (string literals) and
-    # match_rounds; the macro prints only those parameters and its round counter.
-    macro_call = r'\w+\((?:"\w+", )+match_rounds\)'
-    # ... or a macro without arguments, which prints fixed SQL (re-indented to fit).
-    fixed_macro = r"\w+\(\)(?: \| indent\(\d+\))?"
-    for table in catalog.tables().values():
-        if table.kind != "model":
-            continue
-        text = table.query_path.read_text()
-        printed = re.findall(r"{{\s*(.*?)\s*}}", text)
-        assert all(re.fullmatch(f"{structural}|{macro_call}|{fixed_macro}", p) for p in printed), (
-            table.ref,
+    # A query may call a macro of sql/macros/ with column names (string literals, or a list of
+    # them) and match_rounds, or with no argument; the macro prints only those and its round
+    # counter (re-indented to fit).
+    argument = r"""(?:"[\w.]+"|\[(?: ?'\w+',?)+ ?\]|match_rounds)"""
+    macro_call = rf"\w+\((?:{argument}(?:, {argument})*)?\)(?: \| indent\(\d+\))?"
+    queries = [t.query_path for t in catalog.tables().values() if t.kind == "model"]
+    queries += sorted((catalog.project_root() / "sql/analyses").glob("*.sql"))
+    for path in queries:
+        text = path.read_text()
+        printed = [" ".join(p.split()) for p in re.findall(r"{{\s*(.*?)\s*}}", text, re.S)]
+        printed = [p.replace("( ", "(").replace(" )", ")") for p in printed]
+        assert all(re.fullmatch(f"{structural}|{macro_call}", p) for p in printed), (
+            path,
             printed,
         )
         assert "'{{" not in text and '"{{' not in text  # no value quoted into SQL
@@ -94,7 +95,7 @@ def test_templates_shape_queries_only_with_structural_settings():
     assert macros
     for path in macros:
         text = path.read_text()
-        printed = re.findall(r"{{\s*(.*?)\s*}}", text)
+        printed = re.findall(r"{{\s*(.*?)\s*}}", text, re.S)
         # The matching macro's parameters; figures' `counts` prints the column names it is
         # given (string literals in the query) and the commas between them.
         allowed = r'round( \+ 1)?|rounds|left|right|gap|pairs|column|"," if not loop.last'

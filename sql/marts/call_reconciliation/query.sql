@@ -1,46 +1,41 @@
-{% from "macros/reconciliation.sql" import tracked_numbers %}
--- One row per business and report date (inbound calls), with the business's own thresholds and
--- tracked numbers (staging.business_settings). A date one of the business's call sources has not
--- loaded yet (staging.source_coverage) names it in missing_sources and is not flagged: its gap
--- is the source's absence, and the date is rebuilt when the source loads it.
+-- One row per business and report date (inbound calls), with the business's own thresholds
+-- (staging.business_settings). Each call only one system saw is counted under the cause
+-- marts.unmatched_calls gives it, the one place that cause is decided. A date one of the
+-- business's call sources has not loaded yet (staging.source_coverage) names it in
+-- missing_sources and is not flagged: its gap is the source's absence, and the date is rebuilt
+-- when the source loads it.
 WITH
-tracked AS (
-    {{ tracked_numbers() | indent(4) }}
+counted AS (
+    SELECT
+        business_id,
+        call_date AS report_date,
+        COUNTIF(ct_call_key IS NOT NULL) AS calltracking_calls,
+        COUNTIF(tel_call_key IS NOT NULL) AS telephony_calls,
+        COUNTIF(match_status = 'matched') AS matched_calls
+    FROM staging.unified_calls
+    WHERE
+        call_date BETWEEN @start_date AND @end_date
+        AND (@all_businesses OR business_id IN UNNEST(@business_ids))
+        AND direction = 'inbound'
+    GROUP BY business_id, call_date
 ),
 
-daily AS (
+unmatched AS (
     SELECT
-        unified.business_id,
-        unified.call_date AS report_date,
-        COUNTIF(unified.ct_call_key IS NOT NULL) AS calltracking_calls,
-        COUNTIF(unified.tel_call_key IS NOT NULL) AS telephony_calls,
-        COUNTIF(unified.match_status = 'matched') AS matched_calls,
-        COUNTIF(unified.match_status = 'calltracking_only') AS only_in_calltracking,
-        COUNTIF(
-            unified.match_status = 'telephony_only' AND tracked.company_number IS NULL
-        ) AS only_in_telephony_untracked,
-        COUNTIF(
-            unified.match_status = 'telephony_only'
-            AND tracked.company_number IS NOT NULL
-            AND unified.spam_reason IS NULL
-        ) AS only_in_telephony_tracked,
+        business_id,
+        report_date,
+        COUNTIF(reason = 'missing_in_telephony') AS only_in_calltracking,
+        COUNTIF(reason = 'untracked_number') AS only_in_telephony_untracked,
+        COUNTIF(reason = 'missing_in_calltracking') AS only_in_telephony_tracked,
         -- Call tracking hid it, telephony saw it, and the business's spam rule calls it spam
         -- (CallRail drops calls marked spam from its log).
-        COUNTIF(
-            unified.match_status = 'telephony_only'
-            AND tracked.company_number IS NOT NULL
-            AND unified.spam_reason IS NOT NULL
-        ) AS only_in_telephony_spam
-    FROM staging.unified_calls AS unified
-    LEFT JOIN tracked
-        ON
-            unified.business_id = tracked.business_id
-            AND unified.tel_company_number = tracked.company_number
+        COUNTIF(reason = 'spam_filtered') AS only_in_telephony_spam,
+        COUNT(*) AS unmatched_calls
+    FROM marts.unmatched_calls
     WHERE
-        unified.call_date BETWEEN @start_date AND @end_date
-        AND (@all_businesses OR unified.business_id IN UNNEST(@business_ids))
-        AND unified.direction = 'inbound'
-    GROUP BY unified.business_id, unified.call_date
+        report_date BETWEEN @start_date AND @end_date
+        AND (@all_businesses OR business_id IN UNNEST(@business_ids))
+    GROUP BY business_id, report_date
 ),
 
 awaited AS (
@@ -55,36 +50,41 @@ awaited AS (
 
 missing AS (
     SELECT
-        daily.business_id,
-        daily.report_date,
+        counted.business_id,
+        counted.report_date,
         STRING_AGG(awaited.source_id, ',' ORDER BY awaited.source_id) AS missing_sources
-    FROM daily
+    FROM counted
     INNER JOIN awaited
         ON
-            daily.business_id = awaited.business_id
-            AND daily.report_date >= awaited.first_covered_date
+            counted.business_id = awaited.business_id
+            AND counted.report_date >= awaited.first_covered_date
     LEFT JOIN staging.source_coverage AS covered
         ON
             awaited.business_id = covered.business_id
             AND awaited.source_id = covered.source_id
-            AND daily.report_date BETWEEN covered.covered_from_date AND covered.covered_until_date
+            AND counted.report_date BETWEEN covered.covered_from_date AND covered.covered_until_date
     WHERE covered.source_id IS NULL
-    GROUP BY daily.business_id, daily.report_date
+    GROUP BY counted.business_id, counted.report_date
 ),
 
 measured AS (
     SELECT
-        daily.*,
-        missing.missing_sources,
-        daily.only_in_calltracking
-        + daily.only_in_telephony_untracked
-        + daily.only_in_telephony_tracked
-        + daily.only_in_telephony_spam AS unmatched_calls
-    FROM daily
+        counted.*,
+        COALESCE(unmatched.only_in_calltracking, 0) AS only_in_calltracking,
+        COALESCE(unmatched.only_in_telephony_untracked, 0) AS only_in_telephony_untracked,
+        COALESCE(unmatched.only_in_telephony_tracked, 0) AS only_in_telephony_tracked,
+        COALESCE(unmatched.only_in_telephony_spam, 0) AS only_in_telephony_spam,
+        COALESCE(unmatched.unmatched_calls, 0) AS unmatched_calls,
+        missing.missing_sources
+    FROM counted
+    LEFT JOIN unmatched
+        ON
+            counted.business_id = unmatched.business_id
+            AND counted.report_date = unmatched.report_date
     LEFT JOIN missing
         ON
-            daily.business_id = missing.business_id
-            AND daily.report_date = missing.report_date
+            counted.business_id = missing.business_id
+            AND counted.report_date = missing.report_date
 ),
 
 flagged AS (
