@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
 import math
 import time
@@ -21,7 +20,7 @@ from typing import Any
 from ringback import audits, business_hours, catalog, coverage, history
 from ringback.catalog import Table
 from ringback.runtime import Runtime
-from ringback.settings import Config, ConfigError, Settings
+from ringback.settings import Config, ConfigError, Settings, settings_columns
 from ringback.warehouse.base import PartitionRange, Warehouse
 
 log = logging.getLogger(__name__)
@@ -150,26 +149,9 @@ class BusinessScope:
             {
                 "business_id": bid,
                 "business_name": self.names.get(bid, bid),
-                "time_zone": s.reporting_time_zone,
-                "talk_threshold_seconds": s.talk_threshold_seconds,
-                "recovery_window_seconds": s.recovery_window_seconds,
-                "uniqueness_window_seconds": None
-                if s.uniqueness_window_days is None
-                else s.uniqueness_window_days * 86400,
-                "match_tolerance_seconds": s.match_tolerance_seconds,
-                "mismatch_min_unmatched": s.mismatch_min_unmatched,
-                "mismatch_min_ratio": float(s.mismatch_min_ratio),
-                "tracked_numbers": ",".join(s.tracked_numbers) or None,
-                "spam_calls_per_day": s.spam_calls_per_day,
-                "spam_vendor_flag": s.spam_vendor_flag,
+                **settings_columns(s),
                 "is_configured": bid in self.configured,
-                "callback_sla_seconds": s.callback_sla_minutes * 60,
                 "has_business_hours": business_hours.has_schedule(s.business_hours, s.holidays),
-                "business_hours": json.dumps(dict(s.business_hours)) if s.business_hours else None,
-                "holidays": ",".join(s.holidays) or None,
-                "hash_employee_names": s.hash_employee_names,
-                "crm_match_before_seconds": round(s.crm_match_before_hours * 3600),
-                "crm_match_after_seconds": round(s.crm_match_after_minutes * 60),
                 "crm_synced_from": self.crm_coverage.get(bid, (None, None))[0],
                 "crm_synced_until": self.crm_coverage.get(bid, (None, None))[1],
                 "calls_covered_from": self.calls_coverage.get(bid, (None, None))[0],

@@ -47,53 +47,107 @@ def project_root() -> Path:
 
 
 def setting(
-    default: Any, *, valid: Callable[[Any], bool] | None = None, business: bool = False
+    default: Any,
+    *,
+    valid: Callable[[Any], bool] | None = None,
+    business: bool = False,
+    column: str | bool = False,
+    as_column: Callable[[Any], Any] | None = None,
 ) -> Any:
     """A field of Settings with its rules declared beside it: ``valid`` is its range (checked
     when settings are made), ``business`` lets a business override it under its ``settings:``
-    in the sources file."""
+    in the sources file, and ``column`` names the ``staging.business_settings`` column the
+    queries read it from (True: the field's own name), as ``as_column`` converts it (units the
+    SQL compares with, lists as text)."""
     metadata: dict[str, Any] = {"business": business}
     if valid is not None:
         metadata["valid"] = valid
+    if column:
+        metadata["column"] = column
+        metadata["as_column"] = as_column or (lambda value: value)
     return field(default=default, metadata=metadata)
+
+
+def _seconds(per: float) -> Callable[[float | None], int | None]:
+    """A duration setting in hours, minutes or days as the whole seconds SQL compares with."""
+    return lambda value: None if value is None else round(value * per)
+
+
+def _listed(values: tuple[str, ...]) -> str | None:
+    return ",".join(values) or None
 
 
 @dataclass(frozen=True)
 class Settings:
     """Every tunable of the pipeline; docs/rules.md states the rule behind each."""
 
-    reporting_time_zone: str = "Europe/Kyiv"
-    talk_threshold_seconds: int = setting(30, valid=lambda v: v >= 0, business=True)
-    recovery_window_hours: float = setting(24, valid=lambda v: v > 0, business=True)
-    uniqueness_window_days: int | None = setting(
-        None, valid=lambda v: v is None or v >= 1, business=True
+    reporting_time_zone: str = setting("Europe/Kyiv", column="time_zone")
+    talk_threshold_seconds: int = setting(30, valid=lambda v: v >= 0, business=True, column=True)
+    recovery_window_hours: float = setting(
+        24,
+        valid=lambda v: v > 0,
+        business=True,
+        column="recovery_window_seconds",
+        as_column=_seconds(3600),
     )
-    match_tolerance_seconds: int = setting(120, valid=lambda v: v >= 0, business=True)
+    uniqueness_window_days: int | None = setting(
+        None,
+        valid=lambda v: v is None or v >= 1,
+        business=True,
+        column="uniqueness_window_seconds",
+        as_column=_seconds(86400),
+    )
+    match_tolerance_seconds: int = setting(120, valid=lambda v: v >= 0, business=True, column=True)
     match_rounds: int = setting(6, valid=lambda v: v >= 1)
-    mismatch_min_unmatched: int = setting(3, valid=lambda v: v >= 0, business=True)
-    mismatch_min_ratio: float = setting(0.05, valid=lambda v: 0 <= v <= 1, business=True)
-    tracked_numbers: tuple[str, ...] = setting((), business=True)
+    mismatch_min_unmatched: int = setting(3, valid=lambda v: v >= 0, business=True, column=True)
+    mismatch_min_ratio: float = setting(
+        0.05, valid=lambda v: 0 <= v <= 1, business=True, column=True, as_column=float
+    )
+    tracked_numbers: tuple[str, ...] = setting((), business=True, column=True, as_column=_listed)
     # Spam: a call the vendor flags as spam, or any call of a number that rang more
     # than spam_calls_per_day times in one day without a conversation, is no lead and no missed
     # call; a telephony-only call to a tracked number from it is `spam_filtered`. None = off.
     spam_calls_per_day: int | None = setting(
-        None, valid=lambda v: v is None or v >= 1, business=True
+        None, valid=lambda v: v is None or v >= 1, business=True, column=True
     )
-    spam_vendor_flag: bool = setting(True, business=True)
+    spam_vendor_flag: bool = setting(True, business=True, column=True)
     # Callbacks (marts.missed_call_followups): the first attempt to call a missed customer back
     # is due within this many minutes of business time. business_hours (weekday: "HH:MM-HH:MM")
     # and holidays (ISO dates) define that time in the business's zone; none = always open.
-    callback_sla_minutes: int = setting(15, valid=lambda v: v >= 1, business=True)
-    business_hours: tuple[tuple[str, str], ...] = setting((), business=True)
-    holidays: tuple[str, ...] = setting((), business=True)
+    callback_sla_minutes: int = setting(
+        15,
+        valid=lambda v: v >= 1,
+        business=True,
+        column="callback_sla_seconds",
+        as_column=_seconds(60),
+    )
+    business_hours: tuple[tuple[str, str], ...] = setting(
+        (),
+        business=True,
+        column=True,
+        as_column=lambda hours: json.dumps(dict(hours)) if hours else None,
+    )
+    holidays: tuple[str, ...] = setting((), business=True, column=True, as_column=_listed)
     # Employee names and ids are staff data and stay in the marts unless a business has them
     # hashed (ids too: an id is often an email that names the person).
-    hash_employee_names: bool = setting(False, business=True)
+    hash_employee_names: bool = setting(False, business=True, column=True)
     # CRM leads (marts.crm_leads, crm_reconciliation): a CRM lead matches a ringback lead of the
     # same number whose call started from this many hours before the CRM created it ...
-    crm_match_before_hours: float = setting(168, valid=lambda v: v > 0, business=True)
+    crm_match_before_hours: float = setting(
+        168,
+        valid=lambda v: v > 0,
+        business=True,
+        column="crm_match_before_seconds",
+        as_column=_seconds(3600),
+    )
     # ... to this many minutes after (a manager may type the lead in before the call ends).
-    crm_match_after_minutes: float = setting(60, valid=lambda v: v >= 0, business=True)
+    crm_match_after_minutes: float = setting(
+        60,
+        valid=lambda v: v >= 0,
+        business=True,
+        column="crm_match_after_seconds",
+        as_column=_seconds(60),
+    )
     rebuild_lookback_days: int = setting(3, valid=lambda v: v >= 0)
     # The hour (0-23, the business's zone) by which its marts are built for the previous day
     # with whichever sources have loaded; a date built without one is marked and rebuilt when
@@ -307,6 +361,19 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
 BUSINESS_SETTING_KEYS = tuple(
     f.name for f in dataclasses.fields(Settings) if f.metadata.get("business")
 )
+
+
+def settings_columns(settings: Settings) -> dict[str, Any]:
+    """The ``staging.business_settings`` columns a business's settings give, each converted as
+    its field declares (``setting(column=...)``)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        if column := f.metadata.get("column"):
+            name = f.name if column is True else column
+            out[name] = f.metadata["as_column"](getattr(settings, f.name))
+    return out
+
+
 DEFAULT_BUSINESS_ID = "default"
 _BUSINESS_ID = re.compile(r"[a-z0-9_]+")
 

@@ -159,3 +159,41 @@ def test_the_settings_page_states_every_default_as_the_code_does():
             assert json.dumps(shown) == json.dumps(want), name
     deployment = yaml.safe_load((root / "config/settings.yaml").read_text()) or {}
     assert not {k for k, v in deployment.items() if defaults.get(k) == v}
+
+
+def test_a_business_settings_row_is_derived_from_the_fields_and_matches_its_schema():
+    """Each setting the queries read declares its column (``setting(column=...)``): the row of
+    staging.business_settings is those columns plus the facts of the run, and has exactly the
+    table's columns."""
+    import dataclasses
+
+    from ringback import catalog
+    from ringback.models import BusinessScope
+    from ringback.settings import Settings, settings_columns
+
+    settings = load_settings(
+        {
+            "recovery_window_hours": 1.5,
+            "callback_sla_minutes": 20,
+            "tracked_numbers": "+380441112233,+380442223344",
+            "holidays": "2026-12-25",
+        }
+    )
+    columns = settings_columns(settings)
+    assert columns["recovery_window_seconds"] == 5400
+    assert columns["callback_sla_seconds"] == 1200
+    assert columns["uniqueness_window_seconds"] is None
+    assert columns["tracked_numbers"] == "+380441112233,+380442223344"
+    assert columns["holidays"] == "2026-12-25" and columns["business_hours"] is None
+    assert columns["time_zone"] == settings.reporting_time_zone
+    schema = [c.name for c in catalog.table("staging.business_settings").columns]
+    assert set(columns) < set(schema)
+    scope = BusinessScope(
+        None, {"kyiv_clinic": settings}, frozenset({"kyiv_clinic"}), {"kyiv_clinic": "Kyiv"}
+    )
+    (row,) = scope.rows()
+    assert sorted(row) == sorted(schema)
+    assert row["business_name"] == "Kyiv" and row["is_configured"]
+    # A per-business rule setting the queries read has a column.
+    read = {f.name for f in dataclasses.fields(Settings) if f.metadata.get("column")}
+    assert {"talk_threshold_seconds", "recovery_window_hours", "crm_match_after_minutes"} <= read
