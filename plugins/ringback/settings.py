@@ -252,7 +252,8 @@ class Settings:
 
     @property
     def recovery_window_seconds(self) -> int:
-        return round(self.recovery_window_hours * 3600)
+        # The value staging.business_settings carries: one conversion for Python and SQL.
+        return _seconds(3600)(self.recovery_window_hours)
 
     @property
     def effective_salt(self) -> str:
