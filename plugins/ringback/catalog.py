@@ -78,6 +78,9 @@ class Table:
     depends_on: tuple[str, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
     rebuild_lookahead: str | None = None  # "recovery_window": partitions reach past --end
+    # Built once per models run, after the dated models, over the run's whole range: a model
+    # over all history (the CRM marts), whose rows any date's build may change.
+    per_run: bool = False
 
     @property
     def ref(self) -> str:
@@ -186,6 +189,7 @@ def _load_table(layer: str, folder: Path) -> Table:
         depends_on=tuple(meta.get("depends_on", ())),
         labels={str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
         rebuild_lookahead=meta.get("rebuild_lookahead"),
+        per_run=bool(write.get("per_run", write.get("mode") == "replace")),
     )
     if table.rebuild_lookahead not in (None, "recovery_window"):
         raise ConfigError(f"{folder}: unknown rebuild_lookahead {table.rebuild_lookahead!r}")
@@ -201,6 +205,8 @@ def _load_table(layer: str, folder: Path) -> Table:
         raise ConfigError(f"{folder}: unknown write mode {table.write_mode!r}")
     if table.replaces_dates and table.write_mode != "upsert":
         raise ConfigError(f"{folder}: replaces_dates belongs to write mode 'upsert'")
+    if table.per_run and table.partition_field:
+        raise ConfigError(f"{folder}: a per-run model is not partitioned (it spans all dates)")
     if table.write_mode == "partitions" and not table.partition_field:
         raise ConfigError(f"{folder}: write mode 'partitions' needs a partitioning field")
     if table.kind == "model" and not table.query_path.exists():

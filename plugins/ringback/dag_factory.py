@@ -305,16 +305,17 @@ all converge on the same tables; a run with nothing to build succeeds in seconds
   `staging.business_hours` (opening intervals), and the date ranges to build.
 * **one task per model** of `sql/` (`unified_calls`, `customer_first_seen`, `tracked_numbers`,
   `primary_calls`, the marts `attributed_leads`, `missed_calls`, `unmatched_calls`,
-  `call_reconciliation`, `missed_call_followups`, `call_handling_hourly`, and `crm_leads` and
-  `crm_reconciliation`, rebuilt whole each run: a CRM load may change a week-old match or a
+  `call_reconciliation`, `missed_call_followups`, `call_handling_hourly`, then `crm_leads`,
+  rematched for the customers of the CRM leads loaded since the last run and of the dates built,
+  and `crm_reconciliation`, rebuilt whole: a CRM load may change a week-old match or a
   month-old deal), wired by each model's
   `depends_on`: a failed model is the red square, and clearing it reruns that model and what
   reads it. Marts are validated by the warehouse (their suites compiled to SQL) before they
   replace their partitions; a failed validation fails the task without retry.
-* **finish**: records the counts built, then checks completeness: every staged (business,
-  date) built from its current rows and, with inbound calls, in `marts.call_reconciliation`.
-  A gap fails the task (no retry) naming the dates, and marks them for the next run.
-  Updates the marts Asset with the dates built.
+* **finish**: records the counts built and forgets the CRM leads matched, then checks
+  completeness: every staged (business, date) built from its current rows and, with inbound
+  calls, in `marts.call_reconciliation`. A gap fails the task (no retry) naming the dates,
+  and marks them for the next run. Updates the marts Asset with the dates built.
 * **data_docs**: drops stored load validations older than `validation_results_retention_days`
   and rebuilds the Great Expectations Data Docs (off when `build_data_docs` is false).
 

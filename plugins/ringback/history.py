@@ -272,3 +272,22 @@ def forget(warehouse: Warehouse, staged: pa.Table) -> None:
             ]
         ),
     )
+
+
+def mark_crm_leads(warehouse: Warehouse, staged: pa.Table) -> None:
+    """Mark CRM leads about to be written to staging for the next models run to rematch
+    (``staging.crm_leads_pending``): marts.crm_leads is rebuilt for their customers only."""
+    if staged.num_rows == 0:
+        return
+    table = catalog.table("staging.crm_leads_pending")
+    now = dt.datetime.now(dt.UTC)
+    marked = staged.select(["business_id", "crm_lead_key"]).append_column(
+        "marked_at", pa.array([now] * staged.num_rows, table.arrow_schema().field("marked_at").type)
+    )
+    warehouse.write(table, marked.cast(table.arrow_schema()))
+
+
+def clear_crm_marks(warehouse: Warehouse, planned_at: dt.datetime) -> None:
+    """Forget the CRM leads marked before the run was planned (its build has matched them);
+    a lead a load marked since keeps its mark for the next run."""
+    warehouse.clear_marks(catalog.table("staging.crm_leads_pending"), "marked_at", planned_at)

@@ -438,13 +438,12 @@ def build_one(
     began = time.perf_counter()
     rows = 0
     segments: tuple[Segment, ...] = plan.segments
-    if table.write_mode == "replace":
-        # A model written whole (a CRM match over all history) is built once, after the other
-        # models, whatever dates they built: a CRM load changes no call date.
+    if table.per_run:
+        # A model over all history (the CRM matches) is built once, after the dated models,
+        # over the whole range they built: a CRM load changes no call date.
         day = plan.planned_at.date()
-        segments = (
-            (plan.segments[-1],) if plan.segments else (Segment(RebuildWindow(day, day), None),)
-        )
+        built = plan.built_range() or (day, day)
+        segments = (Segment(RebuildWindow(*built), None),)
     for segment in segments:
         table_window = segment.window
         if table.rebuild_lookahead == "recovery_window":
@@ -466,9 +465,11 @@ def build_one(
 
 
 def finish(warehouse: Warehouse, plan: RunPlan) -> None:
-    """After every model built: remember the counts built, then check every staged date is in
+    """After every model built: remember the counts built and forget the CRM leads matched,
+    then check every staged date is in
     the marts (``history.IncompleteMarts`` names any that is not)."""
     history.record(warehouse, plan.fold, plan.planned_at)
+    history.clear_crm_marks(warehouse, plan.planned_at)
     history.check_complete(warehouse, plan.planned_at)
 
 

@@ -10,11 +10,12 @@ import zoneinfo
 import pytest
 
 from ringback import catalog, history, models
+from ringback.ingest.publish import write_crm_leads
 from ringback.settings import Business, Config, load_settings
 from ringback_dev.simulators.crm_journeys import CrmGenerator, crm_staging_rows
 from ringback_dev.simulators.journeys import JourneyGenerator, staging_rows
 
-from helpers import build, connect, load_calls, load_crm_rows
+from helpers import build, connect, good_load, load_calls, load_crm_rows
 
 FIRST = dt.date(2026, 10, 1)
 LAST = dt.date(2026, 10, 31)  # crosses the 2026-10-25 DST change in Kyiv
@@ -316,3 +317,65 @@ def test_a_repull_that_keeps_the_count_is_folded_again(tmp_path, two_business_ro
             (r["business_id"], FIRST) for r in old
         }
         assert fold.ranges[0][0] <= FIRST <= fold.ranges[0][1]
+
+
+def test_crm_leads_loaded_day_by_day_equal_one_load(tmp_path, two_business_rows):
+    """CRM leads pulled with their days (new leads, deals won weeks later, a number typed wrong
+    and corrected the next day), each pull followed by that day's run: the CRM marts equal one
+    load of the final state and one build, and a pull's run rematches only its customers."""
+    settings = load_settings({"validate_marts": False})
+    kyiv = zoneinfo.ZoneInfo("Europe/Kyiv")
+    crm = CrmGenerator(JourneyGenerator(seed=11, customers_per_day=25))
+    end = dt.datetime.combine(LAST + dt.timedelta(days=10), dt.time(), tzinfo=dt.UTC)
+
+    def state(at: dt.datetime) -> dict[str, dict]:
+        rows = crm_staging_rows(crm, FIRST, LAST, at, kyiv, "kyiv_clinic")
+        return {r["crm_lead_key"]: {**r, "load_id": "pulled"} for r in rows}
+
+    final = state(end)
+    numbers = sorted({r["customer_number"] for r in final.values() if r["customer_number"]})
+    typos = set(sorted(k for k, r in final.items() if r["customer_number"])[::40])
+    synced = (dt.datetime.combine(FIRST, dt.time(), tzinfo=dt.UTC), end)
+    loads = catalog.table("raw.loads")
+    crm_refs = ("marts.crm_leads", "marts.crm_reconciliation")
+    with connect(f"duckdb://{tmp_path}/full.duckdb") as wh:
+        wh.init()
+        load_calls(wh, two_business_rows)
+        load_crm_rows(wh, list(final.values()), *synced)
+        build(wh, settings, FIRST, LAST, config=TWO)
+        want = snapshot(wh)
+    loaded: dict[str, dict] = {}
+    pulls: list[int] = []
+    with connect(f"duckdb://{tmp_path}/daily.duckdb") as wh:
+        wh.init()
+        load_calls(wh, two_business_rows)
+        wh.write(loads, loads.to_arrow([good_load("hubspot_main", "hubspot", *synced)]))
+        days = [*_days(), LAST + dt.timedelta(days=10)]
+        by_hand = FIRST + dt.timedelta(days=14)
+        for day in days:
+            at = min(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=kyiv), end)
+            now = state(at)
+            for key in typos & now.keys() - loaded.keys():  # first pulled with a wrong number
+                wrong = numbers[(numbers.index(now[key]["customer_number"]) + 1) % len(numbers)]
+                now[key] = {**now[key], "customer_number": wrong}
+            pull = [r for k, r in now.items() if loaded.get(k) != r]
+            loaded |= {r["crm_lead_key"]: r for r in pull}
+            rows = catalog.table("staging.crm_leads").to_arrow(pull)
+            if day == by_hand:  # written without a mark, new leads among them: matched whole
+                wh.write(catalog.table("staging.crm_leads"), rows)
+            else:
+                write_crm_leads(wh, rows)
+            pulls.append(len(pull))
+            ran = build(wh, settings, min(day, LAST), min(day, LAST), config=TWO)
+            rematched = next(r.rows for r in ran if r.ref == "marts.crm_leads")
+            if day == by_hand:
+                assert rematched == len(loaded)
+        got = snapshot(wh)
+        assert not wh.query("SELECT * FROM staging.crm_leads_pending").num_rows
+    assert loaded == final
+    assert sum(pulls) > len(final)  # leads were pulled more than once (deals, corrections)
+    for ref in crm_refs:
+        assert got[ref] == want[ref], ref
+    assert sum(r[10] is not None for r in want["marts.crm_leads"]) > 100  # lead_id: matched
+    # The last pull's run rematched its customers and the last days', not all history.
+    assert 0 < rematched < len(final) / 3

@@ -68,8 +68,7 @@ def publish(runtime: Runtime, load_id: str, *, require_validation: bool = True) 
             where={"load_id": manifest.load_id},
         )
         if report["success"] and contract is CRM:
-            # A pull by modification time lists what changed, not what exists: no soft deletes.
-            wh.write(catalog.table(contract.staged_table), staged)
+            write_crm_leads(wh, staged)
         elif report["success"]:
             # Marked for the next models run before they change (even where a re-pull keeps the
             # count): a crash after the mark costs a rebuild, one before it loses nothing.
@@ -122,6 +121,14 @@ def publish(runtime: Runtime, load_id: str, *, require_validation: bool = True) 
             f"{contract.staged_table} was not changed. Data Docs: {report.get('data_docs')}"
         )
     return manifest
+
+
+def write_crm_leads(wh: Warehouse, staged: pa.Table) -> None:
+    """Write CRM leads to staging, marked for the marts first (a crash after the mark costs a
+    rematch, one before it loses nothing). A pull by modification time lists what changed, not
+    what exists: no soft deletes."""
+    history.mark_crm_leads(wh, staged)
+    wh.write(catalog.table("staging.crm_leads"), staged)
 
 
 def write_file_reads(wh: Warehouse, manifest: Manifest, reads: list[dict]) -> None:

@@ -214,6 +214,18 @@ class Warehouse(abc.ABC):
         if unknown:
             raise WarehouseError(f"{table.ref} has no columns {sorted(unknown)}")
 
+    @abc.abstractmethod
+    def clear_marks(self, table: Table, column: str, until: dt.datetime) -> None:
+        """Remove the rows of a bookkeeping table whose timestamp ``column`` is at or before
+        ``until`` (marks a finished run has dealt with), in one statement."""
+
+    def _clear_marks_sql(self, table: Table, column: str, target: str) -> str:
+        if getattr(self, "read_only", False):
+            raise WarehouseError("warehouse opened read-only")
+        if table.kind != "load" or table.column(column).type != "TIMESTAMP":
+            raise WarehouseError(f"{table.ref}.{column} is not a load table's mark time")
+        return f"DELETE FROM {target} WHERE `{column}` <= @until"
+
     @staticmethod
     def _check_truncate(table: Table) -> None:
         if table.kind != "model":

@@ -561,6 +561,10 @@ class BigQueryWarehouse(Warehouse):
         self._check_truncate(table)
         self._run(truncate_statement(self._sql_ref(table.layer, table.name)), None)
 
+    def clear_marks(self, table: Table, column: str, until: dt.datetime) -> None:
+        target = self._sql_ref(table.layer, table.name)
+        self._run(self._clear_marks_sql(table, column, target), {"until": until})
+
     # -- writes ----------------------------------------------------------------------------
     def write(self, table, rows, *, partitions=None, where=None) -> int:
         from google.api_core.exceptions import Conflict

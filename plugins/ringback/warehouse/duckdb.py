@@ -9,6 +9,7 @@ for writers, shared for readers) and waits for its turn instead of failing.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import functools
 import hashlib
@@ -381,6 +382,10 @@ class DuckDBWarehouse(Warehouse):
     def truncate(self, table: Table) -> None:
         self._check_truncate(table)
         self.con.execute(f"DELETE FROM {table.ref}")
+
+    def clear_marks(self, table: Table, column: str, until: dt.datetime) -> None:
+        duck_sql, _ = to_duckdb_sql(self._clear_marks_sql(table, column, table.ref))
+        self.con.execute(duck_sql, {"until": until})
 
     # -- writes --------------------------------------------------------------------------
     def write(self, table, rows, *, partitions=None, where=None) -> int:

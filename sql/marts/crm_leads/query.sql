@@ -3,8 +3,13 @@
 -- A pair is a CRM lead and a ringback lead of the same customer (hashed number) whose call
 -- started within [created_at - before, created_at + after]. Matching is one-to-one, nearest
 -- first (by |created_at - lead_at|, ties by the keys: sql/macros/matching.sql, as the
--- cross-system matching). Over all history, every run: the matches of any date can change with
--- any CRM load.
+-- cross-system matching).
+-- Incremental by customer: a CRM lead's match depends only on its customer's CRM leads and
+-- ringback leads, so a run rematches the customers whose rows can have changed and replaces
+-- their CRM leads' rows by key: the customers of the CRM leads loaded since the last run
+-- (staging.crm_leads_pending), and those with a ringback lead credited on the run's dates, as
+-- built now or as matched before. A business whose CRM leads the mart does not hold one for
+-- one (its first run, a full refresh, rows written by hand) is matched whole.
 WITH
 settings AS (
     SELECT
@@ -15,15 +20,132 @@ settings AS (
     FROM staging.business_settings
 ),
 
-crm AS (
+staged_counts AS (
     SELECT
-        crm.*,
+        business_id,
+        COUNT(*) AS crm_leads
+    FROM staging.crm_leads
+    GROUP BY business_id
+),
+
+built_counts AS (
+    SELECT
+        business_id,
+        COUNT(*) AS crm_leads
+    FROM marts.crm_leads
+    GROUP BY business_id
+),
+
+new_marked AS (
+    -- Marked leads the mart does not hold yet: the count they add.
+    SELECT
+        pending.business_id,
+        COUNT(*) AS crm_leads
+    FROM staging.crm_leads_pending AS pending
+    LEFT JOIN marts.crm_leads AS built
+        ON pending.business_id = built.business_id AND pending.crm_lead_key = built.crm_lead_key
+    WHERE built.crm_lead_key IS NULL
+    GROUP BY pending.business_id
+),
+
+whole AS (
+    SELECT staged_counts.business_id
+    FROM staged_counts
+    LEFT JOIN built_counts ON staged_counts.business_id = built_counts.business_id
+    LEFT JOIN new_marked ON staged_counts.business_id = new_marked.business_id
+    WHERE
+        staged_counts.crm_leads
+        != COALESCE(built_counts.crm_leads, 0) + COALESCE(new_marked.crm_leads, 0)
+),
+
+changed AS (
+    -- Read from staging: the leads loaded since the last run, or of a business matched whole.
+    SELECT
+        crm.business_id,
+        crm.crm_lead_key,
+        crm.source_id,
+        crm.created_at,
+        crm.created_date,
+        crm.created_via,
+        crm.crm_source,
+        crm.crm_campaign,
+        crm.customer_number IS NOT NULL AS has_phone,
         IF(
             crm.customer_number IS NULL,
             NULL,
             TO_HEX(SHA256(CONCAT(@hash_salt, crm.customer_number)))
-        ) AS customer_hash
+        ) AS customer_hash,
+        crm.deal_id,
+        crm.amount AS deal_amount,
+        crm.currency AS deal_currency,
+        crm.stage AS deal_stage,
+        crm.won_at AS deal_won_at
     FROM staging.crm_leads AS crm
+    LEFT JOIN whole ON crm.business_id = whole.business_id
+    LEFT JOIN staging.crm_leads_pending AS pending
+        ON crm.business_id = pending.business_id AND crm.crm_lead_key = pending.crm_lead_key
+    WHERE whole.business_id IS NOT NULL OR pending.crm_lead_key IS NOT NULL
+),
+
+customers AS (
+    SELECT
+        business_id,
+        customer_hash
+    FROM changed
+    WHERE customer_hash IS NOT NULL
+    UNION DISTINCT
+    -- A changed lead's customer before the change (its number may have changed).
+    SELECT
+        built.business_id,
+        built.customer_hash
+    FROM marts.crm_leads AS built
+    INNER JOIN changed
+        ON built.business_id = changed.business_id AND built.crm_lead_key = changed.crm_lead_key
+    WHERE built.customer_hash IS NOT NULL
+    UNION DISTINCT
+    -- Ringback leads the run built (credited on its dates) ...
+    SELECT
+        business_id,
+        customer_hash
+    FROM marts.attributed_leads
+    WHERE attributed_date BETWEEN @start_date AND @end_date
+    UNION DISTINCT
+    -- ... and those the run replaced, as last matched (a lead's date follows its credited call).
+    SELECT
+        business_id,
+        customer_hash
+    FROM marts.crm_leads
+    WHERE lead_date BETWEEN @start_date AND @recovery_end_date
+),
+
+crm AS (
+    SELECT * FROM changed
+    UNION ALL
+    -- The unchanged leads of those customers, as the mart holds them (staging's row unchanged).
+    SELECT
+        built.business_id,
+        built.crm_lead_key,
+        built.source_id,
+        built.crm_created_at AS created_at,
+        built.crm_created_date AS created_date,
+        built.created_via,
+        built.crm_source,
+        built.crm_campaign,
+        built.has_phone,
+        built.customer_hash,
+        built.deal_id,
+        built.deal_amount,
+        built.deal_currency,
+        built.deal_stage,
+        built.deal_won_at
+    FROM marts.crm_leads AS built
+    INNER JOIN customers
+        ON
+            built.business_id = customers.business_id
+            AND built.customer_hash = customers.customer_hash
+    LEFT JOIN changed
+        ON built.business_id = changed.business_id AND built.crm_lead_key = changed.crm_lead_key
+    WHERE changed.crm_lead_key IS NULL
 ),
 
 bounds AS (
@@ -95,18 +217,18 @@ SELECT
     crm.created_via,
     crm.crm_source,
     crm.crm_campaign,
-    crm.customer_number IS NOT NULL AS has_phone,
+    crm.has_phone,
     crm.customer_hash,
     matched.lead_id,
     leads.lead_at,
     leads.lead_date,
     TIMESTAMP_DIFF(crm.created_at, leads.lead_at, SECOND) AS crm_delay_seconds,
     crm.deal_id,
-    crm.amount AS deal_amount,
-    crm.currency AS deal_currency,
-    crm.stage AS deal_stage,
-    crm.won_at IS NOT NULL AS deal_won,
-    crm.won_at AS deal_won_at
+    crm.deal_amount,
+    crm.deal_currency,
+    crm.deal_stage,
+    crm.deal_won_at IS NOT NULL AS deal_won,
+    crm.deal_won_at
 FROM crm
 LEFT JOIN matched
     ON crm.business_id = matched.business_id AND crm.crm_lead_key = matched.crm_lead_key
