@@ -88,19 +88,21 @@ changed AS (
 ),
 
 customers AS (
+    -- The marked leads' customers (a business matched whole needs none: all its leads are in).
     SELECT
-        business_id,
-        customer_hash
+        changed.business_id,
+        changed.customer_hash
     FROM changed
-    WHERE customer_hash IS NOT NULL
+    LEFT JOIN whole ON changed.business_id = whole.business_id
+    WHERE whole.business_id IS NULL AND changed.customer_hash IS NOT NULL
     UNION DISTINCT
-    -- A changed lead's customer before the change (its number may have changed).
+    -- A marked lead's customer before the change (its number may have changed).
     SELECT
         built.business_id,
         built.customer_hash
     FROM marts.crm_leads AS built
-    INNER JOIN changed
-        ON built.business_id = changed.business_id AND built.crm_lead_key = changed.crm_lead_key
+    INNER JOIN staging.crm_leads_pending AS pending
+        ON built.business_id = pending.business_id AND built.crm_lead_key = pending.crm_lead_key
     WHERE built.customer_hash IS NOT NULL
     UNION DISTINCT
     -- Ringback leads the run built (credited on its dates) ...
@@ -143,9 +145,11 @@ crm AS (
         ON
             built.business_id = customers.business_id
             AND built.customer_hash = customers.customer_hash
-    LEFT JOIN changed
-        ON built.business_id = changed.business_id AND built.crm_lead_key = changed.crm_lead_key
-    WHERE changed.crm_lead_key IS NULL
+    -- Not in `changed`: every marked lead with a staging row is, and no other has a mart row.
+    LEFT JOIN whole ON built.business_id = whole.business_id
+    LEFT JOIN staging.crm_leads_pending AS pending
+        ON built.business_id = pending.business_id AND built.crm_lead_key = pending.crm_lead_key
+    WHERE whole.business_id IS NULL AND pending.crm_lead_key IS NULL
 ),
 
 bounds AS (
