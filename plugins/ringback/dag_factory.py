@@ -572,6 +572,11 @@ retries and reruns; a request that got no answer is not resent (see README).
             if any(r.counts.get("failed") for r in results):
                 # The failed leads are tried again by this task's retry (the ledger skips the rest).
                 raise RuntimeError(lines)
+            if rejected := sum(r.rejected for r in results):
+                from airflow.sdk.exceptions import AirflowFailException
+
+                # Recorded in the ledger; the same data would fail again: alert, do not retry.
+                raise AirflowFailException(f"Google rejected {rejected} uploaded leads: {lines}")
             return lines
 
         # Not in the pool: the ledger is written in short connections between requests.

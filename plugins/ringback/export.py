@@ -15,6 +15,15 @@ off until the settings turn it on:
   to Google's Data Manager API (``events:ingest``, up to 2,000 per request, the lead id as
   ``transactionId``) instead. No raw phone number leaves the warehouse.
 
+Google accepts such a request at once and processes it later, when it may still reject records
+(a click it cannot find, a duplicate transaction id, an event too old). So each later run first
+asks ``requestStatus:retrieve`` about every request sent at least
+``google_ads_status_delay_minutes`` before, and records its leads ``accepted``, ``rejected``
+(every record of the request failed) or ``partly_rejected``, with Google's reasons and counts.
+Google counts failures per reason and request, never per record: a lead of a partly rejected
+request may or may not have counted, and the ledger says exactly that. Rejected leads are not
+sent again (the same data would fail the same way); the export task fails, which alerts.
+
 The ledger ``raw.lead_exports`` makes it send each lead once. A lead is marked ``sending`` before
 its request and ``sent`` after a 2xx; a request refused (4xx/5xx after retries) is ``failed`` and
 tried again next run; one that got no answer at all is ``unknown`` and is *not* resent (GA4 may
@@ -50,7 +59,9 @@ log = logging.getLogger(__name__)
 DESTINATIONS = ("ga4", "google_ads")
 GOOGLE_ADS_FILES = ("click_conversions", "enhanced_conversions")
 RECOVERED = ("missed_call_retry", "missed_call_callback")
-DONE = ("sent", "written", "skipped_too_old")  # never again
+CHECKED = {"SUCCESS": "accepted", "FAILED": "rejected", "PARTIAL_SUCCESS": "partly_rejected"}
+REJECTED = ("rejected", "partly_rejected")
+DONE = ("sent", "written", "skipped_too_old", *CHECKED.values())  # never again
 IN_DOUBT = ("sending", "unknown")  # never again unless --retry-unknown
 GA4_BASE_URL = "https://www.google-analytics.com"
 DATA_MANAGER_URL = "https://datamanager.googleapis.com"
@@ -104,6 +115,18 @@ WHERE leads.attribution_type IN ('missed_call_retry', 'missed_call_callback')
 ORDER BY leads.lead_at, leads.lead_id
 """
 
+# Data Manager requests sent long enough ago to ask Google how they were processed.
+AWAITING_STATUS = """
+SELECT business_id, destination, lead_id, attribution_type, lead_date, detail, attempts
+FROM raw.lead_exports
+WHERE destination = 'google_ads'
+    AND status = 'sent'
+    AND detail IS NOT NULL
+    AND business_id = @business
+    AND updated_at <= @sent_before
+ORDER BY detail, lead_id
+"""
+
 
 class ExportError(RuntimeError):
     """An export that cannot run as configured (no connection, unwritable folder...)."""
@@ -118,6 +141,14 @@ class ExportResult:
     counts: Counter[str] = field(default_factory=Counter)  # status -> leads this run
     already: Counter[str] = field(default_factory=Counter)  # ledger status -> leads left alone
     files: list[Path] = field(default_factory=list)
+    # Earlier uploads Google finished processing, checked this run: status -> leads, and
+    # Google's reasons -> records it failed.
+    checked: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rejected(self) -> int:
+        return sum(self.checked[s] for s in REJECTED)
 
     def line(self) -> str:
         name = f"{self.business_id} {self.destination}"
@@ -130,7 +161,21 @@ class ExportResult:
             out += f"; left alone (ledger): {left}"
         for path in self.files:
             out += f"; file {path}"
+        if self.checked:
+            out += "; Google processed earlier uploads: " + ", ".join(
+                f"{k} {v}" for k, v in sorted(self.checked.items())
+            )
+        if self.reasons:
+            out += (
+                " (records failed: "
+                + ", ".join(f"{_short_reason(k)} {v}" for k, v in sorted(self.reasons.items()))
+                + ")"
+            )
         return out
+
+
+def _short_reason(reason: str) -> str:
+    return reason.removeprefix("PROCESSING_ERROR_REASON_")
 
 
 def _ledger_row(lead: dict[str, Any], destination: str, status: str, detail: str | None) -> dict:
@@ -449,12 +494,8 @@ def _bearer_token(conn: ProviderConnection) -> str:
     return credentials.token
 
 
-def upload_google_ads(
-    wh: Warehouse | LedgerWriter,
-    leads: list[dict[str, Any]],
-    settings: Settings,
-    result: ExportResult,
-) -> None:
+def _data_manager(settings: Settings) -> tuple[ProviderConnection, dict[str, Any]]:
+    """The connection and the request's destination (the account and conversion action)."""
     conn = get_connection(settings.google_ads_connection_id, DATA_MANAGER_URL)
     account = conn.login.replace("-", "")
     action = conn.extra.get("conversion_action_id", "")
@@ -469,8 +510,22 @@ def upload_google_ads(
     }
     if login := conn.extra.get("login_account_id", "").replace("-", ""):
         destination["loginAccount"] = {"accountType": "GOOGLE_ADS", "accountId": login}
+    return conn, destination
+
+
+def _data_manager_client(conn: ProviderConnection) -> httpx.Client:
     headers = {"Authorization": f"Bearer {_bearer_token(conn)}"}
-    with httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0), headers=headers) as client:
+    return httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0), headers=headers)
+
+
+def upload_google_ads(
+    wh: Warehouse | LedgerWriter,
+    leads: list[dict[str, Any]],
+    settings: Settings,
+    result: ExportResult,
+) -> None:
+    conn, destination = _data_manager(settings)
+    with _data_manager_client(conn) as client:
         for chunk in _chunks(leads, MAX_UPLOAD_EVENTS):
             _record(wh, [_ledger_row(x, "google_ads", "sending", None) for x in chunk])
             body = {
@@ -483,6 +538,49 @@ def upload_google_ads(
             rows = [_ledger_row(x, "google_ads", status, detail or None) for x in chunk]
             _record(wh, rows)
             result.counts.update(r["status"] for r in rows)
+
+
+def _request_status(client: httpx.Client, base_url: str, request_id: str) -> dict | None:
+    """Google's status of one ingest request (its single destination), or None when it cannot
+    be had this run (no answer, an error): asked again next run."""
+    try:
+        resp = client.get(f"{base_url}/v1/requestStatus:retrieve", params={"requestId": request_id})
+        resp.raise_for_status()
+        (status,) = resp.json()["requestStatusPerDestination"]
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        log.warning("status of Data Manager request %s not available: %s", request_id, exc)
+        return None
+    return status
+
+
+def check_google_ads(
+    wh: Warehouse | LedgerWriter,
+    awaiting: list[dict[str, Any]],
+    settings: Settings,
+    result: ExportResult,
+) -> None:
+    """Record how Google processed earlier uploads (``awaiting``: their ledger rows)."""
+    conn, _ = _data_manager(settings)
+    by_request: dict[str, list[dict[str, Any]]] = {}
+    for row in awaiting:
+        by_request.setdefault(row["detail"], []).append(row)
+    with _data_manager_client(conn) as client:
+        for request_id, rows in by_request.items():
+            status = _request_status(client, conn.base_url, request_id)
+            state = CHECKED.get((status or {}).get("requestStatus", ""))
+            if state is None:  # still processing, unknown, or not available now
+                continue
+            counts = {
+                e["reason"]: int(e["recordCount"])
+                for e in (status.get("errorInfo") or {}).get("errorCounts", [])
+            }
+            detail = request_id + "".join(
+                f" {_short_reason(k)}={v}" for k, v in sorted(counts.items())
+            )
+            now = dt.datetime.now(dt.UTC)
+            _record(wh, [{**r, "status": state, "detail": detail, "updated_at": now} for r in rows])
+            result.checked[state] += len(rows)
+            result.reasons.update(counts)
 
 
 def run_export(
@@ -505,7 +603,7 @@ def run_export(
             raise ExportError(f"unknown destination {destination!r}: {', '.join(DESTINATIONS)}")
     # Read what to send, then let go of the warehouse: a DuckDB writer's lock must not be held
     # while requests wait on GA4 or Google; the ledger is written in short connections.
-    work: list[tuple[ExportResult, Settings, list[dict[str, Any]]]] = []
+    work: list[tuple[ExportResult, Settings, list[dict[str, Any]], list[dict[str, Any]]]] = []
     with runtime.connect() as wh:
         wh.init()
         found = wh.query(
@@ -534,11 +632,22 @@ def run_export(
                 }
                 leads = wh.query(CANDIDATES, params).to_pylist()
                 result.candidates = len(leads)
-                if leads:  # no connection needed for nothing to send
-                    work.append((result, own, leads))
+                awaiting = []
+                if destination == "google_ads" and own.google_ads_upload == "data_manager":
+                    # The ledger's clock (updated_at), not the leads' `now`.
+                    delay = dt.timedelta(minutes=own.google_ads_status_delay_minutes)
+                    sent_before = dt.datetime.now(dt.UTC) - delay
+                    awaiting = wh.query(
+                        AWAITING_STATUS, {"business": business, "sent_before": sent_before}
+                    ).to_pylist()
+                if leads or awaiting:  # no connection needed for nothing to do
+                    work.append((result, own, leads, awaiting))
     ledger = LedgerWriter(runtime)
-    for result, own, leads in work:
-        send = export_ga4 if result.destination == "ga4" else export_google_ads
-        send(ledger, leads, own, result, retry_unknown=retry_unknown, now=now)
+    for result, own, leads, awaiting in work:
+        if awaiting:
+            check_google_ads(ledger, awaiting, own, result)
+        if leads:
+            send = export_ga4 if result.destination == "ga4" else export_google_ads
+            send(ledger, leads, own, result, retry_unknown=retry_unknown, now=now)
         log.info("%s", result.line())
     return results

@@ -219,6 +219,9 @@ class Settings:
     # login = Google Ads customer id, extra conversion_action_id (and login_account_id for a
     # manager account); password = a bearer token, else Application Default Credentials.
     google_ads_connection_id: str = setting("ringback_google_ads", business=True)
+    # Google processes an upload after answering it: a later export asks how, once this long
+    # has passed since the upload.
+    google_ads_status_delay_minutes: float = setting(60, valid=lambda v: v >= 0, business=True)
     export_dir: str = "data/exports"
     hash_salt: str = field(default="", repr=False)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import json
 import logging
 import stat
 import time
@@ -413,6 +414,111 @@ def test_a_refused_upload_is_failed_and_tried_again(leads_url, data_manager, tmp
     data_manager.token = good
     (retry,) = export.run_export(runtime_of(settings), DAY, DAY, ["google_ads"], now=NOW)
     assert retry.counts == {"sent": 2, "skipped": 1} and set(data_manager.received) == {"m2", "m4"}
+
+
+def test_google_reports_how_it_processed_each_upload_and_rejections_are_kept(
+    leads_url, monkeypatch, tmp_path
+):
+    """A later export asks Google how each earlier request went once the delay has passed:
+    accepted, rejected with Google's reason, never sent again; still processing: asked again."""
+    clock = {"now": NOW}
+    with DataManagerSimulator(processing_seconds=3600, clock=lambda: clock["now"]) as sim:
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_RINGBACK_GOOGLE_ADS", dm_connection_uri(sim, "1234567890", "987654321")
+        )
+        sim.rejections["Cj0KCQ-test"] = "PROCESSING_ERROR_REASON_CLICK_NOT_FOUND"  # m4's click
+        settings = settings_for(
+            leads_url,
+            tmp_path,
+            export_google_ads_enabled=True,
+            google_ads_upload="data_manager",
+            google_ads_status_delay_minutes=0,
+        )
+
+        def export_now():
+            (result,) = export.run_export(runtime_of(settings), DAY, DAY, ["google_ads"], now=NOW)
+            return result
+
+        first = export_now()
+        assert first.counts == {"sent": 2, "skipped": 1} and not first.checked
+        (request_id,) = sim.request_ids
+        processing = export_now()  # Google still processing: nothing learnt, nothing resent
+        assert not processing.checked and processing.already == {"sent": 2}
+        assert ledger(leads_url)[("google_ads", "m2")][0] == "sent"
+        clock["now"] = NOW + dt.timedelta(hours=2)
+        done = export_now()
+        assert done.checked == {"partly_rejected": 2} and done.rejected == 2
+        assert done.reasons == {"PROCESSING_ERROR_REASON_CLICK_NOT_FOUND": 1}
+        assert "records failed: CLICK_NOT_FOUND 1" in done.line()
+        status, detail, attempts = ledger(leads_url)[("google_ads", "m4")]
+        assert (status, detail, attempts) == (
+            "partly_rejected",
+            f"{request_id} CLICK_NOT_FOUND=1",
+            1,
+        )
+        again = export_now()  # learnt once: never asked again, never resent
+        assert not again.checked and again.already == {"partly_rejected": 2}
+        assert len(sim.request_ids) == 1 and set(sim.received) == {"m2"}
+
+
+def test_a_request_google_failed_whole_is_rejected(leads_url, data_manager, tmp_path):
+    data_manager.rejections |= {
+        "m2": "PROCESSING_ERROR_REASON_INVALID_EVENT",
+        "Cj0KCQ-test": "PROCESSING_ERROR_REASON_CLICK_NOT_FOUND",
+    }
+    settings = settings_for(
+        leads_url,
+        tmp_path,
+        export_google_ads_enabled=True,
+        google_ads_upload="data_manager",
+        google_ads_status_delay_minutes=0,
+    )
+    export.run_export(runtime_of(settings), DAY, DAY, ["google_ads"], now=NOW)
+    (result,) = export.run_export(runtime_of(settings), DAY, DAY, ["google_ads"], now=NOW)
+    assert result.checked == {"rejected": 2}
+    rows = ledger(leads_url)
+    assert rows[("google_ads", "m2")][0] == "rejected"
+    assert rows[("google_ads", "m2")][1].endswith(" CLICK_NOT_FOUND=1 INVALID_EVENT=1")
+
+
+def test_the_data_manager_fake_reports_status_as_documented():
+    """int64 counts as strings, one entry per destination, failures counted per reason."""
+    at = dt.datetime(2026, 11, 11, tzinfo=dt.UTC)
+    sim = DataManagerSimulator(processing_seconds=60, clock=lambda: at)
+    dest = {
+        "operatingAccount": {"accountType": "GOOGLE_ADS", "accountId": "1234567890"},
+        "productDestinationId": "987654321",
+    }
+    events = [
+        {"transactionId": t, "eventTimestamp": stamp, "eventSource": "OTHER",
+         "adIdentifiers": {"gclid": "G" + t}}
+        for t, stamp in [("a", "2026-11-10T10:00:00+00:00"), ("b", "2026-07-01T10:00:00+00:00")]
+    ]  # fmt: skip
+    doc = {"destinations": [dest], "events": events}
+    request_id = json.loads(sim.ingest(doc).body)["requestId"]
+    assert (
+        json.loads(sim.status(request_id).body)["requestStatusPerDestination"][0]["requestStatus"]
+        == "PROCESSING"
+    )
+    at += dt.timedelta(minutes=2)
+    (entry,) = json.loads(sim.status(request_id).body)["requestStatusPerDestination"]
+    assert entry == {
+        "destination": dest,
+        "requestStatus": "PARTIAL_SUCCESS",
+        "eventsIngestionStatus": {"recordCount": "2"},
+        "errorInfo": {
+            "errorCounts": [{"recordCount": "1", "reason": "PROCESSING_ERROR_REASON_EVENT_TOO_OLD"}]
+        },
+    }
+    again = json.loads(sim.ingest(doc).body)["requestId"]  # the same transaction ids again
+    at += dt.timedelta(minutes=2)
+    (entry,) = json.loads(sim.status(again).body)["requestStatusPerDestination"]
+    assert entry["requestStatus"] == "FAILED"
+    assert {e["reason"] for e in entry["errorInfo"]["errorCounts"]} == {
+        "PROCESSING_ERROR_REASON_DUPLICATE_TRANSACTION_ID",
+        "PROCESSING_ERROR_REASON_EVENT_TOO_OLD",
+    }
+    assert sim.status("nope").status == 404
 
 
 def test_the_data_manager_fake_refuses_what_google_refuses():
