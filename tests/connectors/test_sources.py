@@ -791,6 +791,36 @@ def test_twilio_outbound_api_and_bad_legs():
         assert info.value.reason == reason
 
 
+@pytest.mark.parametrize(
+    ("answered_by", "expect"),
+    [
+        (None, ("answered", 35)),
+        ("human", ("answered", 35)),
+        ("unknown", ("answered", 35)),
+        ("machine_start", ("voicemail", 0)),
+        ("machine_end_beep", ("voicemail", 0)),
+        ("fax", ("voicemail", 0)),
+    ],
+)
+def test_twilio_an_outbound_call_a_machine_answered_is_no_conversation(answered_by, expect):
+    """A 35-second callback that left a message on the customer's voicemail recovers nothing."""
+    conn = TwilioConnector(
+        us_source("twilio", "AC"), parse_connection("t", "http://a:b@h"), load_settings()
+    )
+    out = {
+        **TWILIO_PARENT,
+        "direction": "outbound-api",
+        "from": "+15125550100",
+        "to": "+15125551234",
+        "status": "completed",
+        "duration": "35",
+        "answered_by": answered_by,
+    }
+    conn.prepare([out])
+    row = conn.map_record(out)
+    assert (row["status"], row["talk_seconds"]) == expect
+
+
 @pytest.mark.parametrize("fault", ["http_429", "http_500", "http_503", "truncate", "slow"])
 def test_binotel_survives_http_faults(gen, fault):
     with BinotelSimulator(gen, now=NOW) as sim:

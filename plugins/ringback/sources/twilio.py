@@ -51,6 +51,9 @@ STATUS = {
     "failed": "failed",
     "completed": "answered",
 }
+# answered_by when answering-machine detection is on (Twilio's AMD docs): a human, a machine
+# (at the start of its greeting, or at its end: beep, silence, other), a fax, or unknown.
+MACHINE = {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
 LIVE = frozenset({"queued", "ringing", "in-progress", "initiated"})
 DIRECTION = {
     "inbound": "inbound",
@@ -273,6 +276,10 @@ class TwilioConnector(Connector):
             status = "answered" if talk > 0 else "missed"
             if talk > 0:
                 employee = agent_identity(longest.get("to"))
+        answered_by = str(record.get("answered_by") or "").lower()
+        if direction == "outbound" and status == "answered" and answered_by in MACHINE:
+            # Answering-machine detection heard a machine: the manager left a message at most.
+            status, talk = "voicemail", 0
         customer, company = (record.get("from"), record.get("to"))
         if direction == "outbound":
             customer, company = company, customer

@@ -89,6 +89,7 @@ class TwilioSimulator(ProviderSimulator):
             "date_created": email.utils.format_datetime(start),
             "price_unit": "USD",
             "api_version": "2010-04-01",
+            "answered_by": None,  # set only when answering-machine detection is on
         }
         if call.direction == "outbound":
             status = "in-progress" if live else CHILD_STATUS[call.status]
