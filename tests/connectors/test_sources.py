@@ -722,6 +722,14 @@ TWILIO_PARENT = {
     "start_time": "Fri, 20 Nov 2026 15:00:00 +0000",
     "duration": "95",
 }
+# A manager's call to the customer, placed through the API.
+TWILIO_OUTBOUND = {
+    **TWILIO_PARENT,
+    "direction": "outbound-api",
+    "from": "+15125550100",
+    "to": "+15125551234",
+    "status": "completed",
+}
 
 
 @pytest.mark.parametrize(
@@ -764,14 +772,7 @@ def test_twilio_outbound_api_and_bad_legs():
     conn = TwilioConnector(
         us_source("twilio", "AC"), parse_connection("t", "http://a:b@h"), load_settings()
     )
-    out = {
-        **TWILIO_PARENT,
-        "direction": "outbound-api",
-        "from": "+15125550100",
-        "to": "+15125551234",
-        "status": "completed",
-        "duration": "61",
-    }
+    out = {**TWILIO_OUTBOUND, "duration": "61"}
     conn.prepare([out])
     row = conn.map_record(out)
     assert (row["direction"], row["customer_number"], row["talk_seconds"]) == (
@@ -807,15 +808,7 @@ def test_twilio_an_outbound_call_a_machine_answered_is_no_conversation(answered_
     conn = TwilioConnector(
         us_source("twilio", "AC"), parse_connection("t", "http://a:b@h"), load_settings()
     )
-    out = {
-        **TWILIO_PARENT,
-        "direction": "outbound-api",
-        "from": "+15125550100",
-        "to": "+15125551234",
-        "status": "completed",
-        "duration": "35",
-        "answered_by": answered_by,
-    }
+    out = {**TWILIO_OUTBOUND, "duration": "35", "answered_by": answered_by}
     conn.prepare([out])
     row = conn.map_record(out)
     assert (row["status"], row["talk_seconds"]) == expect

@@ -416,6 +416,17 @@ def test_a_refused_upload_is_failed_and_tried_again(leads_url, data_manager, tmp
     assert retry.counts == {"sent": 2, "skipped": 1} and set(data_manager.received) == {"m2", "m4"}
 
 
+def checking_settings(url, tmp_path):
+    """Uploads through the Data Manager API, their status asked at the next export."""
+    return settings_for(
+        url,
+        tmp_path,
+        export_google_ads_enabled=True,
+        google_ads_upload="data_manager",
+        google_ads_status_delay_minutes=0,
+    )
+
+
 def test_google_reports_how_it_processed_each_upload_and_rejections_are_kept(
     leads_url, monkeypatch, tmp_path
 ):
@@ -427,13 +438,7 @@ def test_google_reports_how_it_processed_each_upload_and_rejections_are_kept(
             "AIRFLOW_CONN_RINGBACK_GOOGLE_ADS", dm_connection_uri(sim, "1234567890", "987654321")
         )
         sim.rejections["Cj0KCQ-test"] = "PROCESSING_ERROR_REASON_CLICK_NOT_FOUND"  # m4's click
-        settings = settings_for(
-            leads_url,
-            tmp_path,
-            export_google_ads_enabled=True,
-            google_ads_upload="data_manager",
-            google_ads_status_delay_minutes=0,
-        )
+        settings = checking_settings(leads_url, tmp_path)
 
         def export_now():
             (result,) = export.run_export(runtime_of(settings), DAY, DAY, ["google_ads"], now=NOW)
@@ -466,13 +471,7 @@ def test_a_request_google_failed_whole_is_rejected(leads_url, data_manager, tmp_
         "m2": "PROCESSING_ERROR_REASON_INVALID_EVENT",
         "Cj0KCQ-test": "PROCESSING_ERROR_REASON_CLICK_NOT_FOUND",
     }
-    settings = settings_for(
-        leads_url,
-        tmp_path,
-        export_google_ads_enabled=True,
-        google_ads_upload="data_manager",
-        google_ads_status_delay_minutes=0,
-    )
+    settings = checking_settings(leads_url, tmp_path)
     export.run_export(runtime_of(settings), DAY, DAY, ["google_ads"], now=NOW)
     (result,) = export.run_export(runtime_of(settings), DAY, DAY, ["google_ads"], now=NOW)
     assert result.checked == {"rejected": 2}
