@@ -466,8 +466,8 @@ def build_one(
 
 def finish(warehouse: Warehouse, plan: RunPlan) -> None:
     """After every model built: remember the counts built and forget the CRM leads matched,
-    then check every staged date is in
-    the marts (``history.IncompleteMarts`` names any that is not)."""
+    then check every staged date is in the marts (``history.IncompleteMarts`` names any that is
+    not)."""
     history.record(warehouse, plan.fold, plan.planned_at)
     history.clear_crm_marks(warehouse, plan.planned_at)
     history.check_complete(warehouse, plan.planned_at)
