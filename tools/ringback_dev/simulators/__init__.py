@@ -15,7 +15,7 @@ from pathlib import Path
 from ringback_dev.simulators.binotel import BinotelSimulator
 from ringback_dev.simulators.callrail import CallRailSimulator
 from ringback_dev.simulators.hubspot import HubSpotSimulator
-from ringback_dev.simulators.journeys import JourneyGenerator
+from ringback_dev.simulators.journeys import PROFILES, Break, JourneyGenerator
 from ringback_dev.simulators.ringostat import RingostatSimulator
 from ringback_dev.simulators.server import ProviderSimulator
 from ringback_dev.simulators.twilio import TwilioSimulator
@@ -48,18 +48,41 @@ DEMO_CREDENTIALS = {
 }
 
 
+def demo_breaks(today: dt.date) -> dict[str, tuple[Break, ...]]:
+    """The faults ``make demo`` breaks on known days before ``today``, per journey profile, for
+    the incidents it must report: Kyiv's Facebook landing page loses its substitution script
+    three days ago (still open), and the forwarding of Austin's Bing number fails from six to
+    four days ago (closed since)."""
+    day = dt.timedelta(days=1)
+    kyiv_facebook = list(PROFILES["ua"].tracking_numbers)[1]
+    austin_bing = list(PROFILES["us"].tracking_numbers)[1]
+    return {
+        "ua": (Break("substitution_removed", kyiv_facebook, today - 3 * day, today),),
+        "us": (Break("line_failure", austin_bing, today - 6 * day, today - 4 * day),),
+    }
+
+
 def start_all(
-    seed: int = 7, ports: list[str] | None = None, generator: JourneyGenerator | None = None
+    seed: int = 7,
+    ports: list[str] | None = None,
+    generator: JourneyGenerator | None = None,
+    breaks: dict[str, tuple[Break, ...]] | None = None,
 ) -> dict[str, ProviderSimulator]:
     """Start every simulator on 127.0.0.1; ``ports`` as NAME=PORT. ``generator`` replaces the
-    UA business's generator (tests use smaller days)."""
+    UA business's generator (tests use smaller days); ``breaks`` are faults per profile
+    (``demo_breaks``)."""
     fixed = {}
     for item in ports or []:
         name, _, port = item.partition("=")
         fixed[name.strip()] = int(port)
     size = generator.customers_per_day if generator else 60
     generators = {
-        profile: JourneyGenerator(seed=seed, profile=profile, customers_per_day=size)
+        profile: JourneyGenerator(
+            seed=seed,
+            profile=profile,
+            customers_per_day=size,
+            breaks=(breaks or {}).get(profile, ()),
+        )
         for profile in {p for _, p, _ in SIMULATORS.values()}
     }
     if generator is not None:

@@ -26,7 +26,14 @@ are never called back at all. Attempts are drawn after a day's journeys from a r
 their own, so the calls above (and every lead) stay what they were before attempts existed.
 
 Some days carry an incident that call-count reconciliation should flag: a flyer drop (many calls
-to the untracked line) or a forwarding fault (tracked calls that never reached the PBX).
+to the untracked line) or a forwarding fault (tracked calls that never reached the PBX), two days
+a week (``weekly_incidents``). ``breaks`` add faults that last from a known day on, what the
+incident rule (marts.reconciliation_incidents) must find on that day:
+
+- ``substitution_removed``: the call-tracking script is gone from the landing page of one
+  tracking number's channel, so its visitors see and dial the static (untracked) line;
+- ``line_failure``: one tracking number's forwarding fails, so its calls never reach the PBX
+  (call tracking logs them, telephony does not).
 """
 
 from __future__ import annotations
@@ -234,13 +241,44 @@ def _digits(rng: random.Random, n: int) -> str:
     return "".join(rng.choice("0123456789") for _ in range(n))
 
 
+@dataclass(frozen=True)
+class Break:
+    """A fault from ``first_day`` to ``last_day`` (local days, inclusive) on one tracking
+    number: ``substitution_removed`` or ``line_failure`` (see the module's docstring)."""
+
+    kind: str
+    number: str
+    first_day: dt.date
+    last_day: dt.date
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("substitution_removed", "line_failure"):
+            raise ValueError(f"unknown break {self.kind!r}")
+
+    def covers(self, day: dt.date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+
 class JourneyGenerator:
     """Calls for any local day, the same every time for the same seed."""
 
-    def __init__(self, seed: int = 7, customers_per_day: int = 60, profile: str = "ua") -> None:
+    def __init__(
+        self,
+        seed: int = 7,
+        customers_per_day: int = 60,
+        profile: str = "ua",
+        *,
+        weekly_incidents: bool = True,
+        breaks: tuple[Break, ...] = (),
+    ) -> None:
         self.seed = seed
         self.customers_per_day = customers_per_day
         self.profile = PROFILES[profile]
+        self.weekly_incidents = weekly_incidents
+        for fault in breaks:
+            if fault.number not in self.profile.tracking_numbers:
+                raise ValueError(f"{fault.number} is no tracking number of profile {profile}")
+        self.breaks = breaks
         self.tz = zoneinfo.ZoneInfo(self.profile.time_zone)
         self._cache: dict[dt.date, DayPlan] = {}
         self._journeys: dict[dt.date, dict[str, list[TrueCall]]] = {}
@@ -263,6 +301,8 @@ class JourneyGenerator:
         return rng.choices(list(JOURNEY_WEIGHTS), list(JOURNEY_WEIGHTS.values()))[0]
 
     def incident(self, day: dt.date) -> str | None:
+        if not self.weekly_incidents:
+            return None
         ordinal = day.toordinal() + self.seed
         if ordinal % 7 == 3:
             return "flyer_drop"
@@ -297,6 +337,7 @@ class JourneyGenerator:
         untracked_line = self.profile.untracked_line
         main_line = self.profile.main_line
         plan = DayPlan(day=day, incident=self.incident(day))
+        faults = {f.number: f.kind for f in self.breaks if f.covers(day)}
         counter = 0
 
         def add(
@@ -315,8 +356,11 @@ class JourneyGenerator:
             nonlocal counter
             r = draw or rng
             counter += 1
+            fault = faults.get(company) if tracked and direction == "inbound" else None
+            if fault == "substitution_removed":
+                company, tracked = untracked_line, False  # the page shows the static number
             channel = tracking_numbers.get(company) if tracked else None
-            in_pbx = True
+            in_pbx = fault != "line_failure"
             if (
                 plan.incident == "forwarding_fault"
                 and tracked
