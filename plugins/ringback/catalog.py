@@ -77,7 +77,9 @@ class Table:
     clustering: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
-    rebuild_lookahead: str | None = None  # "recovery_window": partitions reach past --end
+    # "recovery_window" / "incident_baseline": partitions reach that far past --end (a later
+    # date's rows read the dates built).
+    rebuild_lookahead: str | None = None
     # Built once per models run, after the dated models, over the run's whole range: a model
     # over all history (the CRM marts), whose rows any date's build may change.
     per_run: bool = False
@@ -191,7 +193,7 @@ def _load_table(layer: str, folder: Path) -> Table:
         rebuild_lookahead=meta.get("rebuild_lookahead"),
         per_run=bool(write.get("per_run", write.get("mode") == "replace")),
     )
-    if table.rebuild_lookahead not in (None, "recovery_window"):
+    if table.rebuild_lookahead not in (None, "recovery_window", "incident_baseline"):
         raise ConfigError(f"{folder}: unknown rebuild_lookahead {table.rebuild_lookahead!r}")
     names = set(table.column_names)
     needed = set(table.key) | set(table.replace_columns) | set(table.clustering)

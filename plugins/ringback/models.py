@@ -139,6 +139,9 @@ class BusinessScope:
     def max_recovery_days(self) -> int:
         return max(recovery_days(s) for s in self.each())
 
+    def max_incident_baseline_days(self) -> int:
+        return max(s.incident_baseline_days for s in self.each())
+
     def max_uniqueness_days(self) -> int | None:
         finite = [s.uniqueness_window_days for s in self.each() if s.uniqueness_window_days]
         return max(finite) if finite else None
@@ -180,6 +183,12 @@ def query_params(
         "recovery_end_date": window.end + dt.timedelta(days=scope.max_recovery_days()),
         # The earliest date a missed call recovered by a call in the range can have.
         "recovery_start_date": window.start - dt.timedelta(days=scope.max_recovery_days()),
+        # Incidents: the first date judged (a run's incident may have started a baseline before
+        # the range) and the first its baselines read.
+        "incident_judge_start_date": window.start
+        - dt.timedelta(days=scope.max_incident_baseline_days()),
+        "incident_history_start_date": window.start
+        - dt.timedelta(days=2 * scope.max_incident_baseline_days()),
         "all_businesses": scope.selected is None,
         "business_ids": list(scope.selected or ()),
         "hash_salt": settings.effective_salt,
@@ -448,6 +457,9 @@ def build_one(
         table_window = segment.window
         if table.rebuild_lookahead == "recovery_window":
             ahead = dt.timedelta(days=scope.max_recovery_days())
+            table_window = RebuildWindow(table_window.start, table_window.end + ahead)
+        elif table.rebuild_lookahead == "incident_baseline":
+            ahead = dt.timedelta(days=scope.max_incident_baseline_days())
             table_window = RebuildWindow(table_window.start, table_window.end + ahead)
         seg_scope = dataclasses.replace(scope, selected=segment.selected)
         rows += build_model(

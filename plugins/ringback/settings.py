@@ -104,6 +104,22 @@ class Settings:
         0.05, valid=lambda v: 0 <= v <= 1, business=True, column=True, as_column=float
     )
     tracked_numbers: tuple[str, ...] = setting((), business=True, column=True, as_column=_listed)
+    # Incidents (marts.reconciliation_incidents): a cause's share of a day's inbound calls is
+    # compared with its median over the business's trailing incident_baseline_days (the day
+    # itself left out) and flagged when it exceeds the median by incident_min_excess and by
+    # incident_spread_factor spreads, with incident_min_calls calls or more; not judged until
+    # incident_min_baseline_days complete days make the baseline.
+    incident_baseline_days: int = setting(
+        28, valid=lambda v: 3 <= v <= 90, business=True, column=True
+    )
+    incident_min_baseline_days: int = setting(7, valid=lambda v: v >= 3, business=True, column=True)
+    incident_min_calls: int = setting(5, valid=lambda v: v >= 1, business=True, column=True)
+    incident_min_excess: float = setting(
+        0.05, valid=lambda v: 0 <= v <= 1, business=True, column=True, as_column=float
+    )
+    incident_spread_factor: float = setting(
+        4.0, valid=lambda v: v >= 0, business=True, column=True, as_column=float
+    )
     # Spam: a call the vendor flags as spam, or any call of a number that rang more
     # than spam_calls_per_day times in one day without a conversation, is no lead and no missed
     # call; a telephony-only call to a tracked number from it is `spam_filtered`. None = off.
@@ -238,8 +254,11 @@ class Settings:
             for f in dataclasses.fields(self)
             if "valid" in f.metadata
         }
-        # The one rule that relates two settings.
+        # The rules that relate two settings.
         checks["deep_repull_days"] = self.deep_repull_days >= self.repull_days
+        checks["incident_min_baseline_days"] = (
+            self.incident_min_baseline_days <= self.incident_baseline_days
+        )
         if bad := [name for name, ok in checks.items() if not ok]:
             shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
             raise ConfigError(f"settings out of range: {shown}")

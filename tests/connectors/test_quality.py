@@ -220,6 +220,7 @@ def test_model_runs_validate_every_mart_and_keep_the_results(built):
             "crm_leads",
             "crm_reconciliation",
             "vendor_comparison",
+            "reconciliation_incidents",
         )
     }
     assert all(r["success"] for r in results.values())
