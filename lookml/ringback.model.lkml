@@ -62,6 +62,17 @@ explore: call_reconciliation {
   }
 }
 
+explore: reconciliation_incidents {
+  # A client's Looker user sees only their business: set the user attribute
+  # ringback_business to its business_id (or to "%" for the agency's own staff).
+  access_filter: {
+    field: reconciliation_incidents.business_id
+    user_attribute: ringback_business
+  }
+  label: "Incidents"
+  description: "Did something break, where, since when: causes of unmatched calls above each business's own baseline."
+}
+
 explore: missed_call_followups {
   # A client's Looker user sees only their business: set the user attribute
   # ringback_business to its business_id (or to "%" for the agency's own staff).

@@ -59,3 +59,20 @@
     col: 0
     width: 12
     height: 6
+  - name: incidents
+    title: Incidents against the business's own baseline
+    note_text: "Did something break, where, since when? A cause of unmatched calls above its usual share; the flag above is the fixed-threshold rule."
+    type: looker_grid
+    explore: reconciliation_incidents
+    model: ringback
+    fields: [reconciliation_incidents.started_date, reconciliation_incidents.cause,
+      reconciliation_incidents.status, reconciliation_incidents.closed_date,
+      reconciliation_incidents.incident_days, reconciliation_incidents.peak_share,
+      reconciliation_incidents.baseline_median, reconciliation_incidents.incident_line,
+      reconciliation_incidents.flagged_days]
+    sorts: [reconciliation_incidents.started_date desc]
+    listen: {date_range: reconciliation_incidents.last_date, business: reconciliation_incidents.business_id}
+    row: 20
+    col: 0
+    width: 12
+    height: 7

@@ -2,7 +2,8 @@
 
 It answers the questions of the LookML dashboards (lookml/dashboards/) from the analysts' views
 (sql/analytics/): leads by source and campaign with the recovered share, the missed-call recovery
-funnel and lag, the daily reconciliation with reasons, and callbacks: the SLA funnel, the time to
+funnel and lag, the daily reconciliation with reasons, the incidents against each business's own
+baseline, and callbacks: the SLA funnel, the time to
 the first attempt, the answer rate by weekday and hour, and a table per employee. Charts are SVG
 drawn by matplotlib and inlined, so the file opens anywhere, offline, and can be mailed. No phone
 number reaches it: the views hold hashes only.
@@ -408,6 +409,7 @@ REPORT_QUERIES = (
     "report_missed_call_funnel",
     "report_recovery_minutes",
     "report_reconciliation",
+    "report_incidents",
     "report_revenue",
     "report_crm_reconciliation",
     "report_callback_funnel",
@@ -441,6 +443,7 @@ def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, An
         "funnel": {k: int(v) for k, v in funnel.items()},
         "lags": [r["recovery_minutes"] for r in q["recovery_minutes"]],
         "reconciliation": q["reconciliation"],
+        "incidents": q["incidents"],
         "crm": q["crm_reconciliation"],
         "revenue": revenue,
         "callbacks": {k: int(v) for k, v in callbacks.items()},
@@ -508,6 +511,7 @@ def _section(
         "charts": charts,
         "campaigns": data["campaigns"],
         "reconciliation": data["reconciliation"],
+        "incidents": data["incidents"],
         "employees": data["employees"],
     }
 

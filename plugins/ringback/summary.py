@@ -19,7 +19,15 @@ def _cell(value: Any, header: str) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        shares = ("share", "ratio", "recovered share", "met rate", "answer rate")
+        shares = (
+            "share",
+            "ratio",
+            "recovered share",
+            "met rate",
+            "answer rate",
+            "peak share",
+            "baseline share",
+        )
         return f"{value:.1%}" if header in shares else f"{value:g}"
     return str(value)
 
@@ -194,6 +202,24 @@ BEFORE_SENSITIVITY = (
             "reason",
         ),
         "call_reconciliation_days",
+    ),
+    Section(
+        "Incidents: a cause of unmatched calls above the business's own baseline, since the day "
+        "it started (analytics.reconciliation_incidents; the flag above is the fixed-threshold "
+        "rule)",
+        (
+            "business",
+            "cause",
+            "started",
+            "status",
+            "closed",
+            "days",
+            "peak share",
+            "baseline share",
+            "line",
+            "flagged days",
+        ),
+        "incidents",
     ),
     Section(
         "CRM reconciliation (ringback's leads against the CRM's; the CRM's by the date it "
