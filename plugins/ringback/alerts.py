@@ -1,4 +1,5 @@
-"""Failure alerts: a short summary to Slack when a webhook connection exists, else the task log.
+"""Alerts: failures and new incidents, to Slack when a webhook connection exists, else the task
+log.
 
 The webhook is the Airflow connection ``ringback_slack`` (or ``AIRFLOW_CONN_RINGBACK_SLACK``)
 whose URI is the incoming-webhook URL, e.g. ``https://hooks.slack.com/services/T0/B0/XXXX``.
@@ -39,9 +40,9 @@ def failure_summary(context: dict[str, Any]) -> str:
     )
 
 
-def notify_failure(context: dict[str, Any]) -> bool:
-    """Send the summary; True when Slack took it. Never raises: an alert must not mask the error."""
-    message = failure_summary(context)
+def post(message: str) -> bool:
+    """Send a message to the Slack webhook; True when Slack took it. Without a connection, or
+    when Slack refuses it, the message goes to the task log. Never raises."""
     try:
         from ringback.sources.connection import get_connection
 
@@ -57,8 +58,13 @@ def notify_failure(context: dict[str, Any]) -> bool:
     except Exception as exc:
         log.error("%s\n(Slack webhook failed: %s)", message, type(exc).__name__)
         return False
-    log.info("failure alert sent to Slack")
+    log.info("alert sent to Slack")
     return True
+
+
+def notify_failure(context: dict[str, Any]) -> bool:
+    """Send the summary; True when Slack took it. Never raises: an alert must not mask the error."""
+    return post(failure_summary(context))
 
 
 def on_failure(context: dict[str, Any]) -> None:

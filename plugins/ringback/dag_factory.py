@@ -305,7 +305,9 @@ all converge on the same tables; a run with nothing to build succeeds in seconds
   `staging.business_hours` (opening intervals), and the date ranges to build.
 * **one task per model** of `sql/` (`unified_calls`, `customer_first_seen`, `tracked_numbers`,
   `primary_calls`, the marts `attributed_leads`, `missed_calls`, `unmatched_calls`,
-  `call_reconciliation`, `missed_call_followups`, `call_handling_hourly`, then `crm_leads`,
+  `call_reconciliation`, `missed_call_followups`, `call_handling_hourly`,
+  `reconciliation_incidents` (each cause's share against the business's own baseline; its
+  partitions reach `incident_baseline_days` past the dates built), then `crm_leads`,
   rematched for the customers of the CRM leads loaded since the last run and of the dates built,
   and `crm_reconciliation`, rebuilt whole: a CRM load may change a week-old match or a
   month-old deal), wired by each model's
@@ -316,11 +318,29 @@ all converge on the same tables; a run with nothing to build succeeds in seconds
   completeness: every staged (business, date) built from its current rows and, with inbound
   calls, in `marts.call_reconciliation`. A gap fails the task (no retry) naming the dates,
   and marks them for the next run. Updates the marts Asset with the dates built.
+* **announce_incidents**: sends each reconciliation incident found open for the first time
+  (`analytics.reconciliation_incidents`) to the Slack alert connection `ringback_slack`, else
+  to this task's log, once (`raw.incident_alerts`).
 * **data_docs**: drops stored load validations older than `validation_results_retention_days`
   and rebuilds the Great Expectations Data Docs (off when `build_data_docs` is false).
 
 The same result as a full rebuild, whatever the number of runs.
 """
+
+
+# Its own task, off the warehouse pool: Great Expectations' import and the docs build take
+# seconds that no model task should pay.
+@task
+def data_docs() -> str:
+    """Drop stored load validations past the retention and rebuild the Data Docs."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from ringback import quality
+
+    settings = _runtime().settings
+    if not settings.build_data_docs:
+        raise AirflowSkipException("build_data_docs is false")
+    return quality.update_data_docs(settings) or "not built (see the log)"
 
 
 def marts_dag(sources: list[SourceConfig]) -> DAG:
@@ -412,19 +432,15 @@ def marts_dag(sources: list[SourceConfig]) -> DAG:
             context["outlet_events"][MARTS_ASSET].extra = extra
             return extra
 
-        # Its own task, off the warehouse pool: Great Expectations' import and the docs build
-        # take seconds that no model task should pay.
-        @task
-        def data_docs() -> str:
-            """Drop stored load validations past the retention and rebuild the Data Docs."""
-            from airflow.sdk.exceptions import AirflowSkipException
+        @task(pool=WAREHOUSE_POOL)
+        def announce_incidents(built: dict[str, Any]) -> list[str]:
+            """Tell people about reconciliation incidents found open for the first time (Slack
+            alert connection, else this log); each is announced once."""
+            from ringback import incidents
 
-            from ringback import quality
-
-            settings = _runtime().settings
-            if not settings.build_data_docs:
-                raise AirflowSkipException("build_data_docs is false")
-            return quality.update_data_docs(settings) or "not built (see the log)"
+            runtime = _runtime()
+            with runtime.connect() as wh:
+                return incidents.announce(wh, runtime.business_names())
 
         dates = affected_dates()
         plan = prepare(dates)
@@ -438,6 +454,7 @@ def marts_dag(sources: list[SourceConfig]) -> DAG:
         for node in built.values():
             node >> done
         done >> data_docs()
+        announce_incidents(done)
 
     return build_marts()
 

@@ -58,11 +58,14 @@ def test_marts_dag_has_one_task_per_model_wired_by_depends_on(dagbag):
         "prepare",
         "finish",
         "data_docs",
+        "announce_incidents",
         *by_task,
     }
     # Data Docs after finish, outside the warehouse pool: GX's import costs no model task.
     docs = marts.get_task("data_docs")
     assert docs.upstream_task_ids == {"finish"} and docs.pool != "ringback_warehouse"
+    # Incidents are announced from the finished marts, once per marts run.
+    assert marts.get_task("announce_incidents").upstream_task_ids == {"finish"}
     for name, table in by_task.items():
         task = marts.get_task(name)
         reads = {d.split(".", 1)[1] for d in table.depends_on if d.split(".", 1)[1] in by_task}
