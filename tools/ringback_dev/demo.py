@@ -33,7 +33,8 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
     today = dt.datetime.now(settings.tz).date()
     run_dates = [today - dt.timedelta(days=n) for n in range(days, 0, -1)]
 
-    sims = simulators.start_all(seed=seed)
+    # Two faults on known days, for the incidents the summary must name (demo_breaks).
+    sims = simulators.start_all(seed=seed, breaks=simulators.demo_breaks(today))
     # Exports (off unless enabled) go to a local GA4 fake, never to a real property: the demo's
     # leads are made up.
     ga4 = GA4Simulator()
