@@ -84,7 +84,10 @@ def cmd_models_run(args: argparse.Namespace) -> int:
     which = f" (businesses {', '.join(args.business)})" if args.business else ""
     print(f"built {len(results)} models for {window.start}..{window.end}{which}:")
     for r in results:
-        print(f"  {r.ref:32} {r.rows:>9} rows {r.seconds:>7.2f} s")
+        print(
+            f"  {r.ref:32} {r.rows:>9} rows {r.seconds:>7.2f} s "
+            f"{r.high_water_mb:>8,.0f} MB high-water"
+        )
     return 0
 
 

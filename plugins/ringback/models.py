@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import logging
 import math
+import resource
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -200,6 +201,14 @@ class ModelResult:
     ref: str
     rows: int
     seconds: float
+    # The process's resident-memory high-water mark once the model was built: the model that
+    # raises it is the one that sets a run's peak (DuckDB runs in this process).
+    high_water_mb: float = 0.0
+
+
+def high_water_mb() -> float:
+    """This process's peak resident memory so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def business_scope(
@@ -472,8 +481,16 @@ def build_one(
         )
     took = time.perf_counter() - began
     built = ", ".join(f"{s.window.start}..{s.window.end}" for s in segments) or "no dates"
-    log.info("built %s for %s: %d rows in %.2f s", table.ref, built, rows, took)
-    return ModelResult(table.ref, rows, took)
+    peak = high_water_mb()
+    log.info(
+        "built %s for %s: %d rows in %.2f s (memory high-water %.0f MB)",
+        table.ref,
+        built,
+        rows,
+        took,
+        peak,
+    )
+    return ModelResult(table.ref, rows, took, peak)
 
 
 def finish(warehouse: Warehouse, plan: RunPlan) -> None:

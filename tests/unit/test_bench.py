@@ -64,6 +64,8 @@ def test_bench_prints_every_figure_and_appends_results(tmp_path):
     ):
         assert target in out.stdout, target
     assert "met" in out.stdout or "missed" in out.stdout
+    # the rebuild's peak is put on the model that reached it
+    assert re.search(r"the peak reached in \w+\.\w+ \([0-9,]+ -> [0-9,]+ MB\)", out.stdout)
     # the callback marts' share of the one-day run, each measured (a model that did not run
     # would print 0.00 s)
     for mart in ("missed_call_followups", "call_handling_hourly"):
@@ -90,3 +92,17 @@ def test_recorded_figures_are_judged_with_when_and_where_they_were_measured(tmp_
     assert backfill.figure.startswith("20.0 s/day")
     assert backfill.verdict == "missed: 2.0x the target"
     assert demo.verdict == "met" and "recorded " in demo.note
+
+
+def test_the_peak_is_put_on_the_model_that_raised_the_high_water_mark():
+    from ringback_dev.bench import _model_seconds, _peak_model
+
+    stdout = (
+        "built 3 models for 2026-01-01..2026-12-31:\n"
+        "  staging.unified_calls              1000 rows    9.50 s    2,100 MB high-water\n"
+        "  marts.crm_leads                      10 rows    4.25 s    8,300 MB high-water\n"
+        "  marts.crm_reconciliation              5 rows    1.00 s    8,366 MB high-water\n"
+    )
+    assert _peak_model(stdout) == "the peak reached in marts.crm_leads (2,100 -> 8,300 MB)"
+    assert _model_seconds(stdout, "marts.crm_leads") == 4.25
+    assert _peak_model("no models") == ""

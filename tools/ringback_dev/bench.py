@@ -314,7 +314,7 @@ def _ringback(*args: str, env: dict[str, str] | None = None, spill_dir: Path | N
         stdout, stderr = out.read(), err.read()
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"ringback {' '.join(args)} failed:\n{stderr[-3000:]}")
-    sql = sum(float(m) for m in re.findall(r" rows\s+([0-9.]+) s$", stdout, re.M))
+    sql = sum(float(m) for m in re.findall(r" rows\s+([0-9.]+) s\b", stdout, re.M))
     return Command(took, usage.ru_maxrss / 1024, sql, spill / 2**20, stdout)
 
 
@@ -407,6 +407,7 @@ def run(
                 else f"missed: {full.peak_mb / REBUILD_PEAK_MB:.1f}x the memory, "
                 f"spill {full.spill_mb:,.0f} MB",
                 f"{gen['rows'] / full.seconds:,.0f} staging rows/s"
+                + (f"; {_peak_model(full.stdout)}" if _peak_model(full.stdout) else "")
                 + (f"; DuckDB memory_limit {memory_limit}" if memory_limit else ""),
             )
         )
@@ -563,8 +564,28 @@ CRM_MARTS = ("marts.crm_leads", "marts.crm_reconciliation")
 
 def _model_seconds(stdout: str, ref: str) -> float:
     """A model's seconds from ``models run``'s output (0 when it did not run)."""
-    found = re.search(rf"^\s+{re.escape(ref)}\s+\d+ rows\s+([0-9.]+) s$", stdout, re.M)
+    found = re.search(rf"^\s+{re.escape(ref)}\s+\d+ rows\s+([0-9.]+) s\b", stdout, re.M)
     return float(found.group(1)) if found else 0.0
+
+
+def _peak_model(stdout: str) -> str:
+    """Which model raised ``models run``'s memory high-water mark to (within 2% of) its peak,
+    and from what: the statement to look at when the peak misses."""
+    marks = [
+        (ref, float(mb.replace(",", "")))
+        for ref, mb in re.findall(
+            r"^\s+(\S+)\s+\d+ rows\s+[0-9.]+ s\s+([0-9,]+) MB high-water$", stdout, re.M
+        )
+    ]
+    if not marks:
+        return ""
+    top = marks[-1][1]
+    before = 0.0
+    for ref, mb in marks:
+        if mb >= 0.98 * top:
+            return f"the peak reached in {ref} ({before:,.0f} -> {mb:,.0f} MB)"
+        before = mb
+    return ""
 
 
 def _bench_sources(tmp: str) -> str:
