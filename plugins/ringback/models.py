@@ -439,6 +439,7 @@ def prepare(
     )
     if fold.ranges:
         log.info("building %s", ", ".join(f"{s.window.start}..{s.window.end}" for s in segments))
+    log.info("prepared the run (memory high-water %.0f MB)", high_water_mb())
     return RunPlan(window, scope.selected, tuple(sorted(scope.settings)), fold, chunked, planned_at)
 
 

@@ -65,7 +65,7 @@ def test_bench_prints_every_figure_and_appends_results(tmp_path):
         assert target in out.stdout, target
     assert "met" in out.stdout or "missed" in out.stdout
     # the rebuild's peak is put on the model that reached it
-    assert re.search(r"the peak reached in \w+\.\w+ \([0-9,]+ -> [0-9,]+ MB\)", out.stdout)
+    assert re.search(r"the peak reached in [\w. ]+ \([0-9,]+ -> [0-9,]+ MB\)", out.stdout)
     # the callback marts' share of the one-day run, each measured (a model that did not run
     # would print 0.00 s)
     for mart in ("missed_call_followups", "call_handling_hourly"):
@@ -104,5 +104,11 @@ def test_the_peak_is_put_on_the_model_that_raised_the_high_water_mark():
         "  marts.crm_reconciliation              5 rows    1.00 s    8,366 MB high-water\n"
     )
     assert _peak_model(stdout) == "the peak reached in marts.crm_leads (2,100 -> 8,300 MB)"
+    logged = "INFO ringback.models: prepared the run (memory high-water 2090 MB)\n"
+    assert _peak_model(stdout, logged) == (
+        "the peak reached in marts.crm_leads (2,100 -> 8,300 MB)"
+    )
+    early = "INFO ringback.models: prepared the run (memory high-water 8250 MB)\n"
+    assert _peak_model(stdout, early) == "the peak reached in the preparation (0 -> 8,250 MB)"
     assert _model_seconds(stdout, "marts.crm_leads") == 4.25
     assert _peak_model("no models") == ""

@@ -288,6 +288,7 @@ class Command:
     sql_seconds: float  # the models' own seconds, as the command prints them
     spill_mb: float
     stdout: str
+    stderr: str = ""
 
 
 def _ringback(*args: str, env: dict[str, str] | None = None, spill_dir: Path | None = None):
@@ -315,7 +316,7 @@ def _ringback(*args: str, env: dict[str, str] | None = None, spill_dir: Path | N
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"ringback {' '.join(args)} failed:\n{stderr[-3000:]}")
     sql = sum(float(m) for m in re.findall(r" rows\s+([0-9.]+) s\b", stdout, re.M))
-    return Command(took, usage.ru_maxrss / 1024, sql, spill / 2**20, stdout)
+    return Command(took, usage.ru_maxrss / 1024, sql, spill / 2**20, stdout, stderr)
 
 
 def _median(runs: list[Command]) -> Command:
@@ -407,7 +408,7 @@ def run(
                 else f"missed: {full.peak_mb / REBUILD_PEAK_MB:.1f}x the memory, "
                 f"spill {full.spill_mb:,.0f} MB",
                 f"{gen['rows'] / full.seconds:,.0f} staging rows/s"
-                + (f"; {_peak_model(full.stdout)}" if _peak_model(full.stdout) else "")
+                + (f"; {peak_at}" if (peak_at := _peak_model(full.stdout, full.stderr)) else "")
                 + (f"; DuckDB memory_limit {memory_limit}" if memory_limit else ""),
             )
         )
@@ -568,10 +569,12 @@ def _model_seconds(stdout: str, ref: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
-def _peak_model(stdout: str) -> str:
-    """Which model raised ``models run``'s memory high-water mark to (within 2% of) its peak,
-    and from what: the statement to look at when the peak misses."""
-    marks = [
+def _peak_model(stdout: str, stderr: str = "") -> str:
+    """Which step of ``models run`` (its preparation, as logged, or a model) raised the memory
+    high-water mark to (within 2% of) its peak, and from what: where to look when it misses."""
+    prepared = re.search(r"prepared the run \(memory high-water ([0-9]+) MB\)", stderr)
+    marks = [("the preparation", float(prepared.group(1)))] if prepared else []
+    marks += [
         (ref, float(mb.replace(",", "")))
         for ref, mb in re.findall(
             r"^\s+(\S+)\s+\d+ rows\s+[0-9.]+ s\s+([0-9,]+) MB high-water$", stdout, re.M
