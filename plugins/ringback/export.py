@@ -174,6 +174,52 @@ class ExportResult:
         return out
 
 
+def uploads_overview(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ledger per business and destination (rows of the ``lead_exports`` analysis): leads
+    by what became of them, and Google's reasons for the rejected ones, counted once per
+    request (a request's reasons are on each of its leads' rows)."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    requests: dict[tuple[str, str], dict[str, str]] = {}
+    for row in rows:
+        key = (row["business_id"], row["destination"])
+        line = out.setdefault(
+            key,
+            {"business_id": key[0], "destination": key[1], "leads": 0, "partly_rejected": 0}
+            | dict.fromkeys(UPLOAD_OUTCOMES, 0),
+        )
+        line["leads"] += row["leads"]
+        line[_outcome(row["status"])] += row["leads"]
+        if row["status"] == "partly_rejected":
+            line["partly_rejected"] += row["leads"]
+        if row["rejection_detail"]:
+            request_id, _, reasons = row["rejection_detail"].partition(" ")
+            requests.setdefault(key, {})[request_id] = reasons
+    for key, line in out.items():
+        counted: Counter[str] = Counter()
+        for reasons in requests.get(key, {}).values():
+            for item in reasons.split():
+                reason, _, n = item.partition("=")
+                counted[reason] += int(n or 0)
+        line["reasons"] = ", ".join(f"{r} {n}" for r, n in sorted(counted.items()))
+    return [out[k] for k in sorted(out)]
+
+
+# What became of a lead, as the summary and the report count it.
+UPLOAD_OUTCOMES = ("sent", "accepted", "rejected", "in_doubt", "failed", "skipped")
+
+
+def _outcome(status: str) -> str:
+    if status in ("sent", "written"):
+        return "sent"  # GA4 and upload files give no verdict; Data Manager's comes later
+    if status in REJECTED:
+        return "rejected"
+    if status in IN_DOUBT:
+        return "in_doubt"
+    if status.startswith("skipped"):
+        return "skipped"
+    return status  # accepted, failed
+
+
 def _short_reason(reason: str) -> str:
     return reason.removeprefix("PROCESSING_ERROR_REASON_")
 

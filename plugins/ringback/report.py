@@ -26,7 +26,7 @@ matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: smaller, search
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from ringback import analyses, figures, sensitivity  # noqa: E402
+from ringback import analyses, export, figures, sensitivity  # noqa: E402
 from ringback.runtime import Runtime  # noqa: E402
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html.j2"
@@ -579,9 +579,13 @@ def write_report(
             for b in chosen
         ]
         vendors = figures.vendor_comparison(wh, start, end)
+        uploads = export.uploads_overview(
+            analyses.rows(wh, "lead_exports", {"start": start, "end": end})
+        )
         grids, _ = sensitivity.default_grids(wh, start, end, chosen)
     for section in sections:
         section["vendors"] = [v for v in vendors if v["business_id"] == section["id"]]
+        section["uploads"] = [u for u in uploads if u["business_id"] == section["id"]]
         section["sensitivity"] = heat_table(grids.get(section["id"]))
     html = render(sections, start, end, warehouse_url)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ringback import analyses, figures, sensitivity
+from ringback import analyses, export, figures, sensitivity
 from ringback.quality import data_docs_index
 from ringback.quarantine import Reason
 from ringback.runtime import Runtime
@@ -136,6 +136,31 @@ def _has_crm(r: Reader) -> bool:
     return bool(r.rows("crm_reconciliation_days"))
 
 
+UPLOAD_COLUMNS = (
+    "business_id",
+    "destination",
+    "leads",
+    "sent",
+    "accepted",
+    "rejected",
+    "partly_rejected",
+    "in_doubt",
+    "failed",
+    "skipped",
+    "reasons",
+)
+
+
+def _uploads(r: Reader) -> list[tuple[Any, ...]]:
+    params = {"start": r.start, "end": r.end}
+    overview = export.uploads_overview(analyses.rows(r.wh, "lead_exports", params))
+    return [tuple(line[k] for k in UPLOAD_COLUMNS) for line in overview]
+
+
+def _has_uploads(r: Reader) -> bool:
+    return bool(r.rows("lead_exports"))
+
+
 BEFORE_SENSITIVITY = (
     Section(
         "Businesses (dates in each business's own time zone)",
@@ -255,6 +280,26 @@ BEFORE_SENSITIVITY = (
         ),
         "campaign_revenue",
         _has_crm,
+    ),
+    Section(
+        "Conversion uploads (raw.lead_exports: recovered leads sent to GA4 and Google Ads by "
+        "lead date; Google's verdict arrives google_ads_status_delay_minutes after a Data "
+        "Manager upload, GA4 and upload files give none)",
+        (
+            "business",
+            "destination",
+            "leads",
+            "sent, no verdict",
+            "accepted",
+            "rejected",
+            "of them partly",
+            "in doubt",
+            "failed",
+            "skipped",
+            "Google's reasons (records)",
+        ),
+        _uploads,
+        _has_uploads,
     ),
     Section(
         "Loads and validation",

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import stat
 import time
 
@@ -478,6 +479,31 @@ def test_a_request_google_failed_whole_is_rejected(leads_url, data_manager, tmp_
     rows = ledger(leads_url)
     assert rows[("google_ads", "m2")][0] == "rejected"
     assert rows[("google_ads", "m2")][1].endswith(" CLICK_NOT_FOUND=1 INVALID_EVENT=1")
+
+
+def test_the_summary_and_the_report_count_what_google_made_of_the_uploads(
+    leads_url, data_manager, tmp_path
+):
+    """Per business and destination: leads by outcome, Google's reasons counted once per
+    request (each of the request's leads carries them)."""
+    from ringback import report, summary
+
+    data_manager.rejections["Cj0KCQ-test"] = "PROCESSING_ERROR_REASON_CLICK_NOT_FOUND"
+    settings = checking_settings(leads_url, tmp_path)
+    runtime = runtime_of(settings)
+    export.run_export(runtime, DAY, DAY, ["google_ads"], now=NOW)
+    before = dict(summary.summary_sections(runtime, DAY, DAY))
+    (uploads,) = [text for title, text in before.items() if title.startswith("Conversion")]
+    #    business  destination  leads  sent  accepted  rejected  partly  doubt  failed  skipped
+    assert re.search(r"google_ads\s+3\s+2\s+0\s+0\s+0\s+0\s+0\s+1\s*$", uploads, re.M)
+    export.run_export(runtime, DAY, DAY, ["google_ads"], now=NOW)  # Google's verdict
+    after = dict(summary.summary_sections(runtime, DAY, DAY))
+    (uploads,) = [text for title, text in after.items() if title.startswith("Conversion")]
+    assert re.search(
+        r"google_ads\s+3\s+0\s+0\s+2\s+2\s+0\s+0\s+1\s+CLICK_NOT_FOUND 1\s*$", uploads, re.M
+    )
+    html = report.write_report(runtime, DAY, DAY, tmp_path / "r.html").read_text()
+    assert '<section class="uploads">' in html and "<td>CLICK_NOT_FOUND 1</td>" in html
 
 
 def test_the_data_manager_fake_reports_status_as_documented():
