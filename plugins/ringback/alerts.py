@@ -40,15 +40,16 @@ def failure_summary(context: dict[str, Any]) -> str:
     )
 
 
-def post(message: str) -> bool:
+def post(message: str, level: int = logging.ERROR) -> bool:
     """Send a message to the Slack webhook; True when Slack took it. Without a connection, or
-    when Slack refuses it, the message goes to the task log. Never raises."""
+    when Slack refuses it, the message goes to the task log at ``level`` (a failure is an
+    error; news from a task that succeeded, a warning). Never raises."""
     try:
         from ringback.sources.connection import get_connection
 
         webhook = get_connection(SLACK_CONN_ID)
     except Exception:
-        log.error("%s", message)  # no Slack connection: the task log is the alert
+        log.log(level, "%s", message)  # no Slack connection: the task log is the alert
         return False
     try:
         import httpx
@@ -56,7 +57,7 @@ def post(message: str) -> bool:
         resp = httpx.post(webhook.base_url, json={"text": message}, timeout=10)
         resp.raise_for_status()
     except Exception as exc:
-        log.error("%s\n(Slack webhook failed: %s)", message, type(exc).__name__)
+        log.log(level, "%s\n(Slack webhook failed: %s)", message, type(exc).__name__)
         return False
     log.info("alert sent to Slack")
     return True

@@ -10,6 +10,7 @@ This module only reads that view.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from ringback import alerts, analyses, catalog
@@ -54,7 +55,8 @@ def announce(wh: Any, names: dict[str, str], now: dt.datetime | None = None) -> 
     if not pending:
         return []
     texts = [message(incident, names) for incident in pending]
-    channel = "slack" if alerts.post("\n".join(texts)) else "log"
+    # A warning in the log: the marts run that found the incident succeeded.
+    channel = "slack" if alerts.post("\n".join(texts), logging.WARNING) else "log"
     now = now or dt.datetime.now(dt.UTC)
     ledger = [
         {
