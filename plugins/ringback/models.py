@@ -143,6 +143,16 @@ class BusinessScope:
     def max_incident_baseline_days(self) -> int:
         return max(s.incident_baseline_days for s in self.each())
 
+    def lookahead_days(self, lookahead: str | None) -> int:
+        """How far a model's partitions reach past the dates built (its ``rebuild_lookahead``):
+        later dates whose rows read the dates built."""
+        reach = {
+            None: lambda: 0,
+            "recovery_window": self.max_recovery_days,
+            "incident_baseline": self.max_incident_baseline_days,
+        }
+        return reach[lookahead]()
+
     def max_uniqueness_days(self) -> int | None:
         finite = [s.uniqueness_window_days for s in self.each() if s.uniqueness_window_days]
         return max(finite) if finite else None
@@ -464,13 +474,8 @@ def build_one(
         built = plan.built_range() or (day, day)
         segments = (Segment(RebuildWindow(*built), None),)
     for segment in segments:
-        table_window = segment.window
-        if table.rebuild_lookahead == "recovery_window":
-            ahead = dt.timedelta(days=scope.max_recovery_days())
-            table_window = RebuildWindow(table_window.start, table_window.end + ahead)
-        elif table.rebuild_lookahead == "incident_baseline":
-            ahead = dt.timedelta(days=scope.max_incident_baseline_days())
-            table_window = RebuildWindow(table_window.start, table_window.end + ahead)
+        ahead = dt.timedelta(days=scope.lookahead_days(table.rebuild_lookahead))
+        table_window = RebuildWindow(segment.window.start, segment.window.end + ahead)
         seg_scope = dataclasses.replace(scope, selected=segment.selected)
         rows += build_model(
             warehouse,
