@@ -439,8 +439,7 @@ def marts_dag(sources: list[SourceConfig]) -> DAG:
             from ringback import incidents
 
             runtime = _runtime()
-            with runtime.connect() as wh:
-                return incidents.announce(wh, runtime.business_names())
+            return incidents.announce(runtime.connect, runtime.business_names())
 
         dates = affected_dates()
         plan = prepare(dates)

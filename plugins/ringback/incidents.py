@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from ringback import alerts, analyses, catalog
@@ -49,9 +50,15 @@ def message(incident: dict[str, Any], names: dict[str, str]) -> str:
     )
 
 
-def announce(wh: Any, names: dict[str, str], now: dt.datetime | None = None) -> list[str]:
-    """Announce every open incident not announced yet, in one message; return its lines."""
-    pending = analyses.rows(wh, "incidents_to_announce", {})
+def announce(
+    connect: Callable[..., Any], names: dict[str, str], now: dt.datetime | None = None
+) -> list[str]:
+    """Announce every open incident not announced yet, in one message; return its lines.
+    ``connect(read_only=...)`` opens the warehouse (``Runtime.connect``): a short read, then
+    the Slack request with no warehouse connection held (a DuckDB writer would wait on it),
+    then a short write of the ledger."""
+    with connect(read_only=True) as wh:
+        pending = analyses.rows(wh, "incidents_to_announce", {})
     if not pending:
         return []
     texts = [message(incident, names) for incident in pending]
@@ -70,5 +77,6 @@ def announce(wh: Any, names: dict[str, str], now: dt.datetime | None = None) -> 
         for incident in pending
     ]
     table = catalog.table("raw.incident_alerts")
-    wh.write(table, table.to_arrow(ledger))
+    with connect() as wh:
+        wh.write(table, table.to_arrow(ledger))
     return texts

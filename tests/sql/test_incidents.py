@@ -154,25 +154,32 @@ def test_an_open_incident_is_announced_once(tmp_path, caplog, capsys, monkeypatc
     number = list(PROFILES["ua"].tracking_numbers)[1]
     fault = Break("line_failure", number, dt.date(2026, 10, 27), LAST)
     gen = JourneyGenerator(11, 40, "ua", weekly_incidents=False, breaks=(fault,))
-    with connect(f"duckdb://{tmp_path}/w.duckdb") as wh:
+    url = f"duckdb://{tmp_path}/w.duckdb"
+
+    def warehouse(read_only: bool = False):
+        return connect(url, read_only=read_only)
+
+    with warehouse() as wh:
         wh.init()
         load_calls(wh, staging_rows(gen, FIRST, LAST, settings.tz))
         build(wh, settings, FIRST, LAST)
-        with caplog.at_level(logging.WARNING):
-            sent = incidents.announce(wh, {"default": "Demo shop"})
-        assert len(sent) == 1
-        # No Slack connection: the task log carries it, as a warning (the run succeeded). Once
-        # Airflow is imported, logging goes through structlog to stdout.
-        logged = [
-            line
-            for line in (caplog.text + capsys.readouterr().out).splitlines()
-            if "incident at Demo shop" in line
-        ]
-        assert logged and all("WARNING" in line or "[warning" in line for line in logged), logged
-        assert "Demo shop (default) since 2026-10-27: missing_in_telephony" in sent[0]
-        assert number in sent[0]
+    with caplog.at_level(logging.WARNING):
+        sent = incidents.announce(warehouse, {"default": "Demo shop"})
+    assert len(sent) == 1
+    # No Slack connection: the task log carries it, as a warning (the run succeeded). Once
+    # Airflow is imported, logging goes through structlog to stdout.
+    logged = [
+        line
+        for line in (caplog.text + capsys.readouterr().out).splitlines()
+        if "incident at Demo shop" in line
+    ]
+    assert logged and all("WARNING" in line or "[warning" in line for line in logged), logged
+    assert "Demo shop (default) since 2026-10-27: missing_in_telephony" in sent[0]
+    assert number in sent[0]
+    with warehouse(read_only=True) as wh:
         (ledger,) = wh.query("SELECT * FROM raw.incident_alerts").to_pylist()
-        assert ledger["channel"] == "log" and ledger["started_date"] == fault.first_day
-        # A rerun of the day, and the next announcement, say nothing new.
+    assert ledger["channel"] == "log" and ledger["started_date"] == fault.first_day
+    # A rerun of the day, and the next announcement, say nothing new.
+    with warehouse() as wh:
         build(wh, settings, LAST, LAST)
-        assert incidents.announce(wh, {}) == []
+    assert incidents.announce(warehouse, {}) == []
