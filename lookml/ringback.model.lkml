@@ -73,6 +73,17 @@ explore: reconciliation_incidents {
   description: "Did something break, where, since when: causes of unmatched calls above each business's own baseline."
 }
 
+explore: tracking_number_health {
+  # A client's Looker user sees only their business: set the user attribute
+  # ringback_business to its business_id (or to "%" for the agency's own staff).
+  access_filter: {
+    field: tracking_number_health.business_id
+    user_attribute: ringback_business
+  }
+  label: "Tracking numbers and pools"
+  description: "Is each number still swapping and each pool big enough: calls with no visitor session, calls only one system saw, pool numbers in use per hour against the pool's size."
+}
+
 explore: missed_call_followups {
   # A client's Looker user sees only their business: set the user attribute
   # ringback_business to its business_id (or to "%" for the agency's own staff).

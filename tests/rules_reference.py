@@ -50,6 +50,12 @@ def unify(calls: list[dict], tolerance: int) -> list[dict]:
                 "tel_key": b["call_key"] if b else None,
                 "match": "matched" if b else "calltracking_only",
                 "tel_company": b["company_number"] if b else None,
+                # The PBX's ringing time when it has one.
+                "wait_seconds": (
+                    b["wait_seconds"]
+                    if b and b.get("wait_seconds") is not None
+                    else a.get("wait_seconds")
+                ),
             }
         )
     for b in tel:
@@ -102,6 +108,15 @@ def evaluate(calls: list[dict], s: Any) -> dict[str, Any]:
     def order(u: dict) -> tuple:
         return (u["started_at"], u["key"])
 
+    def abandoned_short(u: dict) -> bool:
+        wait = u.get("wait_seconds")
+        return (
+            u["status"] in ("missed", "answered")
+            and u["talk_seconds"] == 0
+            and wait is not None
+            and wait < s.short_abandon_seconds
+        )
+
     inbound = [u for u in unified if u["direction"] == "inbound" and u["customer_number"]]
     leads, missed_rows, followups = {}, {}, {}
     for u in inbound:
@@ -150,6 +165,8 @@ def evaluate(calls: list[dict], s: Any) -> dict[str, Any]:
             }
         elif u["started_at"] + window > data_end:
             outcome = "pending"
+        if abandoned_short(u):
+            outcome = "abandoned_short"  # the lead above stands: the customer did get through
         missed_rows[u["key"]] = {
             "outcome": outcome,
             "recovered_by_call_key": by,
@@ -157,6 +174,8 @@ def evaluate(calls: list[dict], s: Any) -> dict[str, Any]:
         }
         followups[u["key"]] = follow_up(u, unified, later[0] if later else None, window, s)
         followups[u["key"]]["outcome"] = outcome
+        if outcome == "abandoned_short":
+            followups[u["key"]]["sla_status"] = "abandoned_short"
 
     tracked = {u["tel_company"] for u in unified if u["match"] == "matched"} | set(
         s.tracked_numbers

@@ -31,7 +31,7 @@ view: missed_call_followups {
     label: "SLA status"
     type: string
     sql: ${TABLE}.sla_status ;;
-    description: "met, missed, not_needed (the customer got through first, in time) or pending."
+    description: "met, missed, not_needed (the customer got through first, in time), pending, or abandoned_short (a short hang-up: no callback due)."
   }
   dimension: sla_is_met {
     type: yesno
@@ -79,8 +79,15 @@ view: missed_call_followups {
     sql: ${TABLE}.outcome ;;
   }
 
+  dimension: is_abandoned_short {
+    type: yesno
+    sql: ${TABLE}.is_abandoned_short ;;
+    description: "A short hang-up (the business's short_abandon_seconds): no callback due."
+  }
   measure: missed_calls {
     type: count
+    filters: [is_abandoned_short: "no"]
+    description: "Missed first calls, short hang-ups left out (as in analytics.callback_sla_daily)."
   }
   measure: sla_met {
     type: count
@@ -92,7 +99,7 @@ view: missed_call_followups {
   }
   measure: never_called_back {
     type: count
-    filters: [never_attempted: "yes"]
+    filters: [never_attempted: "yes", is_abandoned_short: "no"]
   }
   measure: sla_met_rate {
     label: "SLA met rate"

@@ -46,7 +46,12 @@ view: missed_calls {
   dimension: outcome {
     type: string
     sql: ${TABLE}.outcome ;;
-    description: "recovered_retry, recovered_callback, not_recovered or pending."
+    description: "recovered_retry, recovered_callback, not_recovered, pending or abandoned_short (a hang-up within the business's short_abandon_seconds, counted apart)."
+  }
+  dimension: is_abandoned_short {
+    type: yesno
+    sql: ${TABLE}.is_abandoned_short ;;
+    description: "The caller hung up within the business's short_abandon_seconds of ringing: not a missed call in the rates."
   }
   dimension: is_recovered {
     type: yesno
@@ -56,7 +61,7 @@ view: missed_calls {
   dimension: is_resolved {
     type: yesno
     sql: ${TABLE}.is_resolved ;;
-    description: "The window has closed or the call was recovered (not pending)."
+    description: "The window has closed or the call was recovered (not pending), and it is no short hang-up."
   }
   dimension: recovery_minutes {
     type: number
@@ -71,6 +76,13 @@ view: missed_calls {
 
   measure: missed_calls {
     type: count
+    filters: [is_abandoned_short: "no"]
+    description: "Missed first calls, short hang-ups left out (as in analytics.missed_call_recovery_daily)."
+  }
+  measure: abandoned_short {
+    type: count
+    filters: [is_abandoned_short: "yes"]
+    description: "Short hang-ups, counted apart."
   }
   measure: recovered_calls {
     type: count

@@ -15,7 +15,7 @@ view: reconciliation_incidents {
     sql: CONCAT(${TABLE}.business_id, '|', ${TABLE}.cause, '|', CAST(${TABLE}.started_date AS STRING)) ;;
   }
   dimension: cause {
-    description: "untracked_number (substitution missing, a static number printed), missing_in_calltracking, spam_filtered or missing_in_telephony (forwarding failing)."
+    description: "untracked_number (substitution missing, a static number printed), missing_in_calltracking, spam_filtered, missing_in_telephony (forwarding failing) or sessionless_call (no visitor session: a pool too small, a pool number printed as static)."
     type: string
     sql: ${TABLE}.cause ;;
   }

@@ -124,15 +124,19 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    """Leads and recovered leads for every talk threshold and recovery window (one query over
-    staging, written nowhere); the business's own settings are starred."""
+    """Leads and recovered leads for every talk threshold and recovery window, and missed calls
+    for every short-abandon threshold (one query over staging, written nowhere); the business's
+    own settings are starred."""
     from ringback import sensitivity
 
     _check_range(args)
     talks = sensitivity.parse_list(args.talk, "--talk", minimum=0)
     windows = sensitivity.parse_list(args.window, "--window", minimum=1 / 60)
+    abandons = sensitivity.parse_list(args.short_abandon, "--short-abandon", minimum=0)
     with _runtime(args).connect() as wh:
-        grids = sensitivity.compute(wh, args.start, args.end, talks, windows, args.business)
+        grids = sensitivity.compute(
+            wh, args.start, args.end, talks, windows, args.business, abandons
+        )
     sensitivity.print_grids(grids, args.start, args.end)
     return 0
 
@@ -180,6 +184,28 @@ def cmd_docs(args: argparse.Namespace) -> int:
     index = quality.build_data_docs()
     print(f"Data Docs: {index} ({removed} stored results past the retention removed)")
     return 0
+
+
+def _grid_axes(p: argparse.ArgumentParser) -> None:
+    """The sensitivity grid's axes: talk thresholds, recovery windows, short-abandon times."""
+    p.add_argument(
+        "--talk",
+        default="30,45,60",
+        metavar="S,S,...",
+        help="talk thresholds in seconds (a conversation has more; default 30,45,60)",
+    )
+    p.add_argument(
+        "--window",
+        default="12,24,48",
+        metavar="H,H,...",
+        help="recovery windows in hours (default 12,24,48)",
+    )
+    p.add_argument(
+        "--short-abandon",
+        default="0,5,10,15",
+        metavar="S,S,...",
+        help="short-abandon thresholds in seconds of ringing (default 0,5,10,15)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -254,18 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--business", action="append", metavar="ID", help="only this business (repeatable)"
     )
-    p.add_argument(
-        "--talk",
-        default="30,45,60",
-        metavar="S,S,...",
-        help="talk thresholds in seconds (a conversation has more; default 30,45,60)",
-    )
-    p.add_argument(
-        "--window",
-        default="12,24,48",
-        metavar="H,H,...",
-        help="recovery windows in hours (default 12,24,48)",
-    )
+    _grid_axes(p)
     p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("report", help=cmd_report.__doc__)

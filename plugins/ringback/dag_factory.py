@@ -301,12 +301,14 @@ since their last successful build (`staging.folded_partitions`), plus `rebuild_l
 before each, plus the conf's dates. Merged or dropped events, cleared runs, reruns and backfills
 all converge on the same tables; a run with nothing to build succeeds in seconds.
 
-* **prepare**: the businesses in scope, `staging.business_settings` and
-  `staging.business_hours` (opening intervals), and the date ranges to build.
+* **prepare**: the businesses in scope, `staging.business_settings`,
+  `staging.business_hours` (opening intervals) and `staging.number_pools`, and the date ranges
+  to build.
 * **one task per model** of `sql/` (`unified_calls`, `customer_first_seen`, `tracked_numbers`,
   `primary_calls`, the marts `attributed_leads`, `missed_calls`, `unmatched_calls`,
   `call_reconciliation`, `missed_call_followups`, `call_handling_hourly`,
-  `reconciliation_incidents` (each cause's share against the business's own baseline; its
+  `tracking_number_health` (sessionless, one-system and shared calls per tracking number and
+  pool), `reconciliation_incidents` (each cause's share against the business's own baseline; its
   partitions reach `incident_baseline_days` past the dates built), then `crm_leads`,
   rematched for the customers of the CRM leads loaded since the last run and of the dates built,
   and `crm_reconciliation`, rebuilt whole: a CRM load may change a week-old match or a

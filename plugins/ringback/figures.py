@@ -36,6 +36,7 @@ class Headline:
     sla_met: int
     sla_due: int  # met or missed: decided (not pending, not resolved by the customer first)
     never_called_back: int
+    abandoned_short: int  # short hang-ups: in no missed-call or callback figure above
 
     @property
     def recovered_share(self) -> float | None:

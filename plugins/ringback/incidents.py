@@ -33,6 +33,10 @@ CAUSE_MEANINGS = {
         "tracked calls that never reached the phone system: a forwarding line failing, or a "
         "tracking number forwarding outside the PBX"
     ),
+    "sessionless_call": (
+        "calls to tracking numbers with no visitor session: a pool too small for the traffic "
+        "(visitors shown the pool's default number), or a pool number printed as a static one"
+    ),
 }
 
 

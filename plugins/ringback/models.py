@@ -137,6 +137,20 @@ class BusinessScope:
                 rows += business_hours.interval_rows(bid, intervals)
         return rows
 
+    def pool_rows(self) -> list[dict[str, Any]]:
+        """staging.number_pools rows: every business's pools (the number_pools setting)."""
+        return [
+            {
+                "business_id": bid,
+                "pool_name": name,
+                "company_number": number,
+                "pool_size": len(numbers),
+            }
+            for bid, s in sorted(self.settings.items())
+            for name, numbers in s.number_pools
+            for number in numbers
+        ]
+
     def max_recovery_days(self) -> int:
         return max(recovery_days(s) for s in self.each())
 
@@ -442,6 +456,8 @@ def prepare(
         last + dt.timedelta(days=ahead + OPENING_HORIZON_DAYS),
     )
     warehouse.write(hours_table, hours_table.to_arrow(hours))
+    pools_table = catalog.table("staging.number_pools")
+    warehouse.write(pools_table, pools_table.to_arrow(scope.pool_rows()))
     chunked = tuple(
         Segment(chunk, seg.selected)
         for seg in segments

@@ -158,7 +158,7 @@ def _funnel(steps: list[tuple[str, int, str]], height: float = 2.8) -> str:
     _marks(ax.barh([s[0] for s in steps], [s[1] for s in steps], color=[s[2] for s in steps]))
     for y, (_, value, _) in enumerate(steps):
         ax.text(value, y, f"  {value} ({value / top:.0%})", va="center", fontsize=9)
-    ax.set_xlim(0, top * 1.3)
+    ax.set_xlim(0, max(s[1] for s in steps) * 1.3)
     ax.set_xlabel("calls")
     return _svg(fig)
 
@@ -175,8 +175,16 @@ def _recovery_funnel(f: dict[str, int]) -> str:
                 COLOURS["missed_call_retry"],
             ),
             ("  by our call back", f["recovered_callback"], COLOURS["missed_call_callback"]),
+            *_short_hang_ups(f),
         ]
     )
+
+
+def _short_hang_ups(f: dict[str, int]) -> list[tuple[str, int, str]]:
+    """A bar for the short hang-ups counted apart, when the business counts any."""
+    if not f.get("abandoned_short"):
+        return []
+    return [("short hang-ups (counted apart)", f["abandoned_short"], "#d8d8d8")]
 
 
 def _minutes_histogram(
@@ -288,6 +296,7 @@ def _callback_funnel(f: dict[str, int]) -> str:
             ("never called back", f["never_attempted"], "#e45756"),
             ("  customer got through first (not needed)", f["sla_not_needed"], "#f58518"),
             ("  deadline still ahead (pending)", f["sla_pending"], "#bab0ac"),
+            *_short_hang_ups(f),
         ],
         height=3.0,
     )
@@ -410,6 +419,8 @@ REPORT_QUERIES = (
     "report_recovery_minutes",
     "report_reconciliation",
     "report_incidents",
+    "report_tracking_numbers",
+    "report_number_pools",
     "report_revenue",
     "report_crm_reconciliation",
     "report_callback_funnel",
@@ -444,6 +455,8 @@ def gather(wh: Any, start: dt.date, end: dt.date, business: str) -> dict[str, An
         "lags": [r["recovery_minutes"] for r in q["recovery_minutes"]],
         "reconciliation": q["reconciliation"],
         "incidents": q["incidents"],
+        "tracking_numbers": q["tracking_numbers"],
+        "number_pools": q["number_pools"],
         "crm": q["crm_reconciliation"],
         "revenue": revenue,
         "callbacks": {k: int(v) for k, v in callbacks.items()},
@@ -467,6 +480,7 @@ def _kpis(h: figures.Headline) -> dict[str, Any]:
         "flagged_line": h.flagged_line,
         "sla_met_rate": h.sla_met_rate,
         "never_called_back": h.never_called_back,
+        "abandoned_short": h.abandoned_short,
     }
 
 
@@ -484,6 +498,8 @@ def _section(
         ("callback SLA met (of due)", figures.percent(k["sla_met_rate"])),
         ("missed calls never called back", f"{k['never_called_back']}"),
     ]
+    if k["abandoned_short"]:
+        kpis.append(("short hang-ups (not counted as missed)", f"{k['abandoned_short']}"))
     charts = [
         Chart(spec.key, spec.title, spec.question, spec.draw(data))
         for spec in CHARTS
@@ -512,6 +528,8 @@ def _section(
         "campaigns": data["campaigns"],
         "reconciliation": data["reconciliation"],
         "incidents": data["incidents"],
+        "tracking_numbers": data["tracking_numbers"],
+        "number_pools": data["number_pools"],
         "employees": data["employees"],
     }
 

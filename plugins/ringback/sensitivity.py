@@ -1,6 +1,7 @@
 """How the lead count moves with the rules: `ringback sensitivity`.
 
-Leads and recovered leads for every combination of talk threshold and recovery window, from
+Leads and recovered leads for every combination of talk threshold and recovery window, and the
+missed first calls (with their recovery rate) for every short-abandon threshold besides, from
 staging in one query (``sql/analyses/lead_sensitivity.sql``, the alternatives as array
 parameters, BigQuery's dialect like every model). Nothing is written: the grid is printed, and
 the HTML report shows it as a heat table. The cell holding a business's own settings equals its
@@ -14,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ringback import analyses
@@ -22,6 +23,7 @@ from ringback.settings import ConfigError
 
 DEFAULT_TALK = (30, 45, 60)
 DEFAULT_WINDOW_HOURS = (12, 24, 48)
+DEFAULT_SHORT_ABANDON = (0, 5, 10, 15)
 
 
 @dataclass(frozen=True)
@@ -44,14 +46,32 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class MissedCell:
+    """Missed first calls under one (talk threshold, window, short-abandon threshold): short
+    hang-ups counted apart, the rest recovered or not (no lead moves with the abandon axis)."""
+
+    missed_calls: int
+    recovered_missed_calls: int
+    abandoned_short: int
+
+    @property
+    def recovery_rate(self) -> float | None:
+        return self.recovered_missed_calls / self.missed_calls if self.missed_calls else None
+
+
+@dataclass(frozen=True)
 class Grid:
-    """One business's cells, and which one holds its own settings (None: not in the grid)."""
+    """One business's cells, and which one holds its own settings (None: not in the grid);
+    ``missed`` by (talk, hours, short-abandon seconds), its own abandon setting in ``abandon``."""
 
     business_id: str
     talks: tuple[int, ...]
     windows: tuple[float, ...]
     cells: dict[tuple[int, float], Cell]
     current: tuple[int, float] | None
+    abandons: tuple[int, ...] = (0,)
+    missed: dict[tuple[int, float, int], MissedCell] = field(default_factory=dict)
+    abandon: int | None = None
 
 
 def parse_list(text: str, name: str, *, minimum: float) -> tuple[float, ...]:
@@ -72,12 +92,16 @@ def compute(
     talks: Sequence[float],
     window_hours: Sequence[float],
     businesses: Sequence[str] | None = None,
+    short_abandons: Sequence[float] = (0,),
 ) -> dict[str, Grid]:
     """Every business's grid for ``start .. end`` (attributed dates), one query."""
     talk_values = sorted({int(t) for t in talks})
     windows = sorted({round(h * 3600) for h in window_hours})
+    abandons = sorted({int(a) for a in short_abandons})
     if talk_values != sorted(talks) or not talk_values or not windows:
         raise ConfigError("talk thresholds are whole seconds; give at least one of each")
+    if not abandons or any(a != int(a) or a < 0 for a in short_abandons):
+        raise ConfigError("short-abandon thresholds are whole seconds; give at least one")
     _require_models(wh, start, end, businesses)
     params = {
         "start_date": start,
@@ -87,12 +111,20 @@ def compute(
         "recovery_windows": windows,
         "min_talk_threshold": min(talk_values),
         "max_recovery_window": max(windows),
+        "short_abandons": abandons,
         "all_businesses": not businesses,
         "business_ids": list(businesses or ()),
     }
     cells: dict[str, dict[tuple[int, float], Cell]] = {}
+    missed: dict[str, dict[tuple[int, float, int], MissedCell]] = {}
     for r in analyses.rows(wh, "lead_sensitivity", params):
         hours = r["recovery_window_seconds"] / 3600
+        abandon = int(r["short_abandon_seconds"])
+        missed.setdefault(r["business_id"], {})[
+            (int(r["talk_threshold_seconds"]), hours, abandon)
+        ] = MissedCell(
+            int(r["missed_calls"]), int(r["recovered_missed_calls"]), int(r["abandoned_short"])
+        )
         cell = Cell(
             r["business_id"],
             int(r["talk_threshold_seconds"]),
@@ -103,13 +135,15 @@ def compute(
             int(r["spam_calls"]),
         )
         cells.setdefault(cell.business_id, {})[(cell.talk_threshold_seconds, hours)] = cell
+    own_rows = wh.query(
+        "SELECT business_id, talk_threshold_seconds, recovery_window_seconds, "
+        "short_abandon_seconds FROM staging.business_settings"
+    ).to_pylist()
     own = {
         r["business_id"]: (int(r["talk_threshold_seconds"]), r["recovery_window_seconds"] / 3600)
-        for r in wh.query(
-            "SELECT business_id, talk_threshold_seconds, recovery_window_seconds "
-            "FROM staging.business_settings"
-        ).to_pylist()
+        for r in own_rows
     }
+    own_abandon = {r["business_id"]: int(r["short_abandon_seconds"]) for r in own_rows}
     hours_axis = tuple(w / 3600 for w in windows)
     return {
         bid: Grid(
@@ -118,6 +152,9 @@ def compute(
             hours_axis,
             grid,
             own.get(bid) if own.get(bid) in grid else None,
+            tuple(abandons),
+            missed[bid],
+            own_abandon.get(bid) if own_abandon.get(bid) in abandons else None,
         )
         for bid, grid in sorted(cells.items())
     }
@@ -126,10 +163,13 @@ def compute(
 def default_grids(
     wh: Any, start: dt.date, end: dt.date, businesses: Sequence[str] | None = None
 ) -> tuple[dict[str, Grid], str]:
-    """The 30/45/60 s x 12/24/48 h grids the demo summary and the report show, and what to say
+    """The 30/45/60 s x 12/24/48 h grids (short abandon 0/5/10/15 s) the demo summary and the
+    report show, and what to say
     when there are none (no primary calls, or the models not built for the range)."""
     try:
-        grids = compute(wh, start, end, DEFAULT_TALK, DEFAULT_WINDOW_HOURS, businesses)
+        grids = compute(
+            wh, start, end, DEFAULT_TALK, DEFAULT_WINDOW_HOURS, businesses, DEFAULT_SHORT_ABANDON
+        )
     except ConfigError as exc:
         return {}, str(exc)
     return grids, "no primary calls in the range"
@@ -184,11 +224,33 @@ def format_grid(grid: Grid) -> str:
     return "\n".join(lines)
 
 
+def format_missed(grid: Grid) -> str:
+    """A text table at the business's own talk threshold (else the grid's first): short-abandon
+    thresholds down, recovery windows across, `missed (short hang-ups) recovery rate`."""
+    talk = grid.current[0] if grid.current else grid.talks[0]
+    head = [f"short < s (talk > {talk} s)"] + [hours_label(h) for h in grid.windows]
+    rows = [head]
+    for abandon in grid.abandons:
+        row = [f"{abandon}"]
+        for hours in grid.windows:
+            cell = grid.missed[(talk, hours, abandon)]
+            mark = "*" if grid.current == (talk, hours) and grid.abandon == abandon else ""
+            rate = "-" if cell.recovery_rate is None else f"{cell.recovery_rate:.0%}"
+            row.append(f"{cell.missed_calls} ({cell.abandoned_short}) {rate}{mark}")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
 def print_grids(grids: dict[str, Grid], start: dt.date, end: dt.date) -> None:
     print(f"Leads (recovered leads) by talk threshold and recovery window, {start}..{end}")
     print("* = the business's own settings (its marts.attributed_leads)")
+    print("Below each: missed first calls (short hang-ups counted apart) and their recovery rate")
+    print("by short-abandon threshold; short hang-ups move no lead.")
     for bid, grid in grids.items():
         print(f"\n{bid}")
         print(format_grid(grid))
+        print(format_missed(grid))
     if not grids:
         print("no primary calls in the range")

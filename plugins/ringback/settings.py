@@ -83,6 +83,9 @@ class Settings:
 
     reporting_time_zone: str = setting("Europe/Kyiv", column="time_zone")
     talk_threshold_seconds: int = setting(30, valid=lambda v: v >= 0, business=True, column=True)
+    # A missed call the caller hung up within this many seconds of ringing (nobody talked) is
+    # `abandoned_short`: counted apart from missed calls, never due a callback. 0 = off.
+    short_abandon_seconds: int = setting(0, valid=lambda v: v >= 0, business=True, column=True)
     recovery_window_hours: float = setting(
         24,
         valid=lambda v: v > 0,
@@ -104,6 +107,17 @@ class Settings:
         0.05, valid=lambda v: 0 <= v <= 1, business=True, column=True, as_column=float
     )
     tracked_numbers: tuple[str, ...] = setting((), business=True, column=True, as_column=_listed)
+    # Number pools (dynamic number insertion): pool name -> its tracking numbers (E.164), read
+    # by marts.tracking_number_health (staging.number_pools). Two customers calling one pool
+    # number within pool_reservation_minutes of each other were shown it at the same time.
+    number_pools: tuple[tuple[str, tuple[str, ...]], ...] = setting((), business=True)
+    pool_reservation_minutes: int = setting(
+        15,
+        valid=lambda v: v >= 1,
+        business=True,
+        column="pool_reservation_seconds",
+        as_column=_seconds(60),
+    )
     # Incidents (marts.reconciliation_incidents): a cause's share of a day's inbound calls is
     # compared with its median over the business's trailing incident_baseline_days (the day
     # itself left out) and flagged when it exceeds the median by incident_min_excess and by
@@ -289,6 +303,8 @@ def _coerce(name: str, raw: Any) -> Any:
         known = ", ".join(sorted(x.name for x in dataclasses.fields(Settings)))
         raise ConfigError(f"unknown setting {name!r}; known settings: {known}")
     kind = str(f.type)
+    if name == "number_pools":
+        return parse_number_pools(raw)
     if name in ("business_hours", "holidays"):
         try:
             if name == "business_hours":
@@ -329,6 +345,36 @@ def _coerce(name: str, raw: Any) -> Any:
         return str(raw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name}={raw!r} is not a valid {kind}") from exc
+
+
+E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+
+def parse_number_pools(raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``{pool name: [E.164 numbers]}`` (YAML, or JSON text) as sorted pairs; a number may be
+    in one pool only, and a pool needs at least one number."""
+    if isinstance(raw, str):
+        raw = json.loads(raw) if raw.strip() else {}
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise ConfigError("setting number_pools: expected a mapping of pool name to numbers")
+    pools: list[tuple[str, tuple[str, ...]]] = []
+    seen: dict[str, str] = {}
+    for name, numbers in sorted((str(k), v) for k, v in raw.items()):
+        if isinstance(numbers, str) or not numbers:
+            raise ConfigError(f"setting number_pools: pool {name!r} needs a list of numbers")
+        cleaned = tuple(dict.fromkeys(str(n).strip() for n in numbers))
+        for number in cleaned:
+            if not E164.fullmatch(number):
+                raise ConfigError(f"setting number_pools: {number!r} in {name!r} is not E.164")
+            if number in seen:
+                raise ConfigError(
+                    f"setting number_pools: {number} is in pools {seen[number]!r} and {name!r}"
+                )
+            seen[number] = name
+        pools.append((name, cleaned))
+    return tuple(pools)
 
 
 def _read_yaml(path: Path) -> Any:

@@ -95,9 +95,10 @@ def _businesses(r: Reader) -> list[tuple[Any, ...]]:
 
 
 def _callbacks(r: Reader) -> list[tuple[Any, ...]]:
-    # The met rate is the headline's (ringback.figures), beside its parts.
+    # The met rate is the headline's (ringback.figures), beside its parts (before the median
+    # and the short hang-ups counted apart).
     return [
-        (*row[:-1], r.heads[row[0]].sla_met_rate, row[-1]) for row in r.rows("callback_summary")
+        (*row[:-2], r.heads[row[0]].sla_met_rate, *row[-2:]) for row in r.rows("callback_summary")
     ]
 
 
@@ -205,6 +206,7 @@ BEFORE_SENSITIVITY = (
             "pending",
             "met rate",
             "median business min to 1st attempt",
+            "short hang-ups (apart)",
         ),
         _callbacks,
     ),
@@ -245,6 +247,42 @@ BEFORE_SENSITIVITY = (
             "flagged days",
         ),
         "incidents",
+    ),
+    Section(
+        "Tracking numbers: calls with no visitor session, and calls only one system saw "
+        "(analytics.tracking_number_health; shared = within the reservation time of another "
+        "customer's call to the same pool number)",
+        (
+            "business",
+            "number",
+            "pool",
+            "calls",
+            "no session",
+            "share",
+            "telephony only",
+            "call tracking only",
+            "shared",
+        ),
+        "tracking_numbers",
+    ),
+    Section(
+        "Number pools: numbers ringing in one hour against the pool's size, and sessionless "
+        "calls since the first day they appeared (analytics.number_pool_health)",
+        (
+            "business",
+            "pool",
+            "size",
+            "days",
+            "days full",
+            "peak numbers / hour",
+            "calls",
+            "no session",
+            "share",
+            "shared",
+            "first day with no session",
+        ),
+        "number_pools",
+        lambda reader: bool(reader.rows("number_pools")),
     ),
     Section(
         "CRM reconciliation (ringback's leads against the CRM's; the CRM's by the date it "
@@ -344,7 +382,8 @@ AFTER_SENSITIVITY = (
 )
 SENSITIVITY_TITLE = (
     "Lead sensitivity: leads (recovered) by talk threshold (rows, seconds) and recovery window "
-    "(columns); * = the business's own settings (`ringback sensitivity` for other grids)"
+    "(columns); * = the business's own settings (`ringback sensitivity` for other grids). Below "
+    "each: missed first calls (short hang-ups apart) and recovery rate by short-abandon threshold"
 )
 
 
@@ -359,7 +398,10 @@ def summary_sections(runtime: Runtime, start: dt.date, end: dt.date) -> list[tup
             return [(s.title, s.render(reader)) for s in sections if s.shown(reader)]
 
         grids, why = sensitivity.default_grids(wh, start, end)
-        grid_text = "\n\n".join(f"{bid}\n{sensitivity.format_grid(g)}" for bid, g in grids.items())
+        grid_text = "\n\n".join(
+            f"{bid}\n{sensitivity.format_grid(g)}\n{sensitivity.format_missed(g)}"
+            for bid, g in grids.items()
+        )
         return [
             *rendered(BEFORE_SENSITIVITY),
             (SENSITIVITY_TITLE, grid_text or why),

@@ -7,7 +7,8 @@ WITH days AS (
         SUM(sla_met) AS met,
         SUM(sla_missed) AS late,
         SUM(sla_not_needed) AS not_needed,
-        SUM(sla_pending) AS pending
+        SUM(sla_pending) AS pending,
+        SUM(abandoned_short) AS abandoned_short
     FROM analytics.callback_sla_daily
     WHERE missed_date BETWEEN @start AND @end
     GROUP BY business_id
@@ -18,7 +19,7 @@ lags AS (
         business_id,
         APPROX_QUANTILES(first_attempt_business_minutes, 2)[OFFSET(1)] AS median_minutes
     FROM analytics.callback_followups
-    WHERE missed_date BETWEEN @start AND @end
+    WHERE missed_date BETWEEN @start AND @end AND sla_status != 'abandoned_short'
     GROUP BY business_id
 )
 
@@ -31,6 +32,7 @@ SELECT
     days.late,
     days.not_needed,
     days.pending,
-    ROUND(lags.median_minutes, 1) AS median_minutes
+    ROUND(lags.median_minutes, 1) AS median_minutes,
+    days.abandoned_short
 FROM days LEFT JOIN lags ON days.business_id = lags.business_id
 ORDER BY days.business_id

@@ -12,9 +12,10 @@ leads AS (
 missed AS (
     SELECT
         business_id,
-        COUNT(*) AS missed_calls,
+        COUNTIF(NOT is_abandoned_short) AS missed_calls,
         COUNTIF(is_recovered) AS recovered_calls,
-        COUNTIF(is_resolved) AS resolved_calls
+        COUNTIF(is_resolved) AS resolved_calls,
+        COUNTIF(is_abandoned_short) AS abandoned_short
     FROM analytics.missed_calls
     WHERE missed_date BETWEEN @start AND @end
     GROUP BY business_id
@@ -25,7 +26,7 @@ callbacks AS (
         business_id,
         COUNTIF(sla_is_met) AS sla_met,
         COUNTIF(sla_is_due) AS sla_due,
-        COUNTIF(never_attempted) AS never_called_back
+        COUNTIF(never_attempted AND NOT is_abandoned_short) AS never_called_back
     FROM analytics.callback_followups
     WHERE missed_date BETWEEN @start AND @end
     GROUP BY business_id
@@ -65,7 +66,8 @@ SELECT
     COALESCE(days.incomplete_days, 0) AS incomplete_days,
     COALESCE(callbacks.sla_met, 0) AS sla_met,
     COALESCE(callbacks.sla_due, 0) AS sla_due,
-    COALESCE(callbacks.never_called_back, 0) AS never_called_back
+    COALESCE(callbacks.never_called_back, 0) AS never_called_back,
+    COALESCE(missed.abandoned_short, 0) AS abandoned_short
 FROM businesses
 LEFT JOIN leads ON businesses.business_id = leads.business_id
 LEFT JOIN missed ON businesses.business_id = missed.business_id

@@ -1,10 +1,12 @@
--- Leads and recovered leads for every combination of talk threshold and recovery window
--- (`ringback sensitivity`): one pass over staging, the alternatives as array
--- parameters, written to no table. Primacy does not depend on either setting, so it is read
--- from staging.primary_calls; conversation, spam (its "no conversation" uses the cell's
--- threshold) and recovery are decided per cell exactly as staging.unified_calls and
--- staging.primary_calls decide them with the business's own settings, so a cell with a
--- business's settings equals its marts.attributed_leads.
+-- Leads and recovered leads for every combination of talk threshold and recovery window, and
+-- missed first calls for every short-abandon threshold besides (`ringback sensitivity`): one
+-- pass over staging, the alternatives as array parameters, written to no table. Short
+-- hang-ups move no lead, only which missed calls count. Primacy does not depend on any of the
+-- settings, so it is read from staging.primary_calls; conversation, spam (its "no
+-- conversation" uses the cell's threshold), recovery and short hang-ups are decided per cell
+-- exactly as staging.unified_calls and staging.primary_calls decide them with the business's
+-- own settings, so a cell with a business's settings equals its marts.attributed_leads and
+-- marts.missed_calls.
 WITH
 grid AS (
     SELECT
@@ -62,6 +64,10 @@ primaries AS (
         primary_calls.status,
         primary_calls.talk_seconds,
         primary_calls.status != 'answered' OR primary_calls.talk_seconds = 0 AS is_missed,
+        -- The short-abandon rule's evidence (staging.primary_calls.is_abandoned_short).
+        primary_calls.status IN ('missed', 'answered') AND primary_calls.talk_seconds = 0
+            AS could_abandon,
+        primary_calls.wait_seconds,
         settings.spam_vendor_flag AND COALESCE(unified.vendor_spam, FALSE) AS is_vendor_spam,
         number_days.inbound_calls > settings.spam_calls_per_day AS is_repeated_caller,
         COALESCE(number_days.longest_answered_talk, -1) AS longest_answered_talk
@@ -144,9 +150,14 @@ cells AS (
             AND primaries.longest_answered_talk <= grid.talk_threshold_seconds,
             FALSE
         ) AS is_spam,
-        recoveries.recovering_direction
+        recoveries.recovering_direction,
+        abandon_seconds,
+        COALESCE(
+            primaries.could_abandon AND primaries.wait_seconds < abandon_seconds, FALSE
+        ) AS is_abandoned_short
     FROM primaries
     CROSS JOIN grid
+    CROSS JOIN UNNEST(@short_abandons) AS abandon_seconds
     LEFT JOIN recoveries
         ON
             grid.talk_threshold_seconds = recoveries.talk_threshold_seconds
@@ -159,9 +170,15 @@ SELECT
     business_id,
     talk_threshold_seconds,
     recovery_window_seconds,
+    abandon_seconds AS short_abandon_seconds,
     COUNTIF(NOT is_spam AND is_conversation) AS primary_leads,
     COUNTIF(NOT is_spam AND is_missed AND recovering_direction = 'inbound') AS retry_leads,
     COUNTIF(NOT is_spam AND is_missed AND recovering_direction = 'outbound') AS callback_leads,
-    COUNTIF(is_spam) AS spam_calls
+    COUNTIF(is_spam) AS spam_calls,
+    COUNTIF(NOT is_spam AND is_missed AND NOT is_abandoned_short) AS missed_calls,
+    COUNTIF(
+        NOT is_spam AND is_missed AND NOT is_abandoned_short AND recovering_direction IS NOT NULL
+    ) AS recovered_missed_calls,
+    COUNTIF(NOT is_spam AND is_abandoned_short) AS abandoned_short
 FROM cells
-GROUP BY business_id, talk_threshold_seconds, recovery_window_seconds
+GROUP BY business_id, talk_threshold_seconds, recovery_window_seconds, abandon_seconds

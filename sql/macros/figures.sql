@@ -34,3 +34,46 @@ CONCAT(COALESCE(traffic_source, '(untracked)'), ' / ', COALESCE(traffic_medium, 
 {% for column in columns %}COALESCE(SUM({{ column }}), 0) AS {{ column }}{{ "," if not loop.last }}
 {% endfor %}
 {%- endmacro %}
+
+{#- Tracking numbers over a range (analytics.tracking_number_health), for the summary (all
+businesses) and the report ("one_business": @business only). -#}
+{% macro tracking_number_rows(scope="all_businesses") -%}
+SELECT
+    business_id,
+    company_number,
+    COALESCE(pool_name, '-') AS pool,
+    CAST(SUM(calltracking_calls) AS INT64) AS calls,
+    CAST(SUM(sessionless_calls) AS INT64) AS sessionless,
+    ROUND(SAFE_DIVIDE(SUM(sessionless_calls), SUM(calltracking_calls)), 3) AS sessionless_share,
+    CAST(SUM(telephony_only_calls) AS INT64) AS telephony_only,
+    CAST(SUM(calltracking_only_calls) AS INT64) AS calltracking_only,
+    CAST(SUM(shared_calls) AS INT64) AS shared
+FROM analytics.tracking_number_health
+WHERE
+    report_date BETWEEN @start AND @end
+    {%- if scope == "one_business" %} AND business_id = @business{% endif %}
+GROUP BY business_id, company_number, pool_name
+ORDER BY business_id ASC, pool ASC, company_number ASC
+{%- endmacro %}
+
+{#- Number pools over a range (analytics.number_pool_health); `scope` as above. -#}
+{% macro number_pool_rows(scope="all_businesses") -%}
+SELECT
+    business_id,
+    pool_name,
+    MAX(pool_size) AS pool_size,
+    COUNT(*) AS days,
+    COUNTIF(is_pool_full) AS full_days,
+    MAX(peak_numbers_per_hour) AS peak_numbers_per_hour,
+    CAST(SUM(calltracking_calls) AS INT64) AS calls,
+    CAST(SUM(sessionless_calls) AS INT64) AS sessionless,
+    ROUND(SAFE_DIVIDE(SUM(sessionless_calls), SUM(calltracking_calls)), 3) AS sessionless_share,
+    CAST(SUM(shared_calls) AS INT64) AS shared,
+    MIN(IF(sessionless_calls > 0, report_date, NULL)) AS first_sessionless_date
+FROM analytics.number_pool_health
+WHERE
+    report_date BETWEEN @start AND @end
+    {%- if scope == "one_business" %} AND business_id = @business{% endif %}
+GROUP BY business_id, pool_name
+ORDER BY business_id ASC, pool_name ASC
+{%- endmacro %}

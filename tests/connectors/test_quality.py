@@ -221,6 +221,7 @@ def test_model_runs_validate_every_mart_and_keep_the_results(built):
             "crm_reconciliation",
             "vendor_comparison",
             "reconciliation_incidents",
+            "tracking_number_health",
         )
     }
     assert all(r["success"] for r in results.values())

@@ -58,8 +58,8 @@ class Measures:
 
     def _condition(self, target: str, value: str) -> str:
         column = self.sql(target)
-        if value == "yes":
-            return f"({column})"
+        if value in ("yes", "no"):
+            return f"({column})" if value == "yes" else f"NOT ({column})"
         quoted = ", ".join(f"'{v.strip()}'" for v in value.split(","))
         return f"({column}) IN ({quoted})"
 

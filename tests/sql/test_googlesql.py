@@ -211,6 +211,7 @@ def test_the_sensitivity_analysis_gives_googlesqls_rows(warehouse):
         "recovery_windows": [60, 86400, 100800],
         "min_talk_threshold": 30,
         "max_recovery_window": 100800,
+        "short_abandons": [0, 6],
         "all_businesses": True,
         "business_ids": [],
     }
@@ -221,5 +222,8 @@ def test_the_sensitivity_analysis_gives_googlesqls_rows(warehouse):
     }
     duck = warehouse.query(sql, params).to_pylist()
     assert comparable(duck) == comparable(googlesql().execute(sql, params, contents))
-    # the 90 s callback counts in the 28 h windows with thresholds 30 and 45
-    assert len(duck) == 9 and sum(r["callback_leads"] for r in duck) == 2
+    # the 90 s callback counts in the 28 h windows with thresholds 30 and 45 (each twice: the
+    # grid's two short-abandon thresholds move no lead); the missed call rang 5 s (the case's
+    # default), so a 6 s threshold makes it a short hang-up.
+    assert len(duck) == 18 and sum(r["callback_leads"] for r in duck) == 4
+    assert {r["short_abandon_seconds"]: r["abandoned_short"] for r in duck} == {0: 0, 6: 1}

@@ -10,7 +10,13 @@ import pytest
 
 from ringback import incidents
 from ringback.settings import load_settings
-from ringback_dev.simulators.journeys import PROFILES, Break, JourneyGenerator, staging_rows
+from ringback_dev.simulators.journeys import (
+    PROFILES,
+    Break,
+    JourneyGenerator,
+    pool_numbers,
+    staging_rows,
+)
 
 from helpers import build, connect, load_calls
 
@@ -20,13 +26,34 @@ LAST = dt.date(2026, 10, 31)
 WORLDS = [("ua", 11, 40), ("ua", 16, 15), ("us", 13, 30), ("lviv", 14, 20), ("odesa", 15, 25)]
 
 
+POOL_SIZE = 4
+
+
+def _pooled(profile: str) -> str:
+    """The tracking number each simulated business serves from a pool of POOL_SIZE numbers."""
+    return list(PROFILES[profile].tracking_numbers)[2]
+
+
 def _settings(profile: str, **overrides):
+    pooled = _pooled(profile)
     return load_settings(
         {
             "validate_marts": False,
             "reporting_time_zone": PROFILES[profile].time_zone,
+            "number_pools": {"paid": list(pool_numbers(PROFILES[profile], pooled, POOL_SIZE))},
             **overrides,
         }
+    )
+
+
+def _generator(profile: str, seed: int, size: int, breaks: tuple[Break, ...] = ()):
+    return JourneyGenerator(
+        seed,
+        size,
+        profile,
+        weekly_incidents=False,
+        breaks=breaks,
+        pools={_pooled(profile): POOL_SIZE},
     )
 
 
@@ -39,11 +66,12 @@ def _incident_days(wh) -> list[dict]:
 
 def test_quiet_months_raise_no_incident(tmp_path):
     """Two months of five businesses with no fault (the weekly flyer drops and forwarding
-    faults off): every judged (business, date, cause) is a chance of a false alarm."""
+    faults off), each serving one channel from a pool: every judged (business, date, cause) is
+    a chance of a false alarm."""
     judged = alarms = 0
     for profile, seed, size in WORLDS:
         settings = _settings(profile)
-        gen = JourneyGenerator(seed, size, profile, weekly_incidents=False)
+        gen = _generator(profile, seed, size)
         with connect(f"duckdb://{tmp_path}/{profile}{seed}.duckdb") as wh:
             wh.init()
             load_calls(wh, staging_rows(gen, FIRST, LAST, settings.tz))
@@ -54,8 +82,8 @@ def test_quiet_months_raise_no_incident(tmp_path):
             ).to_pylist()
         judged += row["judged"]
         alarms += row["alarms"]
-    # 5 businesses x 54 judged dates x 4 causes (the first 7 dates build the baseline).
-    assert judged == 5 * 54 * 4
+    # 5 businesses x 54 judged dates x 5 causes (the first 7 dates build the baseline).
+    assert judged == 5 * 54 * 5
     assert alarms == 0, f"{alarms} false alarms in {judged} judged cause-days"
 
 
@@ -65,9 +93,10 @@ def test_each_break_is_found_on_its_day_with_its_line_and_closes_after_it(
 ):
     numbers = list(PROFILES[profile].tracking_numbers)
     removed = Break("substitution_removed", numbers[0], dt.date(2026, 10, 5), dt.date(2026, 10, 9))
+    crowded = Break("pool_too_small", numbers[2], dt.date(2026, 10, 12), dt.date(2026, 10, 16))
     failing = Break("line_failure", numbers[1], dt.date(2026, 10, 20), dt.date(2026, 10, 24))
     settings = _settings(profile)
-    gen = JourneyGenerator(seed, size, profile, weekly_incidents=False, breaks=(removed, failing))
+    gen = _generator(profile, seed, size, (removed, crowded, failing))
     with connect(f"duckdb://{tmp_path}/w.duckdb") as wh:
         wh.init()
         load_calls(wh, staging_rows(gen, FIRST, LAST, settings.tz))
@@ -83,12 +112,13 @@ def test_each_break_is_found_on_its_day_with_its_line_and_closes_after_it(
     def near(fault: Break, day: dt.date) -> bool:
         return fault.first_day <= day <= fault.last_day + dt.timedelta(days=1)
 
-    assert all(near(removed, d["report_date"]) or near(failing, d["report_date"]) for d in days)
+    assert all(any(near(f, d["report_date"]) for f in (removed, crowded, failing)) for d in days)
     # The substitution fault sends the page's callers to the static line: untracked calls.
     # A business as small as 15 new customers a day may need a second day to have
     # incident_min_calls such calls; every other opens on the day it broke.
     latest_start = removed.first_day + dt.timedelta(days=2 if size < 20 else 0)
-    untracked, forwarding = found
+    pool = [i for i in found if i["cause"] == "sessionless_call"]
+    untracked, forwarding = (i for i in found if i["cause"] != "sessionless_call")
     assert untracked["cause"] == "untracked_number"
     assert removed.first_day <= untracked["started_date"] <= latest_start
     assert untracked["incident_line"] == PROFILES[profile].untracked_line
@@ -96,8 +126,22 @@ def test_each_break_is_found_on_its_day_with_its_line_and_closes_after_it(
     assert forwarding["cause"] == "missing_in_telephony"
     assert forwarding["started_date"] == failing.first_day
     assert forwarding["incident_line"] == failing.number
-    # Both close once the fault is mended (the next complete date or the one after).
-    for incident, fault in ((untracked, removed), (forwarding, failing)):
+    # The pool too small: its channel's callers in the busy hours saw the default number and
+    # call without a session. The pooled channel is a quarter or a third of the tracked calls,
+    # so a business needs about 30 new customers a day for incident_min_calls such calls on the
+    # first day; a smaller one is found later in the fault or not at all, never outside it.
+    if size >= 30:
+        (crowding,) = pool
+        assert crowding["started_date"] == crowded.first_day
+        assert crowding["incident_line"] == crowded.number
+    else:
+        assert all(crowded.first_day <= i["started_date"] <= crowded.last_day for i in pool)
+    # Each closes once the fault is mended (the next complete date or the one after).
+    for incident, fault in (
+        (untracked, removed),
+        (forwarding, failing),
+        *((i, crowded) for i in pool),
+    ):
         assert incident["status"] == "closed"
         assert 1 <= (incident["closed_date"] - fault.last_day).days <= 2, incident
 

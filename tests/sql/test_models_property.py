@@ -52,6 +52,7 @@ BUSINESSES = Config(
                 },
                 "holidays": ["2026-11-11"],
                 "callback_sla_minutes": 2,
+                "short_abandon_seconds": 10,
             },
         ),
     ),
@@ -84,6 +85,7 @@ def call_sets(draw):
                 "at": BASE + dt.timedelta(seconds=anchor + offset),
                 "status": status,
                 "talk": talk,
+                "wait": draw(st.sampled_from([None, 0, 3, 9, 10, 25])),
                 "source": draw(st.sampled_from(["google", "facebook", None])),
             }
         )

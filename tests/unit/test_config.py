@@ -102,6 +102,29 @@ def test_businesses_give_zones_and_settings(sources_file):
             {"businesses": [{**KYIV, "timezone": "Europe/Kyiv"}], "sources": []},
             r"has unknown keys \['timezone'\]",
         ),
+        (
+            {
+                "businesses": [
+                    {**KYIV, "settings": {"number_pools": {"ads": ["+380441112233", "0441112234"]}}}
+                ],
+                "sources": [],
+            },
+            r"number_pools: '0441112234' in 'ads' is not E.164",
+        ),
+        (
+            {
+                "businesses": [
+                    {
+                        **KYIV,
+                        "settings": {
+                            "number_pools": {"a": ["+380441112233"], "b": ["+380441112233"]}
+                        },
+                    }
+                ],
+                "sources": [],
+            },
+            r"number_pools: \+380441112233 is in pools 'a' and 'b'",
+        ),
     ],
 )
 def test_wrong_entries_name_the_file_and_the_entry(sources_file, tmp_path, doc, message):
@@ -197,3 +220,54 @@ def test_a_business_settings_row_is_derived_from_the_fields_and_matches_its_sche
     # A per-business rule setting the queries read has a column.
     read = {f.name for f in dataclasses.fields(Settings) if f.metadata.get("column")}
     assert {"talk_threshold_seconds", "recovery_window_hours", "crm_match_after_minutes"} <= read
+
+
+def test_number_pools_become_rows_of_staging_number_pools(sources_file):
+    """A business's pools (pool name -> numbers, YAML or JSON text) are rows with the pool's
+    size; a business without pools has none."""
+    from ringback import catalog
+    from ringback.models import BusinessScope
+
+    sources_file(
+        {
+            "businesses": [
+                {
+                    **KYIV,
+                    "settings": {
+                        "number_pools": {
+                            "google_ads": ["+380441112233", "+380441112234"],
+                            "facebook": ["+380441112235"],
+                        },
+                        "pool_reservation_minutes": 20,
+                    },
+                },
+                {"id": "austin", "name": "Austin", "time_zone": "America/Chicago"},
+            ],
+            "sources": [],
+        }
+    )
+    settings = load_settings()
+    per_business = load_config(settings).business_settings(settings)
+    scope = BusinessScope(None, per_business, frozenset(per_business), {})
+    rows = scope.pool_rows()
+    assert rows == [
+        {
+            "business_id": "kyiv_clinic",
+            "pool_name": name,
+            "company_number": number,
+            "pool_size": size,
+        }
+        for name, number, size in (
+            ("facebook", "+380441112235", 1),
+            ("google_ads", "+380441112233", 2),
+            ("google_ads", "+380441112234", 2),
+        )
+    ]
+    table = catalog.table("staging.number_pools")
+    assert sorted(rows[0]) == sorted(c.name for c in table.columns)
+    assert {r["business_id"]: r["pool_reservation_seconds"] for r in scope.rows()} == {
+        "austin": 900,
+        "kyiv_clinic": 1200,
+    }
+    from_text = load_settings({"number_pools": '{"ads": ["+380441112233"]}'})
+    assert from_text.number_pools == (("ads", ("+380441112233",)),)

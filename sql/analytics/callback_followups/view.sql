@@ -1,6 +1,6 @@
 -- One row per missed first call and its follow-up. sla_is_met / sla_is_due are the SLA rate's
 -- parts: met / due, where a call the customer resolved first (not_needed) or whose deadline is
--- still ahead (pending) is not due.
+-- still ahead (pending) is not due. A short hang-up (abandoned_short) is no missed call to chase.
 SELECT
     business_id,
     call_key,
@@ -19,5 +19,6 @@ SELECT
     sla_status,
     sla_status = 'met' AS sla_is_met,
     sla_status IN ('met', 'missed') AS sla_is_due,
-    outcome
+    outcome,
+    sla_status = 'abandoned_short' AS is_abandoned_short
 FROM marts.missed_call_followups

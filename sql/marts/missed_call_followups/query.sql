@@ -233,6 +233,8 @@ SELECT
     callback_sla_seconds,
     sla_deadline_at,
     CASE
+        -- A short hang-up (marts.missed_calls) is no missed first call: no callback is due.
+        WHEN outcome = 'abandoned_short' THEN 'abandoned_short'
         -- The customer got through before anyone tried, and in time: nothing to call back.
         WHEN
             recovered_by_direction = 'inbound'

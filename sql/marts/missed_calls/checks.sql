@@ -1,7 +1,8 @@
 -- Derived column the suite marts_missed_calls checks: an outcome says "recovered" exactly when
--- a recovering call is named.
+-- a recovering call is named (a short hang-up may name the conversation that followed it).
 SELECT
     audited.*,  -- noqa: AM04
-    STARTS_WITH(audited.outcome, 'recovered_') = (audited.recovered_by_call_key IS NOT NULL)
+    audited.outcome = 'abandoned_short'
+    OR STARTS_WITH(audited.outcome, 'recovered_') = (audited.recovered_by_call_key IS NOT NULL)
         AS recovered_iff_call
 FROM audited

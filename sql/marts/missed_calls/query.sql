@@ -5,11 +5,15 @@ SELECT
     started_at AS missed_at,
     call_date AS missed_date,
     status AS missed_status,
+    wait_seconds,
     traffic_source,
     traffic_medium,
     campaign,
     keyword,
     CASE
+        -- A hang-up within the business's short_abandon_seconds: counted apart, even when the
+        -- customer called again (recovered_by_call_key still names that call).
+        WHEN is_abandoned_short THEN 'abandoned_short'
         WHEN recovered_by_direction = 'inbound' THEN 'recovered_retry'
         WHEN recovered_by_direction = 'outbound' THEN 'recovered_callback'
         -- The window (start, start + window] is still open when it ends after the last call.

@@ -8,6 +8,8 @@
 -- binomial noise (a small day varies more). Once open, an incident holds while the share stays
 -- incident_min_excess above the median (a quiet day's few calls do not close it) and closes on
 -- the first complete date it does not; it started on the day it opened.
+-- Besides the causes of unmatched calls, sessionless_call: matched or call-tracking calls that
+-- came with no session (marts.tracking_number_health), a pool number shown as a static one.
 -- Partitions reach incident_baseline_days past the range: a rebuilt date is in later baselines.
 WITH
 settings AS (
@@ -21,21 +23,38 @@ settings AS (
     FROM staging.business_settings
 ),
 
-days AS (
-    -- Dates a call source had not loaded yet are no evidence either way.
+health_days AS (
     SELECT
         business_id,
         report_date,
-        matched_calls + unmatched_calls AS inbound_calls,
-        only_in_telephony_untracked,
-        only_in_telephony_tracked,
-        only_in_telephony_spam,
-        only_in_calltracking
-    FROM marts.call_reconciliation
+        SUM(sessionless_calls) AS sessionless_calls
+    FROM marts.tracking_number_health
     WHERE
         report_date BETWEEN @incident_history_start_date AND @end_date
         AND (@all_businesses OR business_id IN UNNEST(@business_ids))
-        AND missing_sources IS NULL
+    GROUP BY business_id, report_date
+),
+
+days AS (
+    -- Dates a call source had not loaded yet are no evidence either way.
+    SELECT
+        reconciliation.business_id,
+        reconciliation.report_date,
+        reconciliation.matched_calls + reconciliation.unmatched_calls AS inbound_calls,
+        reconciliation.only_in_telephony_untracked,
+        reconciliation.only_in_telephony_tracked,
+        reconciliation.only_in_telephony_spam,
+        reconciliation.only_in_calltracking,
+        COALESCE(health_days.sessionless_calls, 0) AS sessionless_calls
+    FROM marts.call_reconciliation AS reconciliation
+    LEFT JOIN health_days
+        ON
+            reconciliation.business_id = health_days.business_id
+            AND reconciliation.report_date = health_days.report_date
+    WHERE
+        reconciliation.report_date BETWEEN @incident_history_start_date AND @end_date
+        AND (@all_businesses OR reconciliation.business_id IN UNNEST(@business_ids))
+        AND reconciliation.missing_sources IS NULL
 ),
 
 shares AS (
@@ -69,6 +88,14 @@ shares AS (
         inbound_calls,
         'missing_in_telephony' AS cause,
         only_in_calltracking AS cause_calls
+    FROM days
+    UNION ALL
+    SELECT
+        business_id,
+        report_date,
+        inbound_calls,
+        'sessionless_call' AS cause,
+        sessionless_calls AS cause_calls
     FROM days
 ),
 
@@ -240,6 +267,18 @@ line_days AS (
         report_date BETWEEN @incident_judge_start_date AND @end_date
         AND (@all_businesses OR business_id IN UNNEST(@business_ids))
     GROUP BY business_id, report_date, reason, COALESCE(company_number, '')
+    UNION ALL
+    SELECT
+        business_id,
+        report_date,
+        'sessionless_call' AS cause,
+        company_number,
+        sessionless_calls AS line_calls
+    FROM marts.tracking_number_health
+    WHERE
+        report_date BETWEEN @incident_judge_start_date AND @end_date
+        AND (@all_businesses OR business_id IN UNNEST(@business_ids))
+        AND sessionless_calls > 0
 ),
 
 line_excess AS (

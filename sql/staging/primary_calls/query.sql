@@ -8,7 +8,8 @@ settings AS (
         business_id,
         talk_threshold_seconds,
         recovery_window_seconds,
-        uniqueness_window_seconds
+        uniqueness_window_seconds,
+        short_abandon_seconds
     FROM staging.business_settings
 ),
 
@@ -17,7 +18,8 @@ range_inbound AS (
         unified.*,
         settings.uniqueness_window_seconds,
         settings.talk_threshold_seconds,
-        settings.recovery_window_seconds
+        settings.recovery_window_seconds,
+        settings.short_abandon_seconds
     FROM staging.unified_calls AS unified
     INNER JOIN settings ON unified.business_id = settings.business_id
     WHERE
@@ -69,6 +71,15 @@ classified AS (
         *,
         status = 'answered' AND talk_seconds > talk_threshold_seconds AS is_conversation,
         status != 'answered' OR talk_seconds = 0 AS is_missed,
+        -- The caller hung up before short_abandon_seconds of ringing, nobody talked: counted
+        -- apart from missed calls. Busy, failed and voicemail are the line's doing, not the
+        -- caller's; unknown ringing (the system gives none) is never short.
+        COALESCE(
+            status IN ('missed', 'answered')
+            AND talk_seconds = 0
+            AND wait_seconds < short_abandon_seconds,
+            FALSE
+        ) AS is_abandoned_short,
         TIMESTAMP_ADD(started_at, INTERVAL recovery_window_seconds SECOND)
             AS recovery_window_ends_at
     FROM primary_calls
@@ -147,6 +158,7 @@ SELECT
     classified.started_at,
     classified.status,
     classified.talk_seconds,
+    classified.wait_seconds,
     COALESCE(classified.ct_company_number, classified.tel_company_number) AS company_number,
     classified.traffic_source,
     classified.traffic_medium,
@@ -154,6 +166,7 @@ SELECT
     classified.keyword,
     classified.is_conversation,
     classified.is_missed,
+    classified.is_abandoned_short,
     -- Spam (the business's rule, staging.unified_calls.spam_reason): no lead, no missed call.
     classified.spam_reason IS NOT NULL AS is_spam,
     classified.spam_reason,

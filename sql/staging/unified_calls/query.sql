@@ -83,6 +83,8 @@ unified AS (
         ct.started_at,
         ct.status,
         ct.talk_seconds,
+        -- Ringing before answer: the PBX's when it has one (it rang the phones).
+        COALESCE(tel.wait_seconds, ct.wait_seconds) AS wait_seconds,
         ct.company_number AS ct_company_number,
         tel.company_number AS tel_company_number,
         matched.start_gap_seconds,
@@ -120,6 +122,7 @@ unified AS (
         tel.started_at,
         tel.status,
         tel.talk_seconds,
+        tel.wait_seconds,
         CAST(NULL AS STRING) AS ct_company_number,
         tel.company_number AS tel_company_number,
         CAST(NULL AS INT64) AS start_gap_seconds,

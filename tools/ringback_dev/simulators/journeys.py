@@ -33,7 +33,16 @@ incident rule (marts.reconciliation_incidents) must find on that day:
 - ``substitution_removed``: the call-tracking script is gone from the landing page of one
   tracking number's channel, so its visitors see and dial the static (untracked) line;
 - ``line_failure``: one tracking number's forwarding fails, so its calls never reach the PBX
-  (call tracking logs them, telephony does not).
+  (call tracking logs them, telephony does not);
+- ``pool_too_small``: the traffic on a pooled channel outgrows its number pool. In its busy hours
+  (``POOL_BUSY_HOURS``, local) every number is reserved, so the vendor shows visitors the pool's
+  default number (the tracking number the pool is named after), and a call to it carries no
+  visitor session (no source, landing page or client id).
+
+``pools`` turn a tracking number into a number pool of dynamic insertion: its channel's visitors
+see one of ``size`` numbers (the tracking number and its pool neighbours, ``pool_numbers``), each
+journey keeping its number for all its calls. The pool and its breaks draw from a hash of the
+journey, not the day's random stream, so every other call stays what it was.
 """
 
 from __future__ import annotations
@@ -55,6 +64,7 @@ TRACKING_NUMBERS = {
     "+380443330003": ("google", "organic", None, None),
     "+380443330004": ("(direct)", "(none)", None, None),
 }
+POOL_BUSY_HOURS = range(10, 18)  # local hours a pool too small has every number reserved
 UNTRACKED_LINE = "+380442000000"  # printed on flyers and the maps listing: no tracking
 MAIN_LINE = "+380441000000"  # the line managers call out from
 
@@ -237,6 +247,19 @@ class DayPlan:
     expected_leads: Counter = field(default_factory=Counter)
 
 
+def pool_numbers(profile: Profile, number: str, size: int) -> tuple[str, ...]:
+    """A pool of ``size`` (1-5) numbers named after tracking number ``number``: the number and
+    neighbours 20 apart in its last two digits, none of them another number of the profile."""
+    if number not in profile.tracking_numbers or not 1 <= size <= 5:
+        raise ValueError(f"a pool needs a tracking number of {profile.name} and 1-5 numbers")
+    head, tail = number[:-2], int(number[-2:])
+    pool = (number, *(f"{head}{(tail + 20 * k) % 100:02d}" for k in range(1, size)))
+    taken = {*profile.tracking_numbers, profile.untracked_line, profile.main_line} - {number}
+    if taken & set(pool):
+        raise ValueError(f"the pool of {number} would reuse {sorted(taken & set(pool))}")
+    return pool
+
+
 def _digits(rng: random.Random, n: int) -> str:
     return "".join(rng.choice("0123456789") for _ in range(n))
 
@@ -244,7 +267,8 @@ def _digits(rng: random.Random, n: int) -> str:
 @dataclass(frozen=True)
 class Break:
     """A fault from ``first_day`` to ``last_day`` (local days, inclusive) on one tracking
-    number: ``substitution_removed`` or ``line_failure`` (see the module's docstring)."""
+    number: ``substitution_removed``, ``line_failure`` or ``pool_too_small`` (a pool's default
+    number; see the module's docstring)."""
 
     kind: str
     number: str
@@ -252,7 +276,7 @@ class Break:
     last_day: dt.date
 
     def __post_init__(self) -> None:
-        if self.kind not in ("substitution_removed", "line_failure"):
+        if self.kind not in ("substitution_removed", "line_failure", "pool_too_small"):
             raise ValueError(f"unknown break {self.kind!r}")
 
     def covers(self, day: dt.date) -> bool:
@@ -270,14 +294,21 @@ class JourneyGenerator:
         *,
         weekly_incidents: bool = True,
         breaks: tuple[Break, ...] = (),
+        pools: dict[str, int] | None = None,
     ) -> None:
         self.seed = seed
         self.customers_per_day = customers_per_day
         self.profile = PROFILES[profile]
         self.weekly_incidents = weekly_incidents
+        self.pools = {
+            number: pool_numbers(self.profile, number, size)
+            for number, size in (pools or {}).items()
+        }
         for fault in breaks:
             if fault.number not in self.profile.tracking_numbers:
                 raise ValueError(f"{fault.number} is no tracking number of profile {profile}")
+            if fault.kind == "pool_too_small" and fault.number not in self.pools:
+                raise ValueError(f"{fault.number} is no pool of this generator")
         self.breaks = breaks
         self.tz = zoneinfo.ZoneInfo(self.profile.time_zone)
         self._cache: dict[dt.date, DayPlan] = {}
@@ -327,6 +358,16 @@ class JourneyGenerator:
             d += dt.timedelta(days=1)
         return sorted(out, key=lambda c: (c.started_at, c.call_id))
 
+    def _pool_number(self, journey_id: str, default: str, full: bool) -> tuple[str, bool]:
+        """The pool number a journey's visitor was shown (the same for all its calls), and
+        whether the call carries the session: while the pool is ``full``, the default number
+        and no session."""
+        if full:
+            return default, False
+        digest = hashlib.sha256(f"{self._seed_key}:{journey_id}:pool".encode()).hexdigest()
+        numbers = self.pools[default]
+        return numbers[int(digest[:8], 16) % len(numbers)], True
+
     def _local(self, day: dt.date, seconds: int) -> dt.datetime:
         naive = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=seconds)
         return naive.replace(tzinfo=self.tz).astimezone(UTC)
@@ -360,6 +401,12 @@ class JourneyGenerator:
             if fault == "substitution_removed":
                 company, tracked = untracked_line, False  # the page shows the static number
             channel = tracking_numbers.get(company) if tracked else None
+            has_session = True
+            if tracked and direction == "inbound" and company in self.pools:
+                busy = started_at.astimezone(self.tz).hour in POOL_BUSY_HOURS
+                company, has_session = self._pool_number(
+                    journey_id, company, fault == "pool_too_small" and busy
+                )
             in_pbx = fault != "line_failure"
             if (
                 plan.incident == "forwarding_fault"
@@ -372,6 +419,14 @@ class JourneyGenerator:
             call_id = f"{day:%Y%m%d}{counter:05d}"
             handled = direction == "outbound" or (status == "answered" and talk > 0)
             source, medium, campaign, keyword = channel or (None, None, None, None)
+            # Drawn in this order, and even for a call with no session: the day's random stream
+            # stays what it always was.
+            telephony_offset = r.randint(0, 4)
+            gclid = ("Cj0" + _digits(r, 12)) if medium == "cpc" and source == "google" else None
+            ga_client_id = f"{_digits(r, 9)}.{_digits(r, 10)}" if channel else None
+            if not has_session:
+                channel = gclid = ga_client_id = None
+                source = medium = campaign = keyword = None
             plan.calls.append(
                 TrueCall(
                     call_id=call_id,
@@ -386,17 +441,15 @@ class JourneyGenerator:
                     talk_seconds=talk if status == "answered" else 0,
                     seen_by_calltracking=tracked,
                     seen_by_telephony=in_pbx,
-                    telephony_offset_seconds=r.randint(0, 4),
+                    telephony_offset_seconds=telephony_offset,
                     is_repeat_customer=repeat,
                     traffic_source=source,
                     traffic_medium=medium,
                     campaign=campaign,
                     keyword=keyword,
                     landing_page=f"https://shop.example/{campaign or 'home'}" if channel else None,
-                    gclid=("Cj0" + _digits(r, 12))
-                    if medium == "cpc" and source == "google"
-                    else None,
-                    ga_client_id=f"{_digits(r, 9)}.{_digits(r, 10)}" if channel else None,
+                    gclid=gclid,
+                    ga_client_id=ga_client_id,
                     employee=self._staff(journey_id, call_id) if handled else None,
                 )
             )

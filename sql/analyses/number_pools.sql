@@ -1,0 +1,2 @@
+{% from "macros/figures.sql" import number_pool_rows %}
+{{ number_pool_rows() }}
