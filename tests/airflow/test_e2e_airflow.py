@@ -39,10 +39,9 @@ def test_dags_run_one_day_end_to_end(tmp_path):
         "RINGBACK_WAREHOUSE_URL": warehouse,
         "RINGBACK_BATCH_STORE_URL": str(tmp_path / "batches"),
         "RINGBACK_HOME": str(ROOT),
-        # The export DAG with both destinations on: GA4 is the demo's local fake.
+        # The export DAG with GA4 on too (the demo's local fake); Google Ads is on in every
+        # demo, through its Data Manager fake.
         "RINGBACK_EXPORT_GA4_ENABLED": "true",
-        "RINGBACK_EXPORT_GOOGLE_ADS_ENABLED": "true",
-        "RINGBACK_EXPORT_DIR": str(tmp_path / "exports"),
     }
     airflow = str(Path(sys.executable).with_name("airflow"))
     migrated = run([airflow, "db", "migrate"], env)
@@ -53,8 +52,10 @@ def test_dags_run_one_day_end_to_end(tmp_path):
     assert demo.returncode == 0, (demo.stdout[-3000:], demo.stderr[-5000:])
     assert "== Businesses (dates in each business's own time zone)" in demo.stdout
     # Nine ingest DAG runs (eight call sources, Zadarma and Asterisk among them, and the
-    # clinic's HubSpot), marts and export.
+    # clinic's HubSpot), marts and export; then the export run that learns Google's verdict,
+    # failed on purpose by the click the demo has Google reject.
     assert demo.stdout.count(" success (") == 11, demo.stdout
+    assert "The export run that learned Google's verdict ended failed" in demo.stdout
 
     settings = load_settings()
     today = dt.datetime.now(settings.tz).date()
@@ -132,7 +133,8 @@ def test_dags_run_one_day_end_to_end(tmp_path):
         assert checked >= 5
 
         # The export run sent every recovered lead with a GA client id once (all are within
-        # GA4's 72 h), and wrote the Google Ads ones to a file; the ledger says so.
+        # GA4's 72 h), and the Google Ads ones to the Data Manager fake, whose verdict the next
+        # run recorded: the rejected click's request partly rejected, the others accepted.
         exported = wh.query(
             "SELECT destination, status, COUNT(*) AS n FROM raw.lead_exports GROUP BY ALL"
         ).to_pylist()
@@ -147,13 +149,14 @@ def test_dags_run_one_day_end_to_end(tmp_path):
         assert f"GA4 (local fake) received {counts[('ga4', 'sent')]} events, dropped 0" in (
             demo.stdout
         )
-        written = counts[("google_ads", "written")]
-        # Per business with Google Ads leads, a click-conversion file (credited calls with a
-        # GCLID) and/or an enhanced-conversion one (hashed numbers), each with two header lines.
-        files = list((tmp_path / "exports" / "google_ads").glob("*.csv"))
-        assert 1 <= len(files) <= 4
-        assert sum(len(f.read_text().splitlines()) for f in files) == written + 2 * len(files)
-        assert all(f.read_text().startswith("Parameters:TimeZone=") for f in files)
+        google = {s: n for (d, s), n in counts.items() if d == "google_ads"}
+        assert set(google) <= {"accepted", "rejected", "partly_rejected", "skipped"}, google
+        assert google.get("rejected", 0) + google.get("partly_rejected", 0) >= 1, google
+        verdicts = wh.query(
+            "SELECT detail FROM raw.lead_exports WHERE destination = 'google_ads' "
+            "AND status IN ('rejected', 'partly_rejected')"
+        ).column("detail")
+        assert all("CLICK_NOT_FOUND=1" in d for d in verdicts.to_pylist())
 
         recon = wh.query(
             "SELECT * FROM marts.call_reconciliation "

@@ -27,14 +27,18 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
     from ringback_dev import local_runs, simulators
     from ringback_dev.simulators.ga4 import GA4Simulator
     from ringback_dev.simulators.ga4 import connection_uri as ga4_uri
+    from ringback_dev.simulators.google_ads import DataManagerSimulator
+    from ringback_dev.simulators.google_ads import connection_uri as data_manager_uri
 
     runtime = Runtime.load()
     settings = runtime.settings
     today = dt.datetime.now(settings.tz).date()
     run_dates = [today - dt.timedelta(days=n) for n in range(days, 0, -1)]
 
-    # Two faults on known days, for the incidents the summary must name (demo_breaks).
-    sims = simulators.start_all(seed=seed, breaks=simulators.demo_breaks(today))
+    # Three faults on known days, for the incidents the summary must name (demo_breaks).
+    sims = simulators.start_all(
+        seed=seed, breaks=simulators.demo_breaks(today), pools=simulators.DEMO_POOLS
+    )
     # Exports (off unless enabled) go to a local GA4 fake, never to a real property: the demo's
     # leads are made up.
     ga4 = GA4Simulator()
@@ -43,6 +47,24 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
     # The Airflow tasks read connections and settings from the environment, as in production.
     for own in [settings, *runtime.business_settings().values()]:
         os.environ[f"AIRFLOW_CONN_{own.ga4_connection_id.upper()}"] = ga4_uri(ga4)
+    # Google Ads conversions go to a local Data Manager fake that rejects one click, which a
+    # second export run learns (Google's verdict comes after the upload; asked at once here).
+    data_manager = DataManagerSimulator()
+    data_manager.start()
+    # A day before the last, so the lead's conversation is in the range (the last, for --days 1).
+    rejected_click = simulators.demo_rejected_click(
+        sims["ringostat"].generator, run_dates[max(len(run_dates) - 2, 0)]
+    )
+    if rejected_click:
+        data_manager.rejections[rejected_click] = "PROCESSING_ERROR_REASON_CLICK_NOT_FOUND"
+    os.environ |= {
+        "RINGBACK_EXPORT_GOOGLE_ADS_ENABLED": "true",
+        "RINGBACK_GOOGLE_ADS_UPLOAD": "data_manager",
+        "RINGBACK_GOOGLE_ADS_STATUS_DELAY_MINUTES": "0",
+        f"AIRFLOW_CONN_{settings.google_ads_connection_id.upper()}": data_manager_uri(
+            data_manager, "1234567890", "987654321"
+        ),
+    }
     try:
         for source in runtime.config.sources:
             if source.provider == "asterisk_db":
@@ -63,9 +85,12 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
         os.environ["RINGBACK_BUILD_DATA_DOCS"] = "false"
         runs = local_runs.run_days(run_dates)
         took = time.perf_counter() - began
+        # The next export run asks Google how it processed the uploads: the rejected click
+        # fails the export task on purpose (an alert, no retry), as it would in production.
+        verdict = local_runs.run_export(run_dates)
         os.environ["RINGBACK_BUILD_DATA_DOCS"] = "true"
     finally:
-        for sim in [*sims.values(), ga4]:
+        for sim in [*sims.values(), ga4, data_manager]:
             sim.stop()
 
     from ringback import report
@@ -82,6 +107,12 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
     print(f"Marts DAG task time: {marts_run.task_time_line()}")
     if settings.export_ga4_enabled:
         print(f"GA4 (local fake) received {len(ga4.received)} events, dropped {len(ga4.dropped)}")
+    print(
+        f"Google Ads (local Data Manager fake) received {len(data_manager.received)} conversions "
+        f"in {len(data_manager.request_ids)} requests; rejected click {rejected_click}. The "
+        f"export run that learned Google's verdict ended {verdict.state} "
+        "(a rejection fails the export task on purpose: see Conversion uploads above)."
+    )
     html = report.write_report(
         runtime,
         run_dates[0],

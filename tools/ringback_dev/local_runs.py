@@ -75,6 +75,12 @@ def run_days(
     return results
 
 
+def run_export(run_dates: list[dt.date]) -> RunResult:
+    """One more export DAG run over the range (it asks Google about earlier uploads first)."""
+    conf = {"start": min(run_dates).isoformat(), "end": max(run_dates).isoformat()}
+    return run_dag(load_dags()["ringback_export_leads"], conf)
+
+
 def run_dag(dag: Any, conf: dict[str, str]) -> RunResult:
     from airflow.utils.state import DagRunState
 

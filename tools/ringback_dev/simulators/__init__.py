@@ -48,18 +48,37 @@ DEMO_CREDENTIALS = {
 }
 
 
+# The demo's number pools per journey profile: Lviv's Google Ads visitors see one of 4 numbers
+# (the sources file lists the same pool under the business's number_pools).
+DEMO_POOLS = {"lviv": {next(iter(PROFILES["lviv"].tracking_numbers)): 4}}
+
+
 def demo_breaks(today: dt.date) -> dict[str, tuple[Break, ...]]:
     """The faults ``make demo`` breaks on known days before ``today``, per journey profile, for
     the incidents it must report: Kyiv's Facebook landing page loses its substitution script
-    three days ago (still open), and the forwarding of Austin's Bing number fails from six to
-    four days ago (closed since)."""
+    three days ago (still open), the forwarding of Austin's Bing number fails from six to
+    four days ago (closed since), and Lviv's Google Ads pool is too small for its traffic from
+    two days ago (still open)."""
     day = dt.timedelta(days=1)
     kyiv_facebook = list(PROFILES["ua"].tracking_numbers)[1]
     austin_bing = list(PROFILES["us"].tracking_numbers)[1]
+    (lviv_pool,) = DEMO_POOLS["lviv"]
     return {
         "ua": (Break("substitution_removed", kyiv_facebook, today - 3 * day, today),),
         "us": (Break("line_failure", austin_bing, today - 6 * day, today - 4 * day),),
+        "lviv": (Break("pool_too_small", lviv_pool, today - 2 * day, today),),
     }
+
+
+def demo_rejected_click(generator: JourneyGenerator, day: dt.date) -> str | None:
+    """The GCLID of the first recovered missed call of ``day`` that came from a Google Ads
+    click: the conversion ``make demo`` has the Data Manager fake reject (CLICK_NOT_FOUND)."""
+    for call in generator.day(day).calls:
+        if call.journey in ("missed_retry", "missed_callback") and call.gclid:
+            firsts = generator.journey_calls(call.journey_id)
+            if firsts and firsts[0].call_id == call.call_id:
+                return call.gclid
+    return None
 
 
 def start_all(
@@ -67,10 +86,11 @@ def start_all(
     ports: list[str] | None = None,
     generator: JourneyGenerator | None = None,
     breaks: dict[str, tuple[Break, ...]] | None = None,
+    pools: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, ProviderSimulator]:
     """Start every simulator on 127.0.0.1; ``ports`` as NAME=PORT. ``generator`` replaces the
     UA business's generator (tests use smaller days); ``breaks`` are faults per profile
-    (``demo_breaks``)."""
+    (``demo_breaks``), ``pools`` number pools per profile (``DEMO_POOLS``)."""
     fixed = {}
     for item in ports or []:
         name, _, port = item.partition("=")
@@ -82,6 +102,7 @@ def start_all(
             profile=profile,
             customers_per_day=size,
             breaks=(breaks or {}).get(profile, ()),
+            pools=(pools or {}).get(profile),
         )
         for profile in {p for _, p, _ in SIMULATORS.values()}
     }
