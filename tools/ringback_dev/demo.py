@@ -51,9 +51,10 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
     # second export run learns (Google's verdict comes after the upload; asked at once here).
     data_manager = DataManagerSimulator()
     data_manager.start()
-    # A day before the last, so the lead's conversation is in the range (the last, for --days 1).
+    # Austin's: of the demo's call trackers only CallRail reports the click id (GCLID). A day
+    # before the last, so the lead's conversation is in the range (the last, for --days 1).
     rejected_click = simulators.demo_rejected_click(
-        sims["ringostat"].generator, run_dates[max(len(run_dates) - 2, 0)]
+        sims["callrail"].generator, run_dates[max(len(run_dates) - 2, 0)]
     )
     if rejected_click:
         data_manager.rejections[rejected_click] = "PROCESSING_ERROR_REASON_CLICK_NOT_FOUND"

@@ -74,7 +74,11 @@ def demo_rejected_click(generator: JourneyGenerator, day: dt.date) -> str | None
     """The GCLID of the first recovered missed call of ``day`` that came from a Google Ads
     click: the conversion ``make demo`` has the Data Manager fake reject (CLICK_NOT_FOUND)."""
     for call in generator.day(day).calls:
-        if call.journey in ("missed_retry", "missed_callback") and call.gclid:
+        if (
+            call.journey in ("missed_retry", "missed_callback")
+            and call.gclid
+            and (call.seen_by_calltracking)
+        ):
             firsts = generator.journey_calls(call.journey_id)
             if firsts and firsts[0].call_id == call.call_id:
                 return call.gclid
