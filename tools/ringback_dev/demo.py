@@ -109,8 +109,9 @@ def run_demo(days: int = 7, seed: int = 7) -> int:
     if settings.export_ga4_enabled:
         print(f"GA4 (local fake) received {len(ga4.received)} events, dropped {len(ga4.dropped)}")
     print(
-        f"Google Ads (local Data Manager fake) received {len(data_manager.received)} conversions "
-        f"in {len(data_manager.request_ids)} requests; rejected click {rejected_click}. The "
+        "Google Ads (local Data Manager fake) received "
+        f"{sum(r.records for r in data_manager.ingested.values())} conversions in "
+        f"{len(data_manager.request_ids)} requests; rejected click {rejected_click}. The "
         f"export run that learned Google's verdict ended {verdict.state} "
         "(a rejection fails the export task on purpose: see Conversion uploads above)."
     )
