@@ -231,9 +231,9 @@ BEFORE_SENSITIVITY = (
         "call_reconciliation_days",
     ),
     Section(
-        "Incidents: a cause of unmatched calls above the business's own baseline, since the day "
-        "it started (analytics.reconciliation_incidents; the flag above is the fixed-threshold "
-        "rule)",
+        "Incidents: a cause of unmatched or sessionless calls above the business's own baseline, "
+        "since the day it started (analytics.reconciliation_incidents; the flag above is the "
+        "fixed-threshold rule)",
         (
             "business",
             "cause",
