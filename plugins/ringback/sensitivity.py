@@ -207,6 +207,12 @@ def hours_label(hours: float) -> str:
     return f"{hours:g} h"
 
 
+def _aligned(rows: list[list[str]]) -> str:
+    """Rows of cells as text, each column right-aligned to its widest cell."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) for r in rows)
+
+
 def format_grid(grid: Grid) -> str:
     """A text table: talk thresholds down, recovery windows across, `leads (recovered)`;
     the business's own settings are starred."""
@@ -219,9 +225,7 @@ def format_grid(grid: Grid) -> str:
             mark = "*" if grid.current == (talk, hours) else ""
             row.append(f"{cell.leads} ({cell.recovered_leads}){mark}")
         rows.append(row)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    lines = ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(lines)
+    return _aligned(rows)
 
 
 def format_missed(grid: Grid) -> str:
@@ -238,9 +242,7 @@ def format_missed(grid: Grid) -> str:
             rate = "-" if cell.recovery_rate is None else f"{cell.recovery_rate:.0%}"
             row.append(f"{cell.missed_calls} ({cell.abandoned_short}) {rate}{mark}")
         rows.append(row)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    lines = ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(lines)
+    return _aligned(rows)
 
 
 def print_grids(grids: dict[str, Grid], start: dt.date, end: dt.date) -> None:

@@ -55,11 +55,17 @@ class Reader:
     def __init__(self, wh: Any, start: dt.date, end: dt.date) -> None:
         self.wh, self.start, self.end = wh, start, end
         self.heads = figures.headlines(wh, start, end)
+        self._rows: dict[str, list[tuple[Any, ...]]] = {}
 
     def rows(self, analysis: str) -> list[tuple[Any, ...]]:
-        """The rows of ``sql/analyses/<analysis>.sql`` over the range, as tuples."""
-        params = {"start": self.start, "end": self.end}
-        return [tuple(r.values()) for r in analyses.rows(self.wh, analysis, params)]
+        """The rows of ``sql/analyses/<analysis>.sql`` over the range, as tuples; read once, so
+        a section shown only when it has rows does not run its query twice."""
+        if analysis not in self._rows:
+            params = {"start": self.start, "end": self.end}
+            self._rows[analysis] = [
+                tuple(r.values()) for r in analyses.rows(self.wh, analysis, params)
+            ]
+        return self._rows[analysis]
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ def demo_rejected_click(generator: JourneyGenerator, day: dt.date) -> str | None
         if (
             call.journey in ("missed_retry", "missed_callback")
             and call.gclid
-            and (call.seen_by_calltracking)
+            and call.seen_by_calltracking
         ):
             firsts = generator.journey_calls(call.journey_id)
             if firsts and firsts[0].call_id == call.call_id:
